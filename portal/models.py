@@ -1,0 +1,88 @@
+"""Page types and site settings of a state's portal."""
+
+from django.db import models
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from .blocks import ContentStreamBlock, FooterLinkBlock
+
+
+@register_setting(icon="site")
+class SiteSettings(BaseSiteSetting):
+    state_name = models.CharField(max_length=60, default="Missouri")
+    state_code = models.CharField(
+        max_length=16, default="MO", help_text="Jurisdiction code of the state in the statistics."
+    )
+    national_hotline = models.ForeignKey(
+        "resources.Hotline",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Shown in the header of every page.",
+    )
+    state_tipline = models.ForeignKey(
+        "resources.Hotline",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Shown in the header of every page.",
+    )
+    quick_exit_url = models.URLField(
+        "quick exit destination",
+        default="https://www.weather.gov/",
+        help_text="A neutral site the 'Exit this page' button leads to.",
+    )
+    footer_links = StreamField(
+        [("link", FooterLinkBlock())], blank=True, help_text="Links at the foot of every page."
+    )
+
+    panels = [
+        MultiFieldPanel([FieldPanel("state_name"), FieldPanel("state_code")], "State"),
+        MultiFieldPanel(
+            [FieldPanel("national_hotline"), FieldPanel("state_tipline")], "Hotlines in the header"
+        ),
+        FieldPanel("quick_exit_url"),
+        FieldPanel("footer_links"),
+    ]
+
+
+class BasePage(Page):
+    """What every content page has: an introduction and the shared stream of blocks."""
+
+    intro = RichTextField(blank=True, features=["bold", "italic", "link"])
+    body = StreamField(ContentStreamBlock(), blank=True)
+
+    search_fields = Page.search_fields + [
+        index.SearchField("intro"),
+        index.SearchField("body"),
+    ]
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
+
+    class Meta:
+        abstract = True
+
+    def get_context(self, request, *args, **kwargs):
+        from stats.figures import FigureStore
+
+        context = super().get_context(request, *args, **kwargs)
+        # One batched fetch for every figure the page's blocks need.
+        context["figures"] = FigureStore.for_stream(self.body)
+        return context
+
+
+class HomePage(BasePage):
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["portal.TopicPage"]
+    max_count_per_parent = 1
+    template = "portal/home_page.html"
+
+
+class TopicPage(BasePage):
+    parent_page_types = ["portal.HomePage", "portal.TopicPage"]
+    subpage_types = ["portal.TopicPage"]
+    template = "portal/topic_page.html"

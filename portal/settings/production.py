@@ -1,0 +1,36 @@
+"""Production. Refuses to start unless SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL are set."""
+
+import os
+import sys
+
+from .base import *  # noqa: F403
+
+
+def _required(name):
+    value = os.environ.get(name, "").strip()
+    if not value:
+        # One line, no traceback: this is an operator's mistake, not a bug.
+        sys.exit(
+            f"portal: {name} is not set. Production needs SECRET_KEY, ALLOWED_HOSTS and "
+            "DATABASE_URL in the environment (see README, 'Deploying')."
+        )
+    return value
+
+
+SECRET_KEY = _required("SECRET_KEY")
+ALLOWED_HOSTS = [h.strip() for h in _required("ALLOWED_HOSTS").split(",") if h.strip()]
+_required("DATABASE_URL")
+DEBUG = False
+
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = os.environ.get("SECURE_SSL_REDIRECT", "1") == "1"
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+
+LOGGING["root"]["level"] = "INFO"  # noqa: F405

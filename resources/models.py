@@ -1,0 +1,223 @@
+"""Lists that editors keep: statutes, organizations, publications, funding, campaigns, hotlines.
+
+Each is a snippet with drafts, revisions, previews and search, so a change can be reviewed
+before it is live and every earlier version is kept.
+"""
+
+from django.db import models
+from wagtail.models import DraftStateMixin, LockableMixin, PreviewableMixin, RevisionMixin
+from wagtail.search import index
+
+
+class ResourceSnippet(
+    DraftStateMixin, LockableMixin, RevisionMixin, PreviewableMixin, index.Indexed, models.Model
+):
+    """What every editor-kept list item shares: state, notes, ordering."""
+
+    state = models.CharField(
+        max_length=2, default="MO", help_text="Postal code of the state this item belongs to."
+    )
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def get_preview_template(self, request, mode_name):
+        return "resources/preview.html"
+
+    def get_preview_context(self, request, mode_name):
+        return {"object": self, "items": [self]}
+
+
+class Statute(ResourceSnippet):
+    class Category(models.TextChoices):
+        SEX_TRAFFICKING = "sex", "Sex trafficking"
+        LABOR_TRAFFICKING = "labor", "Labor trafficking"
+        VICTIM_PROTECTION = "victims", "Victim protection and services"
+        FORFEITURE = "forfeiture", "Asset forfeiture"
+        OTHER = "other", "Other"
+
+    citation = models.CharField(max_length=60, help_text="The section, e.g. § 566.206.")
+    title = models.CharField(max_length=400)
+    category = models.CharField(max_length=16, choices=Category.choices)
+    url = models.URLField("link to the official text", blank=True)
+    summary = models.TextField(blank=True)
+
+    search_fields = [
+        index.SearchField("citation", boost=3),
+        index.AutocompleteField("citation"),
+        index.SearchField("title", boost=2),
+        index.AutocompleteField("title"),
+        index.SearchField("summary"),
+        index.FilterField("category"),
+        index.FilterField("state"),
+        index.FilterField("live"),
+    ]
+
+    class Meta:
+        ordering = ["category", "sort_order", "citation"]
+
+    def __str__(self):
+        return f"{self.citation} {self.title}"
+
+
+class Organization(ResourceSnippet):
+    class Kind(models.TextChoices):
+        COALITION = "coalition", "Coalition"
+        TASK_FORCE = "task_force", "Task force"
+        WORKING_GROUP = "working_group", "Working group"
+        NETWORK = "network", "Network"
+        SERVICE_PROVIDER = "service_provider", "Service provider"
+        PROJECT = "project", "Project"
+        CAMPAIGN_GROUP = "campaign_group", "Campaign group"
+
+    name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    url = models.URLField("website", blank=True, help_text="Leave empty rather than guess.")
+    description = models.TextField(blank=True)
+
+    search_fields = [
+        index.SearchField("name", boost=2),
+        index.AutocompleteField("name"),
+        index.SearchField("description"),
+        index.FilterField("kind"),
+        index.FilterField("state"),
+        index.FilterField("live"),
+    ]
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Publication(ResourceSnippet):
+    class Kind(models.TextChoices):
+        RESEARCH = "research", "Research"
+        MANUAL = "manual", "Manual"
+        TRAINING = "training", "Training"
+        REPORT = "report", "Report"
+
+    title = models.CharField(max_length=400)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    url = models.URLField(blank=True, help_text="Leave empty rather than guess.")
+    description = models.TextField(blank=True)
+
+    search_fields = [
+        index.SearchField("title", boost=2),
+        index.AutocompleteField("title"),
+        index.SearchField("description"),
+        index.FilterField("kind"),
+        index.FilterField("state"),
+        index.FilterField("live"),
+    ]
+
+    class Meta:
+        ordering = ["sort_order", "title"]
+
+    def __str__(self):
+        return self.title
+
+
+class FundingOpportunity(ResourceSnippet):
+    name = models.CharField(max_length=255)
+    funder = models.CharField(max_length=255, blank=True)
+    url = models.URLField(blank=True, help_text="Leave empty rather than guess.")
+    description = models.TextField(blank=True)
+
+    search_fields = [
+        index.SearchField("name", boost=2),
+        index.AutocompleteField("name"),
+        index.SearchField("description"),
+        index.FilterField("state"),
+        index.FilterField("live"),
+    ]
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name_plural = "funding opportunities"
+
+    def __str__(self):
+        return self.name
+
+
+class Campaign(ResourceSnippet):
+    name = models.CharField(max_length=255)
+    url = models.URLField(blank=True, help_text="Leave empty rather than guess.")
+    description = models.TextField(blank=True)
+
+    search_fields = [
+        index.SearchField("name", boost=2),
+        index.AutocompleteField("name"),
+        index.SearchField("description"),
+        index.FilterField("state"),
+        index.FilterField("live"),
+    ]
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Hotline(ResourceSnippet):
+    class Scope(models.TextChoices):
+        NATIONAL = "national", "National"
+        STATE = "state", "Statewide"
+        LOCAL = "local", "Local"
+
+    name = models.CharField(max_length=255)
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    phone = models.CharField(
+        max_length=32, blank=True, help_text="As it should be read, e.g. 1-888-373-7888."
+    )
+    text_number = models.CharField(
+        "text (SMS) number", max_length=32, blank=True, help_text="A short code such as 233733."
+    )
+    chat_url = models.URLField("chat link", blank=True)
+    relay = models.CharField(
+        "relay for deaf and hard-of-hearing callers",
+        max_length=120,
+        blank=True,
+        help_text="e.g. 711",
+    )
+    hours = models.CharField(max_length=120, blank=True, help_text="e.g. 24 hours, 7 days a week")
+    languages = models.CharField(max_length=255, blank=True)
+    description = models.TextField(blank=True, help_text="Who it serves and what it is for.")
+    confidentiality = models.TextField(
+        blank=True, help_text="What the line is and is not: confidentiality, reporting, police."
+    )
+
+    search_fields = [
+        index.SearchField("name", boost=2),
+        index.AutocompleteField("name"),
+        index.SearchField("description"),
+        index.FilterField("scope"),
+        index.FilterField("state"),
+        index.FilterField("live"),
+    ]
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    @staticmethod
+    def _dial(number):
+        return "".join(ch for ch in number if ch.isdigit() or ch == "+")
+
+    @property
+    def tel_link(self):
+        if not self.phone:
+            return ""
+        digits = self._dial(self.phone)
+        if len(digits) == 10:
+            digits = "1" + digits
+        return f"tel:+{digits.lstrip('+')}" if len(digits) > 6 else f"tel:{digits}"
+
+    @property
+    def sms_link(self):
+        return f"sms:{self._dial(self.text_number)}" if self.text_number else ""

@@ -1,0 +1,1 @@
+"""Signal hooks of the statistics store (cache invalidation is wired here)."""
