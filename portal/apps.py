@@ -5,3 +5,11 @@ class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = "Portal"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from .permissions import ensure_groups_after_migrate
+
+        # After every migrate: the staff groups and their rights (portal/permissions.py).
+        post_migrate.connect(ensure_groups_after_migrate, sender=self)

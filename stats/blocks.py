@@ -1,11 +1,17 @@
 """StreamField blocks that draw figures from the statistics store.
 
-Every block declares the observations it needs (`selection`); the page fetches them all in
-one batched query (see stats.figures) and each block reads its share from the context.
+Every block declares the observations it needs (`figure_selections`); the page fetches them all
+in one batched query (see stats.figures) and each block reads its share from
+`parent_context["figures"]`. Rendered without a store (the block picker's preview, a block
+rendered on its own), a block fetches its own figures.
 """
 
+from django.conf import settings
 from wagtail import blocks
 from wagtail.snippets.blocks import SnippetChooserBlock
+
+from . import figures as shaping
+from .figures import FigureStore, Selection
 
 CHART_TYPES = [
     ("bar", "Bar"),
@@ -15,9 +21,93 @@ CHART_TYPES = [
     ("doughnut", "Doughnut"),
 ]
 
+PREVIEW_TEMPLATE = "stats/blocks/preview.html"
 
-class ChartBlock(blocks.StructBlock):
-    title = blocks.CharBlock(max_length=200)
+
+def is_preview(context):
+    """True in the editor's page preview and in the block picker's preview."""
+    request = context.get("request")
+    return bool(getattr(request, "is_preview", False)) or "block_def" in context
+
+
+def figure_store(block, value, parent_context):
+    store = (parent_context or {}).get("figures")
+    if store is None:
+        store = FigureStore.for_block(block, value)
+    return store
+
+
+class FigureBlockMixin:
+    """Shared by the figure blocks: the store, and whether we are in a preview."""
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context=parent_context)
+        context["is_preview"] = is_preview(context)
+        context["figures"] = figure_store(self, value, parent_context)
+        return context
+
+
+# Preview values: real figures from the store when it has some, so the picker shows a real block.
+
+
+def _sample(**filters):
+    from .models import Observation
+
+    return (
+        Observation.objects.filter(jurisdiction__code=settings.PORTAL_STATE_CODE, **filters)
+        .select_related("metric", "jurisdiction")
+        .order_by("-period_end", "metric__label")
+        .first()
+    )
+
+
+def _preview_chart():
+    o = _sample(breakdown__isnull=True, metric__unit="count")
+    value = {
+        "title": "Example chart",
+        "chart_type": "bar",
+        "description": "A bar chart of one figure over the years.",
+        "metrics": [],
+        "jurisdictions": [],
+    }
+    if o:
+        value.update(
+            title=f"{o.metric.label}, {o.jurisdiction.name}",
+            metrics=[o.metric],
+            jurisdictions=[o.jurisdiction],
+            description=f"{o.metric.label} in {o.jurisdiction.name}, year by year.",
+        )
+    return value
+
+
+def _preview_key_figure():
+    o = _sample(breakdown__isnull=True)
+    if not o:
+        return {}
+    return {"metric": o.metric, "jurisdiction": o.jurisdiction, "show_national": True}
+
+
+def _preview_key_figure_row():
+    figure = _preview_key_figure()
+    return {"heading": "Key figures", "figures": [figure] if figure else []}
+
+
+def _preview_stack_up():
+    o = _sample(breakdown__isnull=True, metric__unit="count")
+    if not o:
+        return {"year": 2019, "metrics": []}
+    return {"jurisdiction": o.jurisdiction, "year": o.period_end.year, "metrics": [o.metric]}
+
+
+def _preview_ranked_list():
+    o = _sample(breakdown__isnull=False, metric__unit="rank")
+    if not o:
+        return {"title": "Top venues", "limit": 5}
+    return {"title": o.metric.label, "metric": o.metric, "jurisdiction": o.jurisdiction, "limit": 5}
+
+
+class ChartBlock(FigureBlockMixin, blocks.StructBlock):
+    title = blocks.CharBlock(max_length=200, help_text="The chart's caption.")
     metrics = blocks.ListBlock(
         SnippetChooserBlock("stats.Metric"), min_num=1, help_text="One or more metrics to plot."
     )
@@ -33,7 +123,11 @@ class ChartBlock(blocks.StructBlock):
         help_text="Show the metric's categories (type of trafficking, channel...) "
         "instead of its total.",
     )
-    chart_type = blocks.ChoiceBlock(choices=CHART_TYPES, default="bar")
+    chart_type = blocks.ChoiceBlock(
+        choices=CHART_TYPES,
+        default="bar",
+        help_text="Line for a trend over years; doughnut for the parts of one year (the latest).",
+    )
     description = blocks.TextBlock(
         help_text="A sentence or two saying what the chart shows. Screen readers read it "
         "instead of the picture."
@@ -41,13 +135,40 @@ class ChartBlock(blocks.StructBlock):
     note = blocks.TextBlock(required=False, help_text="Optional note shown under the chart.")
 
     class Meta:
-        icon = "chart"
+        icon = "table"
         label = "Chart"
+        template = "stats/blocks/chart.html"
+        preview_template = PREVIEW_TEMPLATE
+        preview_value = _preview_chart
+        description = (
+            "A chart of figures from the statistics store, with its source, footnotes, "
+            "a table of the same data and a CSV download."
+        )
+
+    def figure_selections(self, value):
+        return [
+            Selection.of(
+                value.get("metrics") or (),
+                value.get("jurisdictions") or (),
+                breakdown=bool(value.get("by_breakdown")),
+                from_year=value.get("from_year"),
+                to_year=value.get("to_year"),
+            )
+        ]
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context=parent_context)
+        (selection,) = self.figure_selections(value)
+        chart = shaping.build_chart(value, context["figures"].observations(selection))
+        context["chart"] = chart
+        if chart:
+            context["chart_id"] = context["figures"].next_id("chart")
+        return context
 
 
-class KeyFigureBlock(blocks.StructBlock):
-    metric = SnippetChooserBlock("stats.Metric")
-    jurisdiction = SnippetChooserBlock("stats.Jurisdiction")
+class KeyFigureBlock(FigureBlockMixin, blocks.StructBlock):
+    metric = SnippetChooserBlock("stats.Metric", help_text="The figure to show.")
+    jurisdiction = SnippetChooserBlock("stats.Jurisdiction", help_text="Usually the state.")
     year = blocks.IntegerBlock(required=False, min_value=1990, help_text="Empty: the latest.")
     label = blocks.CharBlock(
         required=False, max_length=200, help_text="Empty: the metric's own label."
@@ -57,23 +178,78 @@ class KeyFigureBlock(blocks.StructBlock):
     )
 
     class Meta:
-        icon = "pick"
+        icon = "decimal"
         label = "Key figure"
+        template = "stats/blocks/key_figure.html"
+        preview_template = PREVIEW_TEMPLATE
+        preview_value = _preview_key_figure
+        description = (
+            'One large number with its label and period ("92 months", "11th in the nation"), '
+            "the national figure and rank beside it."
+        )
+
+    def figure_selections(self, value):
+        metric, jurisdiction = value.get("metric"), value.get("jurisdiction")
+        return [
+            Selection.of(
+                [metric],
+                [jurisdiction],
+                end_year=value.get("year"),
+                national=bool(value.get("show_national")),
+            )
+        ]
+
+    def figure(self, value, store):
+        metric, jurisdiction = value.get("metric"), value.get("jurisdiction")
+        (selection,) = self.figure_selections(value)
+        if selection.is_empty:
+            return None
+        return shaping.key_figure(
+            metric,
+            jurisdiction,
+            store.observations(selection),
+            show_national=bool(value.get("show_national")),
+        )
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context=parent_context)
+        context["figure"] = self.figure(value, context["figures"])
+        metric = value.get("metric")
+        context["label"] = value.get("label") or (metric.label if metric else "")
+        return context
 
 
-class KeyFigureRowBlock(blocks.StructBlock):
-    heading = blocks.CharBlock(required=False, max_length=200)
+class KeyFigureRowBlock(FigureBlockMixin, blocks.StructBlock):
+    heading = blocks.CharBlock(required=False, max_length=200, help_text="Optional heading.")
     figures = blocks.ListBlock(KeyFigureBlock(), min_num=1)
 
     class Meta:
-        icon = "pick"
+        icon = "grid"
         label = "Row of key figures"
+        template = "stats/blocks/key_figure_row.html"
+        preview_template = PREVIEW_TEMPLATE
+        preview_value = _preview_key_figure_row
+        description = "Two to four key figures side by side."
+
+    def figure_selections(self, value):
+        child = self.child_blocks["figures"].child_block
+        return [s for item in value.get("figures") or () for s in child.figure_selections(item)]
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context=parent_context)
+        child = self.child_blocks["figures"].child_block
+        context["has_figures"] = any(
+            child.figure(item, context["figures"]) for item in value.get("figures") or ()
+        )
+        return context
 
 
-class StackUpBlock(blocks.StructBlock):
-    heading = blocks.CharBlock(required=False, max_length=200)
-    jurisdiction = SnippetChooserBlock("stats.Jurisdiction")
-    year = blocks.IntegerBlock(min_value=1990)
+class StackUpBlock(FigureBlockMixin, blocks.StructBlock):
+    heading = blocks.CharBlock(
+        required=False, max_length=200, help_text='Empty: "How does <state> stack up?"'
+    )
+    jurisdiction = SnippetChooserBlock("stats.Jurisdiction", help_text="Usually the state.")
+    year = blocks.IntegerBlock(min_value=1990, help_text="The year compared.")
     metrics = blocks.ListBlock(
         SnippetChooserBlock("stats.Metric"),
         min_num=1,
@@ -81,12 +257,53 @@ class StackUpBlock(blocks.StructBlock):
     )
 
     class Meta:
-        icon = "list-ol"
+        icon = "order"
         label = "How does the state stack up"
+        template = "stats/blocks/stack_up.html"
+        preview_template = PREVIEW_TEMPLATE
+        preview_value = _preview_stack_up
+        description = (
+            "For one year, the state's figures, each with its national rank and the "
+            "national figure."
+        )
+
+    def figure_selections(self, value):
+        return [
+            Selection.of(
+                value.get("metrics") or (),
+                [value.get("jurisdiction")],
+                end_year=value.get("year"),
+                national=True,
+            )
+        ]
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context=parent_context)
+        jurisdiction = value.get("jurisdiction")
+        (selection,) = self.figure_selections(value)
+        observations = context["figures"].observations(selection)
+        rows = []
+        for metric in value.get("metrics") or ():
+            if metric is None or jurisdiction is None:
+                continue
+            mine = [o for o in observations if o.metric_id == metric.pk]
+            figure = shaping.key_figure(metric, jurisdiction, mine)
+            if figure:
+                rows.append(figure)
+        context["rows"] = rows
+        context["heading"] = value.get("heading") or (
+            f"How does {jurisdiction.name} stack up?" if jurisdiction else ""
+        )
+        shown = [o for r in rows for o in (r["observation"], r["national"]) if o]
+        context["sources"] = shaping.source_lines(shown)
+        context["footnotes"] = shaping.footnotes(
+            (f"{o.metric.label}, {o.jurisdiction.name}, {o.period_label}", o) for o in shown
+        )
+        return context
 
 
-class RankedListBlock(blocks.StructBlock):
-    title = blocks.CharBlock(max_length=200)
+class RankedListBlock(FigureBlockMixin, blocks.StructBlock):
+    title = blocks.CharBlock(max_length=200, help_text="For example: Top venues.")
     metric = SnippetChooserBlock("stats.Metric", help_text="A metric whose unit is rank.")
     jurisdiction = SnippetChooserBlock("stats.Jurisdiction")
     limit = blocks.IntegerBlock(default=5, min_value=1, max_value=20)
@@ -94,10 +311,25 @@ class RankedListBlock(blocks.StructBlock):
     class Meta:
         icon = "list-ol"
         label = "Ranked list"
+        template = "stats/blocks/ranked_list.html"
+        preview_template = PREVIEW_TEMPLATE
+        preview_value = _preview_ranked_list
+        description = "The top categories of a ranked metric, such as the top five venues."
+
+    def figure_selections(self, value):
+        return [Selection.of([value.get("metric")], [value.get("jurisdiction")], breakdown=True)]
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context=parent_context)
+        (selection,) = self.figure_selections(value)
+        context["ranking"] = shaping.ranked_categories(
+            context["figures"].observations(selection), value.get("limit") or 5
+        )
+        return context
 
 
-class SourceListBlock(blocks.StructBlock):
-    heading = blocks.CharBlock(required=False, max_length=200)
+class SourceListBlock(FigureBlockMixin, blocks.StructBlock):
+    heading = blocks.CharBlock(required=False, max_length=200, help_text="Optional heading.")
     sources = blocks.ListBlock(
         SnippetChooserBlock("stats.Source"),
         required=False,
@@ -107,6 +339,19 @@ class SourceListBlock(blocks.StructBlock):
     class Meta:
         icon = "doc-full"
         label = "Sources and methodology"
+        template = "stats/blocks/source_list.html"
+        preview_template = PREVIEW_TEMPLATE
+        preview_value = {"heading": "Sources and methodology"}
+        description = (
+            "Each source edition with its publisher, coverage, the date its data is as of, "
+            "methodology and limitations."
+        )
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context=parent_context)
+        chosen = [s for s in value.get("sources") or () if s is not None]
+        context["source_list"] = chosen or context["figures"].all_sources()
+        return context
 
 
 class DataDownloadsBlock(blocks.StructBlock):
@@ -115,3 +360,17 @@ class DataDownloadsBlock(blocks.StructBlock):
     class Meta:
         icon = "download"
         label = "Data downloads"
+        template = "stats/blocks/data_downloads.html"
+        preview_template = PREVIEW_TEMPLATE
+        preview_value = {"heading": "Download the data"}
+        description = "Links to download every figure as CSV, Excel or JSON."
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context=parent_context)
+        context["downloads"] = [
+            (label, url)
+            for label, fmt in (("CSV", "csv"), ("Excel", "xlsx"), ("JSON", "json"))
+            if (url := shaping.download_url(fmt))
+        ]
+        return context
+

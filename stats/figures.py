@@ -1,14 +1,441 @@
 """One batched fetch of every figure a page shows.
 
-Placeholder contract (filled in by the blocks work): FigureStore.for_stream(stream_value)
-collects each stats block's selection, runs one query, and hands each block its values.
+Each stats block says which observations it needs (a `Selection`). `FigureStore.for_stream`
+collects the selections of every block in a page's body, fetches them all with ONE
+`Observation.objects.filter(q).current()` query, and each block then takes its share from the
+store in memory (`store.observations(selection)`), shaped by the helpers below.
 """
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import urlencode
+
+from .formatting import format_number, format_short, format_value, plain_number
+from .models import Observation, Source
+
+NATIONAL_CODE = "US"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The observations one block needs.
+
+    breakdown: True for the categories of a breakdown only, False for totals only.
+    from_year / to_year: the period lies within these years. end_year: the period ends in it.
+    national: also the nation's figures for the same metrics.
+    """
+
+    metric_ids: frozenset
+    jurisdiction_ids: frozenset
+    breakdown: bool = False
+    from_year: int | None = None
+    to_year: int | None = None
+    end_year: int | None = None
+    national: bool = False
+
+    @classmethod
+    def of(cls, metrics, jurisdictions, **kwargs):
+        return cls(
+            frozenset(m.pk for m in metrics if m is not None),
+            frozenset(j.pk for j in jurisdictions if j is not None),
+            **kwargs,
+        )
+
+    @property
+    def is_empty(self):
+        return not self.metric_ids or not self.jurisdiction_ids
+
+    def q(self):
+        places = Q(jurisdiction_id__in=self.jurisdiction_ids)
+        if self.national:
+            places |= Q(jurisdiction__code=NATIONAL_CODE)
+        q = Q(metric_id__in=self.metric_ids) & places
+        q &= Q(breakdown__isnull=not self.breakdown)
+        if self.from_year:
+            q &= Q(period_start__gte=datetime.date(self.from_year, 1, 1))
+        if self.to_year:
+            q &= Q(period_end__lte=datetime.date(self.to_year, 12, 31))
+        if self.end_year:
+            q &= Q(
+                period_end__gte=datetime.date(self.end_year, 1, 1),
+                period_end__lte=datetime.date(self.end_year, 12, 31),
+            )
+        return q
+
+    def matches(self, o):
+        if o.metric_id not in self.metric_ids:
+            return False
+        if o.jurisdiction_id not in self.jurisdiction_ids and not (
+            self.national and o.jurisdiction.code == NATIONAL_CODE
+        ):
+            return False
+        if (o.breakdown_id is not None) != self.breakdown:
+            return False
+        if self.from_year and o.period_start.year < self.from_year:
+            return False
+        if self.to_year and o.period_end.year > self.to_year:
+            return False
+        if self.end_year and o.period_end.year != self.end_year:
+            return False
+        return True
+
+
+def block_selections(block, value):
+    """The selections of one block value (a row of key figures gives several)."""
+    method = getattr(block, "figure_selections", None)
+    if method is None:
+        return []
+    return [s for s in method(value) if not s.is_empty]
 
 
 class FigureStore:
-    def __init__(self, observations=()):
-        self.observations = list(observations)
+    """Observations for a set of selections, fetched in one query."""
+
+    def __init__(self, selections=()):
+        self.selections = set(selections)
+        self._by_metric = self._index(self._fetch(self.selections))
+        self._own = {}  # selections fetched on their own (a block rendered outside the page)
+        self._all_sources = None
+        self._ids = defaultdict(int)
 
     @classmethod
     def for_stream(cls, stream_value):
-        return cls()
+        selections = []
+        for child in stream_value or ():
+            selections.extend(block_selections(child.block, child.value))
+        return cls(selections)
+
+    @classmethod
+    def for_block(cls, block, value):
+        return cls(block_selections(block, value))
+
+    @staticmethod
+    def _fetch(selections):
+        if not selections:
+            return []
+        q = reduce(or_, (s.q() for s in selections))
+        return Observation.objects.filter(q).current()
+
+    @staticmethod
+    def _index(observations):
+        by_metric = defaultdict(list)
+        for o in observations:
+            by_metric[o.metric_id].append(o)
+        return by_metric
+
+    def observations(self, selection):
+        """The current observations matching a selection, in a stable order."""
+        if selection.is_empty:
+            return []
+        if selection in self.selections:
+            by_metric = self._by_metric
+        else:
+            if selection not in self._own:
+                self._own[selection] = self._index(self._fetch([selection]))
+            by_metric = self._own[selection]
+        return [
+            o
+            for metric_id in sorted(selection.metric_ids)
+            for o in by_metric.get(metric_id, ())
+            if selection.matches(o)
+        ]
+
+    def next_id(self, prefix):
+        """A page-unique element id: chart-1, chart-2..."""
+        self._ids[prefix] += 1
+        return f"{prefix}-{self._ids[prefix]}"
+
+    def all_sources(self):
+        """Every source edition in the store: one query, made once, only when asked."""
+        if self._all_sources is None:
+            self._all_sources = list(Source.objects.all())
+        return self._all_sources
+
+
+# Shaping: what each block's template shows.
+
+
+def latest(observations):
+    """The observation with the latest period (the shorter one when two end together)."""
+    return max(observations, key=lambda o: (o.period_end, o.period_start), default=None)
+
+
+def source_lines(observations):
+    """Each source edition behind the observations, newest edition first."""
+    sources = {o.source_id: o.source for o in observations}
+    ordered = sorted(
+        sources.values(),
+        key=lambda s: (s.edition_year, s.published_on or datetime.date.min, s.pk),
+        reverse=True,
+    )
+    return [
+        {
+            "citation": s.citation,
+            "url": s.url,
+            "data_as_of": s.data_as_of,
+            "source": s,
+        }
+        for s in ordered
+    ]
+
+
+def restatement(o, name=None):
+    """ "2018: 170, revised from 171 in the 2018 edition" when an older edition said otherwise."""
+    unit = o.metric.unit
+    revised = [r for r in o.replaced if r.value != o.value]
+    if not revised:
+        return None
+    older = " and from ".join(f"{format_value(r.value, unit)} in the {r.source.edition}" for r in revised)
+    return f"{name or o.period_label}: {format_value(o.value, unit)}, revised from {older}"
+
+
+def footnotes(named_observations):
+    """Exclusions (observation.footnote) and restatements, each once, in reading order.
+
+    named_observations: (name, observation) pairs; the name says which figure a note is about.
+    """
+    notes = []
+    for name, o in named_observations:
+        if o.footnote:
+            notes.append(f"{name}: {o.footnote}")
+        note = restatement(o, name)
+        if note:
+            notes.append(note)
+    return list(dict.fromkeys(notes))
+
+
+def download_url(fmt="csv", **params):
+    """The `data_download` URL with filters; None until the download view exists."""
+    try:
+        url = reverse("data_download", args=[fmt])
+    except NoReverseMatch:
+        return None
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "", [])}, doseq=True)
+    return f"{url}?{query}" if query else url
+
+
+@dataclass
+class Column:
+    label: str
+    unit: str
+    cells: list  # one observation or None per row
+
+    def values(self):
+        return [plain_number(o.value) if o else None for o in self.cells]
+
+
+def _period_key(o):
+    return (o.period_start, o.period_end)
+
+
+def build_chart(value, observations):
+    """Rows (the chart's labels) and columns (its datasets) of exactly what the chart plots.
+
+    The same rows and columns feed the JSON for Chart.js, the HTML table and the CSV link.
+    Returns None when there is nothing to plot: no zeros are invented.
+    """
+    if not observations:
+        return None
+    chart_type = value.get("chart_type") or "bar"
+    by_breakdown = bool(value.get("by_breakdown"))
+    metrics = [m for m in value.get("metrics") or () if m is not None]
+    jurisdictions = [j for j in value.get("jurisdictions") or () if j is not None]
+    series = [(m, j) for m in metrics for j in jurisdictions]
+
+    def series_label(m, j):
+        if len(metrics) > 1 and len(jurisdictions) > 1:
+            return f"{m.label}, {j.name}"
+        return m.label if len(jurisdictions) == 1 else j.name
+
+    if chart_type == "doughnut":
+        # A doughnut shows the parts of one period: the latest.
+        newest = latest(observations)
+        observations = [o for o in observations if _period_key(o) == _period_key(newest)]
+
+    periods = sorted({_period_key(o) for o in observations})
+    period_labels = {}
+    for o in observations:
+        period_labels[_period_key(o)] = o.period_label
+    categories = sorted(
+        {o.breakdown for o in observations if o.breakdown_id},
+        key=lambda c: (c.sort_order, c.label),
+    )
+    cell = {}
+    for o in observations:
+        cell[(o.metric_id, o.jurisdiction_id, o.breakdown_id, _period_key(o))] = o
+
+    if by_breakdown and (len(periods) == 1 or chart_type == "doughnut"):
+        # Rows are categories, one column per series.
+        period = periods[0]
+        row_header = "Category"
+        rows = [c.label for c in categories]
+        columns = [
+            Column(
+                series_label(m, j),
+                m.unit,
+                [cell.get((m.pk, j.pk, c.pk, period)) for c in categories],
+            )
+            for m, j in series
+        ]
+    elif chart_type == "doughnut":
+        # Rows are the series, one column: the period.
+        period = periods[0]
+        row_header = "Figure"
+        rows = [series_label(m, j) for m, j in series]
+        columns = [
+            Column(
+                period_labels[period],
+                metrics[0].unit,
+                [cell.get((m.pk, j.pk, None, period)) for m, j in series],
+            )
+        ]
+    else:
+        # Rows are periods; one column per series (and per category, when broken down).
+        row_header = "Period"
+        rows = [period_labels[p] for p in periods]
+        columns = []
+        for m, j in series:
+            if by_breakdown:
+                for c in categories:
+                    label = c.label if len(series) == 1 else f"{series_label(m, j)}: {c.label}"
+                    columns.append(
+                        Column(label, m.unit, [cell.get((m.pk, j.pk, c.pk, p)) for p in periods])
+                    )
+            else:
+                columns.append(
+                    Column(
+                        series_label(m, j),
+                        m.unit,
+                        [cell.get((m.pk, j.pk, None, p)) for p in periods],
+                    )
+                )
+    # Drop series with nothing published rather than draw them as zeros.
+    columns = [c for c in columns if any(c.cells)]
+    if not columns:
+        return None
+
+    plotted = [o for c in columns for o in c.cells if o]
+    many = len(columns) > 1
+
+    def name(o):
+        parts = []
+        if many and len(series) > 1:
+            parts.append(series_label(o.metric, o.jurisdiction))
+        if o.breakdown_id:
+            parts.append(o.breakdown.label)
+        parts.append(o.period_label)
+        return ", ".join(parts)
+
+    table_rows = [
+        {
+            "label": label,
+            "cells": [
+                {
+                    "value": plain_number(c.cells[i].value) if c.cells[i] else None,
+                    "text": format_value(
+                        c.cells[i].value, c.unit, c.cells[i].numerator, c.cells[i].denominator
+                    )
+                    if c.cells[i]
+                    else "",
+                }
+                for c in columns
+            ],
+        }
+        for i, label in enumerate(rows)
+    ]
+    years = [o.period_start.year for o in plotted] + [o.period_end.year for o in plotted]
+    if chart_type == "doughnut":
+        period_from, period_to = min(years), max(years)
+    else:
+        period_from, period_to = value.get("from_year"), value.get("to_year")
+    config = {
+        "type": chart_type,
+        "title": value.get("title") or "",
+        "unit": columns[0].unit,
+        "labels": rows,
+        "datasets": [
+            {
+                "label": c.label,
+                "unit": c.unit,
+                "data": c.values(),
+                "text": [format_short(o.value, c.unit) if o else "" for o in c.cells],
+            }
+            for c in columns
+        ],
+    }
+    return {
+        "config": config,
+        "row_header": row_header,
+        "column_labels": [c.label for c in columns],
+        "rows": table_rows,
+        "sources": source_lines(plotted),
+        "footnotes": footnotes((name(o), o) for o in plotted),
+        "csv_url": download_url(
+            "csv",
+            metric=[m.slug for m in metrics],
+            jurisdiction=[j.code for j in jurisdictions],
+            period_from=period_from,
+            period_to=period_to,
+            breakdown=1 if by_breakdown else None,
+        ),
+        "observations": plotted,
+    }
+
+
+def key_figure(metric, jurisdiction, observations, show_national=True):
+    """The block's figure (latest period in the selection), the nation's for the same period."""
+    own = [o for o in observations if o.jurisdiction_id == jurisdiction.pk]
+    figure = latest(own)
+    if figure is None:
+        return None
+    national = None
+    if show_national and jurisdiction.code != NATIONAL_CODE:
+        national = next(
+            (
+                o
+                for o in observations
+                if o.jurisdiction.code == NATIONAL_CODE and _period_key(o) == _period_key(figure)
+            ),
+            None,
+        )
+    shown = [figure] + ([national] if national else [])
+    return {
+        "observation": figure,
+        "metric": metric,
+        "jurisdiction": jurisdiction,
+        "text": format_value(figure.value, metric.unit, figure.numerator, figure.denominator),
+        "period": figure.period_label,
+        "rank": figure.rank,
+        "rank_text": f"Ranked {format_value(figure.rank, 'rank')}" if figure.rank else "",
+        "national": national,
+        "national_text": format_value(
+            national.value, metric.unit, national.numerator, national.denominator
+        )
+        if national
+        else "",
+        "sources": source_lines(shown),
+        "footnotes": footnotes((f"{o.jurisdiction.name}, {o.period_label}", o) for o in shown),
+    }
+
+
+def ranked_categories(observations, limit):
+    """The top categories of a rank-unit metric, in the latest period: value 1 first."""
+    newest = latest(observations)
+    if newest is None:
+        return None
+    rows = sorted(
+        (o for o in observations if _period_key(o) == _period_key(newest)),
+        key=lambda o: (o.value, o.breakdown.sort_order, o.breakdown.label),
+    )[:limit]
+    return {
+        "period": newest.period_label,
+        "items": [{"label": o.breakdown.label, "rank": format_number(o.value), "obs": o} for o in rows],
+        "sources": source_lines(rows),
+        "footnotes": footnotes((f"{o.breakdown.label}, {o.period_label}", o) for o in rows),
+    }

@@ -1,0 +1,144 @@
+"""Security middleware and the hooks that django-axes calls (see settings.base).
+
+Headers every response gets: SecurityMiddleware (nosniff, Referrer-Policy, HSTS in
+production), XFrameOptionsMiddleware, django-csp's CSPMiddleware, and `Permissions-Policy`
+from here. The Wagtail admin gets a looser content policy, scoped to its own URLs.
+"""
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+# Browser features no page of the portal uses: deny them to the page and to anything it embeds.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
+
+# Why the admin needs more than the public pages' strict policy (Wagtail 8.0):
+# - script-src 'unsafe-inline': panels and widgets (inline panels, date and time pickers,
+#   multiple choosers) render inline <script> blocks; Wagtail has no nonce support for them
+#   yet (wagtail/wagtail#1288).
+# - script-src 'unsafe-eval': the accessibility checker (axe-core, bundled in core.js) compiles
+#   its message templates with `new Function`.
+# - style-src 'unsafe-inline': admin templates and Draftail set style="" attributes.
+# - img-src blob:: image upload previews and the focal point chooser draw from blob: URLs.
+# - frame-ancestors 'self': the live preview panel shows the page in an iframe of the admin.
+# Only staff reach these URLs, and only after logging in (the login page shares the policy).
+ADMIN_PATH_PREFIX = "/admin/"  # as in portal/urls.py
+ADMIN_CSP_REPLACE = {
+    "script-src": ["'self'", "'unsafe-inline'", "'unsafe-eval'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "frame-ancestors": ["'self'"],
+}
+
+
+class SecurityHeadersMiddleware:
+    """Adds Permissions-Policy, and refuses request bodies above PORTAL_MAX_REQUEST_BYTES.
+
+    Django caps form fields (DATA_UPLOAD_MAX_MEMORY_SIZE) but not uploaded files, which it
+    streams to disk before any form can check their size. The cap here bounds every upload
+    (spreadsheets, images, documents) before it is read; each form then applies its own,
+    smaller limit with a readable message.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = getattr(settings, "PORTAL_MAX_REQUEST_BYTES", None)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if limit and length > limit:
+            response = HttpResponse(
+                f"The upload is too large: the limit is {limit // (1024 * 1024)} MB.",
+                status=413,
+                content_type="text/plain; charset=utf-8",
+            )
+        else:
+            response = self.get_response(request)
+        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
+
+
+class AdminContentSecurityPolicyMiddleware:
+    """Loosens the content policy for the Wagtail admin's URLs only (see ADMIN_CSP_REPLACE).
+
+    Must come after csp.middleware.CSPMiddleware in MIDDLEWARE: it marks the response the
+    way django-csp's @csp_replace decorator does, before CSPMiddleware writes the header.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path_info.startswith(ADMIN_PATH_PREFIX) and not hasattr(
+            response, "_csp_replace"
+        ):
+            response._csp_replace = ADMIN_CSP_REPLACE
+        return response
+
+
+def client_ip_address(request):
+    """The visitor's address for django-axes.
+
+    Behind PORTAL_TRUSTED_PROXY_COUNT reverse proxies, REMOTE_ADDR is the nearest proxy's
+    address, so counting failures by it would lock every visitor out at once. Each trusted
+    proxy appends the address it received the request from to X-Forwarded-For, so the client
+    is that many entries from the right; entries further left are whatever the client sent.
+    """
+    proxies = getattr(settings, "PORTAL_TRUSTED_PROXY_COUNT", 0)
+    if proxies:
+        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [a for a in forwarded if a]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR")
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """The page shown when django-axes refuses a login (AXES_LOCKOUT_CALLABLE).
+
+    A refused attempt restarts the cool-off (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT),
+    so the lockout ends one cool-off period from now.
+    """
+    from axes.helpers import get_cool_off
+
+    cool_off = get_cool_off(request)
+    context = {
+        "cool_off": cool_off,
+        "retry_after": timezone.now() + cool_off if cool_off else None,
+        "admin_contact": getattr(settings, "PORTAL_ADMIN_CONTACT", ""),
+    }
+    response = render(
+        request,
+        settings.AXES_LOCKOUT_TEMPLATE,
+        context,
+        status=getattr(settings, "AXES_HTTP_RESPONSE_CODE", 429),
+    )
+    if cool_off:
+        response["Retry-After"] = str(int(cool_off.total_seconds()))
+    return response

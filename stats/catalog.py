@@ -1,0 +1,65 @@
+"""Load a catalog of dimensions, sources and metrics (the reference data figures refer to).
+
+Idempotent: what exists is left as it is, so a second run changes nothing and an editor's
+later changes are never overwritten.
+"""
+
+import datetime
+import json
+
+from django.db import transaction
+
+from .models import Category, Dimension, Metric, Source
+
+SOURCE_FIELDS = (
+    "publisher", "title", "edition", "edition_year", "url", "coverage", "methodology",
+    "limitations",
+)
+
+
+@transaction.atomic
+def load_catalog(path):
+    """Create what is missing from the JSON catalog at `path`; return the number created."""
+    with open(path, encoding="utf-8") as f:
+        catalog = json.load(f)
+    created = 0
+    for spec in catalog.get("dimensions", []):
+        dimension, new = Dimension.objects.get_or_create(
+            slug=spec["slug"], defaults={"label": spec["label"]}
+        )
+        created += new
+        for position, cat in enumerate(spec.get("categories", [])):
+            _, new = Category.objects.get_or_create(
+                dimension=dimension,
+                slug=cat["slug"],
+                defaults={"label": cat["label"], "sort_order": position, "note": cat.get("note", "")},
+            )
+            created += new
+    sources = {}
+    for spec in catalog.get("sources", []):
+        defaults = {k: spec.get(k, "") for k in SOURCE_FIELDS}
+        for date_field in ("published_on", "data_as_of"):
+            if spec.get(date_field):
+                defaults[date_field] = datetime.date.fromisoformat(spec[date_field])
+        source, new = Source.objects.get_or_create(slug=spec["slug"], defaults=defaults)
+        sources[source.slug] = source
+        created += new
+    for spec in catalog.get("metrics", []):
+        dimension = (
+            Dimension.objects.get(slug=spec["dimension"]) if spec.get("dimension") else None
+        )
+        metric, new = Metric.objects.get_or_create(
+            slug=spec["slug"],
+            defaults={
+                "label": spec["label"],
+                "unit": spec["unit"],
+                "definition": spec.get("definition", ""),
+                "dimension": dimension,
+            },
+        )
+        if new:
+            metric.sources.set(
+                [sources.get(s) or Source.objects.get(slug=s) for s in spec.get("sources", [])]
+            )
+        created += new
+    return created
