@@ -44,5 +44,18 @@ serve: install
 	DJANGO_SETTINGS_MODULE=portal.settings.production $(VENV)/bin/gunicorn portal.wsgi \
 		--bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} --access-logfile -
 
+# Figures, not pass/fail: page queries and render times, throughput, the import.
+bench: install
+	$(PY) bench/pages.py
+	$(PY) bench/throughput.py
+	$(MAKE) bench-import
+
+bench-import: install
+	$(PY) bench/import_bench.py
+
+# Two gunicorn servers sharing a throwaway PostgreSQL 15 and Redis (run as root).
+scale-demo: install
+	$(PY) bench/scale_demo.py
+
 clean:
 	rm -rf var db.sqlite3

@@ -13,3 +13,7 @@ class PortalConfig(AppConfig):
 
         # After every migrate: the staff groups and their rights (portal/permissions.py).
         post_migrate.connect(ensure_groups_after_migrate, sender=self)
+        # Cached public pages go stale when pages, figures or resources change (portal/cache.py).
+        from .signals import connect as connect_cache_invalidation
+
+        connect_cache_invalidation()

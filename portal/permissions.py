@@ -19,7 +19,14 @@ EDITORS = "Editors"
 DATA_MANAGERS = "Data managers"
 
 PAGE_ACTIONS = ("add", "change", "publish")
-RESOURCE_MODELS = ("Statute", "Organization", "Publication", "FundingOpportunity", "Campaign", "Hotline")
+RESOURCE_MODELS = (
+    "Statute",
+    "Organization",
+    "Publication",
+    "FundingOpportunity",
+    "Campaign",
+    "Hotline",
+)
 RESOURCE_ACTIONS = ("add", "change", "publish")
 STATS_MODELS = ("Jurisdiction", "Source", "Dimension", "Category", "Metric", "Observation")
 MEDIA_ACTIONS = ("add", "change", "choose")

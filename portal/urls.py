@@ -1,9 +1,12 @@
 from django.conf import settings
-from django.urls import include, path
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
+
+from stats.api import api
+from stats.downloads import data_download
 
 from . import views
 
@@ -13,6 +16,8 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("sitemap.xml", sitemap, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("api/", api.urls),
+    re_path(r"^data/download/(?P<fmt>csv|xlsx|json)/$", data_download, name="data_download"),
 ]
 
 if settings.DEBUG:

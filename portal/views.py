@@ -1,19 +1,77 @@
+import re
+
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 from wagtail.models import Page
+from wagtail.search.backends import get_search_backend
+
+# A section number such as 566.206 or 566.215.1, with or without the section sign.
+CITATION = re.compile(r"\d+(?:\.\d+)+")
+SNIPPET_RESULTS = 20
+
+
+def _snippet_results(model, query, block_type):
+    """Live snippets of the portal's state matching the query, each with the page listing it."""
+    from resources.blocks import live_items
+
+    items = live_items(model)
+    found = []
+    if model.__name__ == "Statute":
+        # Exact section numbers first: they read the same on every database.
+        for citation in CITATION.findall(query):
+            found.extend(items.filter(citation__contains=citation))
+    words = query.replace("§", " ").strip()
+    if words:
+        found.extend(get_search_backend().search(words, items)[:SNIPPET_RESULTS])
+    found = list(dict.fromkeys(found))[:SNIPPET_RESULTS]
+    if not found:
+        return []
+    page = _page_with_block(block_type)
+    anchor = model._meta.model_name
+    return [
+        {"object": item, "url": f"{page.url}#{anchor}-{item.pk}" if page else None}
+        for item in found
+    ]
+
+
+def _page_with_block(block_type):
+    """The first live public page whose body holds a block of this type (e.g. the Laws page)."""
+    from .models import TopicPage
+
+    for page in TopicPage.objects.live().public().order_by("path"):
+        if any(child.get("type") == block_type for child in page.body.raw_data):
+            return page
+    return None
 
 
 @require_GET
 def search(request):
+    from resources.models import Organization, Statute
+
     query = request.GET.get("q", "").strip()[:200]
     results = Page.objects.none()
+    statutes = organizations = []
     if query:
-        results = Page.objects.live().public().specific().search(query)
+        words = query.replace("§", " ").strip()
+        if words:
+            results = Page.objects.live().public().specific().search(words)
+        statutes = _snippet_results(Statute, query, "statutes")
+        organizations = _snippet_results(Organization, query, "organizations")
     page = Paginator(results, 10).get_page(request.GET.get("page"))
-    return render(request, "portal/search.html", {"query": query, "results": page})
+    return render(
+        request,
+        "portal/search.html",
+        {
+            "query": query,
+            "results": page,
+            "statutes": statutes,
+            "organizations": organizations,
+            "total": page.paginator.count + len(statutes) + len(organizations),
+        },
+    )
 
 
 @require_GET

@@ -1,12 +1,35 @@
 """Blocks that list the snippets editors keep (statutes, organizations, hotlines...)."""
 
+from itertools import groupby
+
+from django.conf import settings
 from wagtail import blocks
 from wagtail.snippets.blocks import SnippetChooserBlock
 
-from .models import Organization, Publication, Statute
+from .models import Campaign, FundingOpportunity, Hotline, Organization, Publication, Statute
 
 
-class StatuteListBlock(blocks.StructBlock):
+def live_items(model, **filters):
+    """The published items of this installation's state, in the editors' order."""
+    return model.objects.filter(live=True, state=settings.PORTAL_STATE_CODE, **filters)
+
+
+class SnippetListBlock(blocks.StructBlock):
+    """A list of one kind of snippet: the live items of the portal's state."""
+
+    model = None
+
+    def get_items(self, value):
+        return live_items(self.model)
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context=parent_context)
+        context["items"] = list(self.get_items(value))
+        return context
+
+
+class StatuteListBlock(SnippetListBlock):
+    model = Statute
     heading = blocks.CharBlock(required=False, max_length=200)
     category = blocks.ChoiceBlock(
         choices=Statute.Category.choices, required=False, help_text="Empty: every category."
@@ -15,9 +38,29 @@ class StatuteListBlock(blocks.StructBlock):
     class Meta:
         icon = "doc-full-inverse"
         label = "Statutes"
+        template = "resources/blocks/statutes.html"
+
+    def get_items(self, value):
+        items = live_items(Statute)
+        if value.get("category"):
+            items = items.filter(category=value["category"])
+        return items
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context=parent_context)
+        # Groups in the order the categories are declared: sex trafficking first.
+        order = {key: i for i, key in enumerate(Statute.Category.values)}
+        items = sorted(context["items"], key=lambda s: order.get(s.category, len(order)))
+        labels = dict(Statute.Category.choices)
+        context["groups"] = [
+            {"category": key, "label": labels.get(key, key), "items": list(group)}
+            for key, group in groupby(items, key=lambda s: s.category)
+        ]
+        return context
 
 
-class OrganizationListBlock(blocks.StructBlock):
+class OrganizationListBlock(SnippetListBlock):
+    model = Organization
     heading = blocks.CharBlock(required=False, max_length=200)
     kinds = blocks.MultipleChoiceBlock(
         choices=Organization.Kind.choices, required=False, help_text="Empty: every kind."
@@ -26,9 +69,17 @@ class OrganizationListBlock(blocks.StructBlock):
     class Meta:
         icon = "group"
         label = "Organizations"
+        template = "resources/blocks/organizations.html"
+
+    def get_items(self, value):
+        items = live_items(Organization)
+        if value.get("kinds"):
+            items = items.filter(kind__in=value["kinds"])
+        return items
 
 
-class PublicationListBlock(blocks.StructBlock):
+class PublicationListBlock(SnippetListBlock):
+    model = Publication
     heading = blocks.CharBlock(required=False, max_length=200)
     kinds = blocks.MultipleChoiceBlock(
         choices=Publication.Kind.choices, required=False, help_text="Empty: every kind."
@@ -37,30 +88,48 @@ class PublicationListBlock(blocks.StructBlock):
     class Meta:
         icon = "doc-empty"
         label = "Publications and trainings"
+        template = "resources/blocks/publications.html"
+
+    def get_items(self, value):
+        items = live_items(Publication)
+        if value.get("kinds"):
+            items = items.filter(kind__in=value["kinds"])
+        return items
 
 
-class FundingListBlock(blocks.StructBlock):
+class FundingListBlock(SnippetListBlock):
+    model = FundingOpportunity
     heading = blocks.CharBlock(required=False, max_length=200)
 
     class Meta:
         icon = "tag"
         label = "Funding opportunities"
+        template = "resources/blocks/funding.html"
 
 
-class CampaignListBlock(blocks.StructBlock):
+class CampaignListBlock(SnippetListBlock):
+    model = Campaign
     heading = blocks.CharBlock(required=False, max_length=200)
 
     class Meta:
         icon = "bullhorn"
         label = "Campaigns"
+        template = "resources/blocks/campaigns.html"
 
 
-class HotlineListBlock(blocks.StructBlock):
+class HotlineListBlock(SnippetListBlock):
+    model = Hotline
     heading = blocks.CharBlock(required=False, max_length=200)
 
     class Meta:
         icon = "mobile-alt"
         label = "Hotlines"
+        template = "resources/blocks/hotlines.html"
+
+    def get_items(self, value):
+        # National lines first, then the state's, then local ones.
+        order = {scope: i for i, scope in enumerate(Hotline.Scope.values)}
+        return sorted(live_items(Hotline), key=lambda h: (order.get(h.scope, 9), h.sort_order))
 
 
 class HotlineCalloutBlock(blocks.StructBlock):
@@ -72,3 +141,18 @@ class HotlineCalloutBlock(blocks.StructBlock):
     class Meta:
         icon = "warning"
         label = "Hotline call-out"
+        template = "resources/blocks/hotline_callout.html"
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context=parent_context)
+        hotline = value.get("hotline")
+        if hotline is not None and not hotline.live:
+            hotline = None
+        if hotline is None:
+            from portal.models import SiteSettings
+
+            request = (parent_context or {}).get("request")
+            site_settings = SiteSettings.for_request(request) if request else None
+            hotline = site_settings.national_hotline if site_settings else None
+        context["hotline"] = hotline if hotline is not None and hotline.live else None
+        return context

@@ -11,7 +11,35 @@ from wagtail import blocks
 from wagtail.snippets.blocks import SnippetChooserBlock
 
 from . import figures as shaping
-from .figures import FigureStore, Selection
+from .figures import FigureStore, Selection, prefetched_snippets
+
+
+class FigureChooserBlock(SnippetChooserBlock):
+    """A snippet chooser whose lookups a page batches across all its blocks.
+
+    `FigureStore.for_stream` reads every chosen metric, place and source id from the page's raw
+    stream and fetches each model once; here the conversion takes them from that batch instead
+    of one lookup per block type. Stored in migrations as a plain SnippetChooserBlock.
+    """
+
+    batched = True  # see stats.figures.collect_chosen_ids
+
+    def bulk_to_python(self, values):
+        known = prefetched_snippets(self.model_class)
+        if known is None:
+            return super().bulk_to_python(values)
+        return [known.get(v) if v is not None else None for v in values]
+
+    def to_python(self, value):
+        known = prefetched_snippets(self.model_class)
+        if known is None or value is None:
+            return super().to_python(value)
+        return known.get(value)
+
+    def deconstruct(self):
+        _path, args, kwargs = super().deconstruct()
+        return ("wagtail.snippets.blocks.SnippetChooserBlock", args, kwargs)
+
 
 CHART_TYPES = [
     ("bar", "Bar"),
@@ -109,10 +137,10 @@ def _preview_ranked_list():
 class ChartBlock(FigureBlockMixin, blocks.StructBlock):
     title = blocks.CharBlock(max_length=200, help_text="The chart's caption.")
     metrics = blocks.ListBlock(
-        SnippetChooserBlock("stats.Metric"), min_num=1, help_text="One or more metrics to plot."
+        FigureChooserBlock("stats.Metric"), min_num=1, help_text="One or more metrics to plot."
     )
     jurisdictions = blocks.ListBlock(
-        SnippetChooserBlock("stats.Jurisdiction"),
+        FigureChooserBlock("stats.Jurisdiction"),
         min_num=1,
         help_text="Missouri, the nation, a federal district...",
     )
@@ -139,11 +167,14 @@ class ChartBlock(FigureBlockMixin, blocks.StructBlock):
         label = "Chart"
         template = "stats/blocks/chart.html"
         preview_template = PREVIEW_TEMPLATE
-        preview_value = _preview_chart
         description = (
             "A chart of figures from the statistics store, with its source, footnotes, "
             "a table of the same data and a CSV download."
         )
+
+    def get_preview_value(self):
+        # Real figures from the store, so the block picker shows a real block.
+        return self.normalize(_preview_chart())
 
     def figure_selections(self, value):
         return [
@@ -162,13 +193,14 @@ class ChartBlock(FigureBlockMixin, blocks.StructBlock):
         chart = shaping.build_chart(value, context["figures"].observations(selection))
         context["chart"] = chart
         if chart:
-            context["chart_id"] = context["figures"].next_id("chart")
+            context["chart_id"] = chart_id = context["figures"].next_id("chart")
+            context["data_id"] = f"{chart_id}-data"
         return context
 
 
 class KeyFigureBlock(FigureBlockMixin, blocks.StructBlock):
-    metric = SnippetChooserBlock("stats.Metric", help_text="The figure to show.")
-    jurisdiction = SnippetChooserBlock("stats.Jurisdiction", help_text="Usually the state.")
+    metric = FigureChooserBlock("stats.Metric", help_text="The figure to show.")
+    jurisdiction = FigureChooserBlock("stats.Jurisdiction", help_text="Usually the state.")
     year = blocks.IntegerBlock(required=False, min_value=1990, help_text="Empty: the latest.")
     label = blocks.CharBlock(
         required=False, max_length=200, help_text="Empty: the metric's own label."
@@ -182,11 +214,14 @@ class KeyFigureBlock(FigureBlockMixin, blocks.StructBlock):
         label = "Key figure"
         template = "stats/blocks/key_figure.html"
         preview_template = PREVIEW_TEMPLATE
-        preview_value = _preview_key_figure
         description = (
             'One large number with its label and period ("92 months", "11th in the nation"), '
             "the national figure and rank beside it."
         )
+
+    def get_preview_value(self):
+        # Real figures from the store, so the block picker shows a real block.
+        return self.normalize(_preview_key_figure())
 
     def figure_selections(self, value):
         metric, jurisdiction = value.get("metric"), value.get("jurisdiction")
@@ -228,8 +263,11 @@ class KeyFigureRowBlock(FigureBlockMixin, blocks.StructBlock):
         label = "Row of key figures"
         template = "stats/blocks/key_figure_row.html"
         preview_template = PREVIEW_TEMPLATE
-        preview_value = _preview_key_figure_row
         description = "Two to four key figures side by side."
+
+    def get_preview_value(self):
+        # Real figures from the store, so the block picker shows a real block.
+        return self.normalize(_preview_key_figure_row())
 
     def figure_selections(self, value):
         child = self.child_blocks["figures"].child_block
@@ -248,10 +286,10 @@ class StackUpBlock(FigureBlockMixin, blocks.StructBlock):
     heading = blocks.CharBlock(
         required=False, max_length=200, help_text='Empty: "How does <state> stack up?"'
     )
-    jurisdiction = SnippetChooserBlock("stats.Jurisdiction", help_text="Usually the state.")
+    jurisdiction = FigureChooserBlock("stats.Jurisdiction", help_text="Usually the state.")
     year = blocks.IntegerBlock(min_value=1990, help_text="The year compared.")
     metrics = blocks.ListBlock(
-        SnippetChooserBlock("stats.Metric"),
+        FigureChooserBlock("stats.Metric"),
         min_num=1,
         help_text="New cases, active cases, convictions, restitution...",
     )
@@ -261,11 +299,14 @@ class StackUpBlock(FigureBlockMixin, blocks.StructBlock):
         label = "How does the state stack up"
         template = "stats/blocks/stack_up.html"
         preview_template = PREVIEW_TEMPLATE
-        preview_value = _preview_stack_up
         description = (
             "For one year, the state's figures, each with its national rank and the "
             "national figure."
         )
+
+    def get_preview_value(self):
+        # Real figures from the store, so the block picker shows a real block.
+        return self.normalize(_preview_stack_up())
 
     def figure_selections(self, value):
         return [
@@ -304,8 +345,8 @@ class StackUpBlock(FigureBlockMixin, blocks.StructBlock):
 
 class RankedListBlock(FigureBlockMixin, blocks.StructBlock):
     title = blocks.CharBlock(max_length=200, help_text="For example: Top venues.")
-    metric = SnippetChooserBlock("stats.Metric", help_text="A metric whose unit is rank.")
-    jurisdiction = SnippetChooserBlock("stats.Jurisdiction")
+    metric = FigureChooserBlock("stats.Metric", help_text="A metric whose unit is rank.")
+    jurisdiction = FigureChooserBlock("stats.Jurisdiction")
     limit = blocks.IntegerBlock(default=5, min_value=1, max_value=20)
 
     class Meta:
@@ -313,8 +354,11 @@ class RankedListBlock(FigureBlockMixin, blocks.StructBlock):
         label = "Ranked list"
         template = "stats/blocks/ranked_list.html"
         preview_template = PREVIEW_TEMPLATE
-        preview_value = _preview_ranked_list
         description = "The top categories of a ranked metric, such as the top five venues."
+
+    def get_preview_value(self):
+        # Real figures from the store, so the block picker shows a real block.
+        return self.normalize(_preview_ranked_list())
 
     def figure_selections(self, value):
         return [Selection.of([value.get("metric")], [value.get("jurisdiction")], breakdown=True)]
@@ -331,7 +375,7 @@ class RankedListBlock(FigureBlockMixin, blocks.StructBlock):
 class SourceListBlock(FigureBlockMixin, blocks.StructBlock):
     heading = blocks.CharBlock(required=False, max_length=200, help_text="Optional heading.")
     sources = blocks.ListBlock(
-        SnippetChooserBlock("stats.Source"),
+        FigureChooserBlock("stats.Source"),
         required=False,
         help_text="Empty: every source edition in the store.",
     )
@@ -364,13 +408,3 @@ class DataDownloadsBlock(blocks.StructBlock):
         preview_template = PREVIEW_TEMPLATE
         preview_value = {"heading": "Download the data"}
         description = "Links to download every figure as CSV, Excel or JSON."
-
-    def get_context(self, value, parent_context=None):
-        context = super().get_context(value, parent_context=parent_context)
-        context["downloads"] = [
-            (label, url)
-            for label, fmt in (("CSV", "csv"), ("Excel", "xlsx"), ("JSON", "json"))
-            if (url := shaping.download_url(fmt))
-        ]
-        return context
-

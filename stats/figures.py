@@ -6,8 +6,11 @@ collects the selections of every block in a page's body, fetches them all with O
 store in memory (`store.observations(selection)`), shaped by the helpers below.
 """
 
+import contextvars
 import datetime
+import secrets
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
@@ -15,8 +18,9 @@ from operator import or_
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
+from wagtail import blocks
 
-from .formatting import format_number, format_short, format_value, plain_number
+from .formatting import format_number, format_short, format_value, ordinal, plain_number
 from .models import Observation, Source
 
 NATIONAL_CODE = "US"
@@ -86,6 +90,59 @@ class Selection:
         return True
 
 
+# Chosen snippets, batched per page: {model: {pk: instance}} while a page's stream is converted.
+_prefetched = contextvars.ContextVar("stats_prefetched_snippets", default=None)
+
+
+def prefetched_snippets(model):
+    batch = _prefetched.get()
+    return None if batch is None else batch.get(model)
+
+
+def _item_value(item):
+    # A ListBlock item is stored as {"type": "item", "value": ..., "id": ...} or as a bare value.
+    if isinstance(item, dict) and item.get("type") == "item" and "value" in item:
+        return item["value"]
+    return item
+
+
+def collect_chosen_ids(block, raw, found):
+    """Walk a raw (JSON) block value, noting each id chosen in a batched chooser, by model."""
+    if raw is None:
+        return
+    if getattr(block, "batched", False):
+        found[block.model_class].add(raw)
+    elif isinstance(block, blocks.StreamBlock):
+        for item in raw:
+            child = block.child_blocks.get(item.get("type")) if isinstance(item, dict) else None
+            if child is not None:
+                collect_chosen_ids(child, item.get("value"), found)
+    elif isinstance(block, blocks.ListBlock):
+        for item in raw:
+            collect_chosen_ids(block.child_block, _item_value(item), found)
+    elif isinstance(block, blocks.StructBlock) and isinstance(raw, dict):
+        for name, child in block.child_blocks.items():
+            if name in raw:
+                collect_chosen_ids(child, raw[name], found)
+
+
+@contextmanager
+def batched_snippets(stream_value):
+    """Fetch every metric, place and source chosen anywhere in the stream: one query a model."""
+    found = defaultdict(set)
+    try:
+        raw = list(stream_value.raw_data)
+    except AttributeError:
+        raw = []
+    collect_chosen_ids(stream_value.stream_block, raw, found)
+    batch = {model: model.objects.in_bulk(ids) for model, ids in found.items()}
+    token = _prefetched.set(batch)
+    try:
+        yield
+    finally:
+        _prefetched.reset(token)
+
+
 def block_selections(block, value):
     """The selections of one block value (a row of key figures gives several)."""
     method = getattr(block, "figure_selections", None)
@@ -103,17 +160,27 @@ class FigureStore:
         self._own = {}  # selections fetched on their own (a block rendered outside the page)
         self._all_sources = None
         self._ids = defaultdict(int)
+        self._id_tag = ""
 
     @classmethod
     def for_stream(cls, stream_value):
+        if not stream_value:
+            return cls()
+        # Converting the stream here, with the chosen snippets batched, keeps their lookups to
+        # one query per model whatever the number of blocks; the page reuses the converted values.
+        with batched_snippets(stream_value):
+            children = list(stream_value)
         selections = []
-        for child in stream_value or ():
+        for child in children:
             selections.extend(block_selections(child.block, child.value))
         return cls(selections)
 
     @classmethod
     def for_block(cls, block, value):
-        return cls(block_selections(block, value))
+        store = cls(block_selections(block, value))
+        # Blocks rendered on their own may sit side by side: keep their element ids apart.
+        store._id_tag = f"{secrets.token_hex(3)}-"
+        return store
 
     @staticmethod
     def _fetch(selections):
@@ -149,7 +216,7 @@ class FigureStore:
     def next_id(self, prefix):
         """A page-unique element id: chart-1, chart-2..."""
         self._ids[prefix] += 1
-        return f"{prefix}-{self._ids[prefix]}"
+        return f"{prefix}-{self._id_tag}{self._ids[prefix]}"
 
     def all_sources(self):
         """Every source edition in the store: one query, made once, only when asked."""
@@ -191,7 +258,9 @@ def restatement(o, name=None):
     revised = [r for r in o.replaced if r.value != o.value]
     if not revised:
         return None
-    older = " and from ".join(f"{format_value(r.value, unit)} in the {r.source.edition}" for r in revised)
+    older = " and from ".join(
+        f"{format_value(r.value, unit)} in the {r.source.edition}" for r in revised
+    )
     return f"{name or o.period_label}: {format_value(o.value, unit)}, revised from {older}"
 
 
@@ -413,6 +482,7 @@ def key_figure(metric, jurisdiction, observations, show_national=True):
         "period": figure.period_label,
         "rank": figure.rank,
         "rank_text": f"Ranked {format_value(figure.rank, 'rank')}" if figure.rank else "",
+        "rank_short": ordinal(figure.rank) if figure.rank else "",
         "national": national,
         "national_text": format_value(
             national.value, metric.unit, national.numerator, national.denominator
@@ -435,7 +505,9 @@ def ranked_categories(observations, limit):
     )[:limit]
     return {
         "period": newest.period_label,
-        "items": [{"label": o.breakdown.label, "rank": format_number(o.value), "obs": o} for o in rows],
+        "items": [
+            {"label": o.breakdown.label, "rank": format_number(o.value), "obs": o} for o in rows
+        ],
         "sources": source_lines(rows),
         "footnotes": footnotes((f"{o.breakdown.label}, {o.period_label}", o) for o in rows),
     }

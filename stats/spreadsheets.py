@@ -95,8 +95,13 @@ def clean_text(value):
     return _SPACES.sub(" ", str(value)).strip()
 
 
+_CANONICAL = {c.replace("_", ""): c for c in EXPORT_COLUMNS}
+
+
 def normalise_header(value):
-    return re.sub(r"[\s_\-]+", "_", clean_text(value).lower()).strip("_")
+    """"Break Down", " SOURCE_title" -> "breakdown", "source_title": case and spacing ignored."""
+    text = re.sub(r"[\s_\-]+", "_", clean_text(value).lower()).strip("_")
+    return _CANONICAL.get(text.replace("_", ""), text)
 
 
 def format_decimal(value):
@@ -206,7 +211,13 @@ def _is_entity_error(error):
         from defusedxml import DefusedXmlException
     except ImportError:  # pragma: no cover - defusedxml is a dependency
         return False
-    return isinstance(error, DefusedXmlException)
+    seen = set()
+    while error is not None and id(error) not in seen:  # openpyxl wraps the parser's error
+        if isinstance(error, DefusedXmlException):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _column_name(headers, column):
@@ -400,12 +411,18 @@ class ObservationResource(resources.ModelResource):
             names = self.categories.setdefault(category.dimension_id, {})
             names.setdefault(category.slug.lower(), category)
             names.setdefault(clean_text(category.label).lower(), category)
-        self.existing = {
-            (o.metric_id, o.jurisdiction_id, o.period_start, o.period_end, o.breakdown_id, o.source_id): o
-            for o in Observation.objects.filter(
-                metric__in=list(self.metrics.values()), source__in=list(self.sources.values())
-            )
-        }
+        metrics = {m.pk: m for m in self.metrics.values()}
+        sources = {s.pk: s for s in self.sources.values()}
+        jurisdictions = {j.pk: j for j in self.jurisdictions.values()}
+        categories = {c.pk: c for names in self.categories.values() for c in names.values()}
+        self.existing = {}
+        for o in Observation.objects.filter(metric__in=list(metrics), source__in=list(sources)):
+            # Attach the objects already loaded, so that nothing is fetched row by row.
+            o.metric, o.source = metrics[o.metric_id], sources[o.source_id]
+            o.jurisdiction = jurisdictions[o.jurisdiction_id]
+            if o.breakdown_id in categories:
+                o.breakdown = categories[o.breakdown_id]
+            self.existing[(*o.key, o.source_id)] = o
         self.seen = {}
         self.changes = []
         self.instances = []  # (row number, observation) of every valid row
@@ -631,18 +648,14 @@ class ObservationResource(resources.ModelResource):
         if not self._is_dry_run(kwargs):
             super().save_instance(instance, is_create, row, **kwargs)
 
-    def after_import_row(self, row, row_result, **kwargs):
-        if not row_result.validation_error and not row_result.errors:
-            self.instances.append((self._row_number, row_result))
-            row_result.instance = self._parsed_instance(row_result)
-        if self.progress and self._row_number % 500 == 0:
-            self.progress(self._row_number)
-
-    def _parsed_instance(self, row_result):
-        return self._last_instance
-
     def after_init_instance(self, instance, new, row, **kwargs):
         self._last_instance = instance
+
+    def after_import_row(self, row, row_result, **kwargs):
+        # Only reached for rows without errors.
+        self.instances.append((self._row_number, self._last_instance))
+        if self.progress and self._row_number % 500 == 0:
+            self.progress(self._row_number)
 
     def get_bulk_update_fields(self):
         return [*FIGURE_FIELDS, "updated_at"]
@@ -756,9 +769,9 @@ def run_import(dataset, dry_run=True, user=None, progress=None):
         )
         outcome.changes = resource.changes
         # Breakdowns that do not add up: a warning, never an error.
-        lines = {id(row_result.instance): resource.line(n) for n, row_result in resource.instances}
+        lines = {id(o): resource.line(n) for n, o in resource.instances}
         warned_rows = set()
-        for warning in breakdown_warnings(row_result.instance for _, row_result in resource.instances):
+        for warning in breakdown_warnings(o for _, o in resource.instances):
             rows = sorted(lines[id(o)] for o in warning.observations if id(o) in lines)
             warned_rows.update(rows)
             outcome.warnings.append(f"rows {', '.join(map(str, rows))}: {warning.message}")
@@ -877,8 +890,8 @@ def _xlsx(rows):
         cells = []
         for column in EXPORT_COLUMNS:
             text = row[column]
-            if column in NUMBER_COLUMNS and text:
-                # The file holds the exact decimal text; no float is involved.
+            if column in NUMBER_COLUMNS and text and len(text.replace(".", "")) <= 15:
+                # The file holds the exact decimal text, and a double reads it back exactly.
                 cells.append(WriteOnlyCell(sheet, Decimal(text)))
             else:
                 cell = WriteOnlyCell(sheet, _neutralise(text) or None)
@@ -886,6 +899,86 @@ def _xlsx(rows):
                     cell.data_type = "s"
                 cells.append(cell)
         sheet.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# --- The downloadable template -------------------------------------------------------------
+
+COLUMN_HELP = {
+    "jurisdiction": (
+        "Required. Jurisdiction code: US, MO, MOED (Missouri Eastern District), HHS7 ..."
+    ),
+    "metric": "Required. The metric's slug, as listed under Statistics > Metrics.",
+    "period": "Required. A year (2019) or a span of months (2012-12/2016-12), 1990 to next year.",
+    "breakdown": (
+        "Optional. A category of the metric's breakdown (its slug or label); empty for the total."
+    ),
+    "value": (
+        "Required. The published figure. Counts are whole numbers; percents lie in 0 to 100 "
+        '(22.5 or "22.5%"); ranks lie in 1 to 56. "1,234" is read as 1234.'
+    ),
+    "numerator": "Optional. For an 'n of m' figure: n. Never above the denominator.",
+    "denominator": "Optional. For an 'n of m' figure: m. Give both or neither.",
+    "rank": "Optional. The published national rank (1 to 56), as printed.",
+    "footnote": "Optional. Exclusions and caveats, as published.",
+    "source": "Required. The source edition's slug, as listed under Statistics > Sources.",
+}
+
+
+def template_file(fmt):
+    """The import template: header row and an example row; in XLSX, a sheet about columns."""
+    example_metric = Metric.objects.order_by("slug").values_list("slug", flat=True).first()
+    example_source = Source.objects.order_by("-edition_year").values_list("slug", flat=True).first()
+    example = {
+        "jurisdiction": "MO",
+        "metric": example_metric or "metric-slug",
+        "period": "2019",
+        "breakdown": "",
+        "value": "233",
+        "numerator": "",
+        "denominator": "",
+        "rank": "",
+        "footnote": "",
+        "source": example_source or "source-edition-slug",
+    }
+    if fmt == "csv":
+        out = io.StringIO(newline="")
+        writer = csv.writer(out)
+        writer.writerow(COLUMNS)
+        writer.writerow(example[c] for c in COLUMNS)
+        return ("\ufeff" + out.getvalue()).encode()
+    if fmt != "xlsx":
+        raise ValueError(f"Unknown template format {fmt!r}.")
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "observations"
+    sheet.append(COLUMNS)
+    sheet.append([example[c] if c != "value" else 233 for c in COLUMNS])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    about = book.create_sheet("columns")
+    about.append(["column", "what to write"])
+    for cell in about[1]:
+        cell.font = Font(bold=True)
+    for column in COLUMNS:
+        about.append([column, COLUMN_HELP[column]])
+    about.append([])
+    about.append(
+        [
+            "notes",
+            "One row per observation. Headers may use any case and spacing. Only the first "
+            "sheet, or a sheet named 'observations', is read. Formulas are refused: paste "
+            "values. Replace the example row with your figures.",
+        ]
+    )
+    about.column_dimensions["A"].width = 16
+    about.column_dimensions["B"].width = 100
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -41,7 +41,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Permissions-Policy on every response, and a cap on request bodies (portal/security.py).
+    "portal.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Answers visitors' page requests from the cache before any query (portal/cache.py).
+    "portal.cache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -49,8 +53,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After CSPMiddleware, so it can loosen the policy for /admin/ before the header is written.
+    "portal.security.AdminContentSecurityPolicyMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
-    # Last, so that a locked-out login is answered before the view runs.
+    # Swaps the login page's response for the lockout page when axes refused the attempt.
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -131,8 +137,9 @@ if os.environ.get("CACHE_URL"):
         "LOCATION": os.environ["CACHE_URL"],
     }
 
-# Sessions only exist for staff; visitors get no cookie.
-SESSION_COOKIE_AGE = 60 * 60 * 8
+# Sessions only exist for staff; visitors get no cookie. A staff session ends after
+# SESSION_COOKIE_AGE (8 hours) or when the browser closes, whichever comes first.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", 60 * 60 * 8))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
@@ -141,8 +148,18 @@ CSRF_COOKIE_HTTPONLY = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+# No SVG: an SVG is a document that can carry script.
+WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
+WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
 WAGTAILDOCS_EXTENSIONS = ["pdf", "csv", "xlsx", "docx", "txt"]
+# Documents go through Wagtail's view, which adds Content-Disposition: attachment (inline for
+# PDF only), X-Content-Type-Options: nosniff and "Content-Security-Policy: default-src 'none'".
+# The web server must not serve MEDIA_ROOT/documents/ itself.
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
+WAGTAILDOCS_INLINE_CONTENT_TYPES = ["application/pdf"]
+WAGTAILDOCS_BLOCK_EMBEDDED_CONTENT = True
+# Any request body above this is refused with 413 before it is read (portal/security.py).
+PORTAL_MAX_REQUEST_BYTES = int(os.environ.get("PORTAL_MAX_REQUEST_BYTES", 25 * 1024 * 1024))
 
 # Import of figures.
 STATS_IMPORT_MAX_BYTES = int(os.environ.get("STATS_IMPORT_MAX_BYTES", 10 * 1024 * 1024))
@@ -157,6 +174,8 @@ WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ALLOW_UNICODE_SLUGS = False
+# No avatars from gravatar.com: the admin loads nothing from other sites.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # The state this installation serves, by jurisdiction code. Another state is a setting away.
 PORTAL_STATE_CODE = os.environ.get("PORTAL_STATE_CODE", "MO")
@@ -167,6 +186,13 @@ AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+# Renders AXES_LOCKOUT_TEMPLATE with the time the lockout ends (portal/security.py).
+AXES_LOCKOUT_CALLABLE = "portal.security.lockout_response"
+# Behind reverse proxies, count by the client's address from X-Forwarded-For, not the proxy's.
+AXES_CLIENT_IP_CALLABLE = "portal.security.client_ip_address"
+PORTAL_TRUSTED_PROXY_COUNT = int(os.environ.get("PORTAL_TRUSTED_PROXY_COUNT", 0))
+# Who a locked-out editor should ask (shown on the lockout page), e.g. an e-mail address.
+PORTAL_ADMIN_CONTACT = os.environ.get("PORTAL_ADMIN_CONTACT", "")
 
 # Content-Security-Policy (django-csp 4). Everything is served by the portal itself.
 SELF = "'self'"

@@ -34,3 +34,6 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 
 LOGGING["root"]["level"] = "INFO"  # noqa: F405
+# Failed logins and lockouts are logged as warnings; axes' start-up and success notes are not
+# (so `check --deploy` prints nothing but its verdict).
+LOGGING["loggers"] = {"axes": {"level": "WARNING"}}  # noqa: F405

@@ -26,7 +26,7 @@ class Command(BaseCommand):
 
         path = DATA_DIR / "observations.csv"
         outcome = run_import(read_upload(path.name, path.read_bytes()), dry_run=False, user=None)
-        if outcome.has_errors:
+        if not outcome.ok:
             for message in outcome.errors:
                 self.stderr.write(message)
             raise CommandError(f"{path.name} was rejected; nothing was imported.")

@@ -1,0 +1,89 @@
+"""The "Resources" menu: the lists editors keep, with filters, search and export."""
+
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from .models import Campaign, FundingOpportunity, Hotline, Organization, Publication, Statute
+
+STATUS = ["live", "state"]
+
+
+class StatuteViewSet(SnippetViewSet):
+    model = Statute
+    icon = "doc-full-inverse"
+    menu_label = "Statutes"
+    list_display = ["citation", "title", "category", "url", "live"]
+    list_filter = ["category", *STATUS]
+    list_export = ["citation", "title", "category", "url", "summary", "state", "live"]
+    export_filename = "statutes"
+    ordering = ["category", "sort_order", "citation"]
+
+
+class OrganizationViewSet(SnippetViewSet):
+    model = Organization
+    icon = "group"
+    menu_label = "Organizations"
+    list_display = ["name", "kind", "url", "live"]
+    list_filter = ["kind", *STATUS]
+    list_export = ["name", "kind", "url", "description", "state", "live"]
+    export_filename = "organizations"
+
+
+class PublicationViewSet(SnippetViewSet):
+    model = Publication
+    icon = "doc-empty"
+    menu_label = "Publications and trainings"
+    list_display = ["title", "kind", "url", "live"]
+    list_filter = ["kind", *STATUS]
+    list_export = ["title", "kind", "url", "description", "state", "live"]
+    export_filename = "publications"
+
+
+class FundingOpportunityViewSet(SnippetViewSet):
+    model = FundingOpportunity
+    icon = "tag"
+    menu_label = "Funding opportunities"
+    list_display = ["name", "funder", "url", "live"]
+    list_filter = STATUS
+    list_export = ["name", "funder", "url", "description", "state", "live"]
+    export_filename = "funding-opportunities"
+
+
+class CampaignViewSet(SnippetViewSet):
+    model = Campaign
+    icon = "bullhorn"
+    menu_label = "Campaigns"
+    list_display = ["name", "url", "live"]
+    list_filter = STATUS
+    list_export = ["name", "url", "description", "state", "live"]
+    export_filename = "campaigns"
+
+
+class HotlineViewSet(SnippetViewSet):
+    model = Hotline
+    icon = "mobile-alt"
+    menu_label = "Hotlines"
+    list_display = ["name", "scope", "phone", "text_number", "hours", "live"]
+    list_filter = ["scope", *STATUS]
+    list_export = [
+        "name", "scope", "phone", "text_number", "chat_url", "relay", "hours", "languages",
+        "description", "confidentiality", "state", "live",
+    ]  # fmt: skip
+    export_filename = "hotlines"
+
+
+class ResourcesGroup(SnippetViewSetGroup):
+    menu_label = "Resources"
+    menu_icon = "folder-open-inverse"
+    menu_order = 300
+    items = (
+        StatuteViewSet,
+        OrganizationViewSet,
+        PublicationViewSet,
+        FundingOpportunityViewSet,
+        CampaignViewSet,
+        HotlineViewSet,
+    )
+
+
+register_snippet(ResourcesGroup)

@@ -1,0 +1,434 @@
+"""The read-only JSON API under /api/ (django-ninja): jurisdictions, metrics, sources and
+observations, each value with its source edition.
+
+GET only (other methods get a JSON 405), open to any origin (CORS), rate-limited per client
+address (a JSON 429; PORTAL_API_RATE, default 120/min), every error a JSON object with a
+`detail` message. The docs page at /api/docs serves Swagger UI from the portal's own static
+files, under the strict CSP.
+Each request runs a fixed number of queries, whatever the page size.
+"""
+
+import logging
+import os
+from datetime import date
+from functools import wraps
+from typing import Annotated
+
+from django.core.signals import got_request_exception
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.urls import URLPattern, path, re_path, reverse
+from ninja import Field, NinjaAPI, Query, Schema
+from ninja.errors import HttpError, ValidationError
+from ninja.openapi.docs import DocsBase
+from ninja.throttling import AnonRateThrottle
+
+from .downloads import BREAKDOWN_HELP, FilterError, select_observations
+from .formatting import plain_number
+from .models import Jurisdiction, Metric, Source
+from .periods import FIRST_YEAR
+
+logger = logging.getLogger(__name__)
+
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 100
+MAX_OFFSET = 1_000_000
+RATE = os.environ.get("PORTAL_API_RATE", "120/min")
+READ_METHODS = ("GET", "HEAD")
+
+
+class SelfHostedDocs(DocsBase):
+    """Swagger UI from static/vendor/swagger-ui/: nothing is loaded from another origin."""
+
+    def render_page(self, request, api, **kwargs):
+        context = {"api": api, "openapi_url": self.get_openapi_url(api, kwargs)}
+        return render(request, "stats/api_docs.html", context)
+
+
+class PortalAPI(NinjaAPI):
+    def _get_urls(self):
+        urls = [u for u in super()._get_urls() if getattr(u, "name", None) != "api-root"]
+        urls += [path("", api_index, name="api-root"), re_path(r"^.*$", api_not_found)]
+        for url in urls:
+            if isinstance(url, URLPattern):
+                url.callback = read_only(url.callback)
+        return urls
+
+
+def read_only(view):
+    """Refuse every method but GET and HEAD with a JSON 405; allow any origin to read."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method not in READ_METHODS:
+            response = JsonResponse(
+                {"detail": f"{request.method} is not allowed: this API is read-only. Use GET."},
+                status=405,
+            )
+            response["Allow"] = ", ".join(READ_METHODS)
+            return response
+        if request.method == "HEAD":
+            request.method = "GET"  # the server drops the body
+        response = view(request, *args, **kwargs)
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    wrapped.csrf_exempt = True  # nothing here changes state
+    return wrapped
+
+
+def api_index(request):
+    return JsonResponse(
+        {
+            "detail": "The figures of the portal, each with its source. Read-only.",
+            "docs": reverse("api:openapi-view"),
+            "openapi": reverse("api:openapi-json"),
+            "endpoints": [reverse(f"api:{name}") for name in ENDPOINTS],
+        }
+    )
+
+
+def api_not_found(request):
+    return JsonResponse(
+        {"detail": f"No API endpoint at {request.path}. See {reverse('api:openapi-view')}."},
+        status=404,
+    )
+
+
+class ClientThrottle(AnonRateThrottle):
+    """Counts requests per client address.
+
+    X-Forwarded-For is trusted only when NINJA_NUM_PROXIES says how many proxies stand in
+    front (set it to 1 behind one reverse proxy); otherwise a client could claim any address.
+    """
+
+    def get_ident(self, request):
+        from ninja.conf import settings as ninja_settings
+
+        if ninja_settings.NUM_PROXIES is None:
+            return request.META.get("REMOTE_ADDR")
+        return super().get_ident(request)
+
+
+throttle = ClientThrottle(RATE)
+
+api = PortalAPI(
+    title="Human trafficking figures",
+    version="1",
+    description=(
+        "Read-only figures of the portal's statistics store, each with the source edition "
+        "that published it. Observations show the current values (the newest edition's) unless "
+        "`history=true`. Lists are paginated with `limit` and `offset`. Bulk files: /data/."
+    ),
+    urls_namespace="api",
+    docs=SelfHostedDocs(),
+    throttle=throttle,
+)
+
+
+# --- Errors: always JSON with a `detail` message --------------------------------------------
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+ERRORS = {400: ErrorOut, 429: ErrorOut}
+
+
+@api.exception_handler(ValidationError)
+def bad_parameters(request, exc):
+    messages = []
+    for error in exc.errors:
+        where = ".".join(str(part) for part in error.get("loc", ())[1:]) or "request"
+        messages.append(f"{where}: {error.get('msg', 'invalid')}")
+    detail = "Invalid parameters. " + "; ".join(messages)
+    return api.create_response(request, {"detail": detail, "errors": exc.errors}, status=400)
+
+
+@api.exception_handler(FilterError)
+def bad_filter(request, exc):
+    return api.create_response(request, {"detail": str(exc)}, status=400)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(request, {"detail": str(exc) or "Not found."}, status=404)
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc):
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(Exception)
+def server_error(request, exc):
+    logger.exception("API error at %s", request.path)
+    got_request_exception.send(sender=None, request=request)
+    return api.create_response(request, {"detail": "Server error."}, status=500)
+
+
+# --- Schemas --------------------------------------------------------------------------------
+
+Number = int | float
+
+
+class Page(Schema):
+    count: int = Field(description="How many items match, over all pages.")
+    limit: int
+    offset: int
+    next: str | None = Field(description="The URL of the next page, if any.")
+    previous: str | None
+
+
+class JurisdictionOut(Schema):
+    code: str
+    name: str
+    kind: str
+    parent: str | None = Field(description="The code of the jurisdiction it lies in.")
+    is_territory: bool
+
+
+class JurisdictionPage(Page):
+    items: list[JurisdictionOut]
+
+
+class CategoryOut(Schema):
+    slug: str
+    label: str
+    note: str
+
+
+class MetricOut(Schema):
+    slug: str
+    label: str
+    definition: str
+    unit: str
+    dimension: str | None = Field(description="What the metric may be broken down by.")
+    categories: list[CategoryOut]
+    sources: list[str] = Field(description="Slugs of the source editions that publish it.")
+
+
+class MetricPage(Page):
+    items: list[MetricOut]
+
+
+class SourceOut(Schema):
+    slug: str
+    publisher: str
+    title: str
+    edition: str
+    edition_year: int
+    url: str
+    published_on: date | None
+    data_as_of: date | None
+    coverage: str
+    methodology: str
+    limitations: str
+
+
+class SourcePage(Page):
+    items: list[SourceOut]
+
+
+class SourceRef(Schema):
+    slug: str
+    publisher: str
+    title: str
+    edition: str
+    url: str
+    data_as_of: date | None
+
+
+class ReplacedOut(Schema):
+    value: Number
+    numerator: Number | None
+    denominator: Number | None
+    rank: int | None
+    footnote: str
+    source: SourceRef
+
+
+class ObservationOut(Schema):
+    metric: str
+    unit: str
+    jurisdiction: str
+    period: str = Field(description='"2019", or a span of months "2012-12/2016-12".')
+    period_start: date
+    period_end: date
+    breakdown: str | None = Field(description="The category's slug; null for the total.")
+    breakdown_label: str | None
+    value: Number
+    numerator: Number | None
+    denominator: Number | None
+    rank: int | None
+    footnote: str
+    source: SourceRef
+    current: bool = Field(description="False for a value a newer edition replaced.")
+    replaced: list[ReplacedOut] = Field(
+        description="Older editions' values for the same figure, newest first."
+    )
+
+
+class ObservationPage(Page):
+    items: list[ObservationOut]
+
+
+# --- Helpers --------------------------------------------------------------------------------
+
+Limit = Annotated[int, Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size.")]
+Offset = Annotated[int, Query(0, ge=0, le=MAX_OFFSET)]
+
+
+def page(request, rows, limit, offset, shape, count=None):
+    """One page of rows (a list or a queryset); `count` when known, else one COUNT query."""
+    total = len(rows) if count is None and isinstance(rows, list) else count
+    if total is None:
+        total = rows.count()
+    items = [shape(row) for row in rows[offset : offset + limit]]
+
+    def link(to):
+        query = request.GET.copy()
+        query["offset"], query["limit"] = to, limit
+        return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+    return {
+        "count": total,
+        "limit": limit,
+        "offset": offset,
+        "next": link(offset + limit) if offset + limit < total else None,
+        "previous": link(max(offset - limit, 0)) if offset > 0 else None,
+        "items": items,
+    }
+
+
+def source_ref(source):
+    return {
+        "slug": source.slug,
+        "publisher": source.publisher,
+        "title": source.title,
+        "edition": source.edition,
+        "url": source.url,
+        "data_as_of": source.data_as_of,
+    }
+
+
+def figures(o):
+    return {
+        "value": plain_number(o.value),
+        "numerator": plain_number(o.numerator),
+        "denominator": plain_number(o.denominator),
+        "rank": o.rank,
+        "footnote": o.footnote,
+        "source": source_ref(o.source),
+    }
+
+
+def observation_out(o):
+    return {
+        **figures(o),
+        "metric": o.metric.slug,
+        "unit": o.metric.unit,
+        "jurisdiction": o.jurisdiction.code,
+        "period": o.period,
+        "period_start": o.period_start,
+        "period_end": o.period_end,
+        "breakdown": o.breakdown.slug if o.breakdown_id else None,
+        "breakdown_label": o.breakdown.label if o.breakdown_id else None,
+        "current": o.is_current,
+        "replaced": [figures(r) for r in o.replaced],
+    }
+
+
+# --- Endpoints ------------------------------------------------------------------------------
+
+
+@api.get("/jurisdictions", response={200: JurisdictionPage, **ERRORS}, tags=["reference"])
+def jurisdictions(
+    request,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+    kind: Annotated[Jurisdiction.Kind, Query(None, description="Only this kind.")] = None,
+):
+    """The nation, states and territories, federal judicial districts and HHS regions."""
+    rows = Jurisdiction.objects.order_by("kind", "code").values(
+        "code", "name", "kind", "parent__code", "is_territory"
+    )
+    if kind:
+        rows = rows.filter(kind=kind)
+
+    def shape(j):
+        return {**j, "parent": j.pop("parent__code")}
+
+    return page(request, rows, limit, offset, shape)
+
+
+@api.get("/metrics", response={200: MetricPage, **ERRORS}, tags=["reference"])
+def metrics(request, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0):
+    """What is counted: each metric's definition, unit, breakdown categories and sources."""
+    rows = (
+        Metric.objects.order_by("slug")
+        .select_related("dimension")
+        .prefetch_related("sources", "dimension__categories")
+    )
+
+    def shape(m):
+        return {
+            "slug": m.slug,
+            "label": m.label,
+            "definition": m.definition,
+            "unit": m.unit,
+            "dimension": m.dimension.slug if m.dimension_id else None,
+            "categories": [
+                {"slug": c.slug, "label": c.label, "note": c.note}
+                for c in (m.dimension.categories.all() if m.dimension_id else ())
+            ],
+            "sources": sorted(s.slug for s in m.sources.all()),
+        }
+
+    return page(request, rows, limit, offset, shape)
+
+
+@api.get("/sources", response={200: SourcePage, **ERRORS}, tags=["reference"])
+def sources(request, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0):
+    """Each published edition of each publication, newest edition first."""
+    rows = Source.objects.order_by("-edition_year", "slug").values(*SourceOut.model_fields)
+    return page(request, rows, limit, offset, dict)
+
+
+@api.get("/observations", response={200: ObservationPage, **ERRORS}, tags=["figures"])
+def observations(
+    request,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+    metric: Annotated[list[str], Query([], description="Metric slug; repeatable.")] = [],  # noqa: B006
+    jurisdiction: Annotated[
+        list[str], Query([], description="Jurisdiction code (MO, US...); repeatable.")
+    ] = [],  # noqa: B006
+    source: Annotated[list[str], Query([], description="Source edition slug; repeatable.")] = [],  # noqa: B006
+    period_from: Annotated[
+        int, Query(None, ge=FIRST_YEAR, description="Periods starting in this year or later.")
+    ] = None,
+    period_to: Annotated[
+        int, Query(None, ge=FIRST_YEAR, description="Periods ending in this year or earlier.")
+    ] = None,
+    breakdown: Annotated[str, Query("", description=BREAKDOWN_HELP)] = "",
+    history: Annotated[
+        bool, Query(False, description="Also list each replaced value as its own item.")
+    ] = False,
+):
+    """Published values with their sources: by default the current value of each figure,
+    listing the older editions' values it replaced."""
+    rows = select_observations(
+        history=history,
+        metric=metric,
+        jurisdiction=jurisdiction,
+        source=source,
+        period_from=period_from,
+        period_to=period_to,
+        breakdown=breakdown,
+    )
+    return page(request, rows, limit, offset, observation_out)
+
+
+ENDPOINTS = ["jurisdictions", "metrics", "sources", "observations"]

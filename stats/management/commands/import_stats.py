@@ -1,0 +1,65 @@
+"""python manage.py import_stats PATH [--dry-run]
+
+Argument errors (argparse) and a missing file are usage errors.
+Exit status: 0 imported (or, with --dry-run, would import), 1 rejected, 2 usage error.
+"""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from stats.spreadsheets import UploadError, read_upload, record_import, run_import
+
+
+class Command(BaseCommand):
+    help = "Import observations from a CSV or XLSX file in the exchange format (all or nothing)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="A .csv or .xlsx file in the exchange format.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check and report, but save nothing."
+        )
+
+    def handle(self, *args, path, dry_run=False, **options):
+        file = Path(path)
+        if not file.is_file():
+            raise CommandError(f"No such file: {path}", returncode=2)
+        content = file.read_bytes()
+        try:
+            dataset = read_upload(file.name, content)
+        except UploadError as e:
+            self._reject(e.messages)
+        progress = self._progress(len(dataset)) if self.stdout.isatty() else None
+        outcome = run_import(dataset, dry_run=dry_run, progress=progress)
+        if progress:
+            progress(len(dataset), done=True)
+        if not dry_run:
+            record_import(file.name, content, outcome)
+        for warning in outcome.warnings:
+            self.stdout.write(self.style.WARNING(f"Warning: {warning}"))
+        for change in outcome.changes:
+            fields = ", ".join(f"{k} {old} -> {new}" for k, (old, new) in change["fields"].items())
+            self.stdout.write(f"row {change['row']}: {change['observation']}: {fields}")
+        if not outcome.ok:
+            self._reject(outcome.errors, outcome.summary())
+        verb = "Dry run, nothing saved" if dry_run else "Imported"
+        self.stdout.write(self.style.SUCCESS(f"{verb}: {outcome.summary()}"))
+
+    def _reject(self, messages, summary=""):
+        for message in messages:
+            self.stderr.write(message)
+        raise CommandError(f"Rejected, nothing was changed. {summary}".strip(), returncode=1)
+
+    def _progress(self, total):
+        stream = self.stdout
+
+        def show(done_rows, done=False):
+            width = 30
+            filled = width * done_rows // max(total, 1)
+            stream.write(
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {done_rows:,}/{total:,} rows",
+                ending="\n" if done else "",
+            )
+            stream.flush()
+
+        return show

@@ -1,0 +1,22 @@
+"""Template tags of the open-data downloads (the data_downloads block)."""
+
+from django import template
+
+from ..models import Jurisdiction, Metric, Source
+
+register = template.Library()
+
+
+@register.simple_tag
+def download_filter_choices():
+    """The choices of the download filter form: three small queries, made once per block."""
+    places = list(Jurisdiction.objects.order_by("kind", "name").values_list("kind", "code", "name"))
+    groups = [
+        (label, [(code, name) for kind, code, name in places if kind == value])
+        for value, label in Jurisdiction.Kind.choices
+    ]
+    return {
+        "metrics": list(Metric.objects.order_by("label").values_list("slug", "label")),
+        "jurisdictions": [(label, items) for label, items in groups if items],
+        "sources": [(s.slug, s.citation) for s in Source.objects.all()],
+    }

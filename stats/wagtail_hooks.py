@@ -1,0 +1,192 @@
+"""The "Statistics" menu of the Wagtail admin."""
+
+from django.urls import path
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.viewsets.base import ViewSet
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from . import admin_views
+from .filters import (
+    ImportRecordFilterSet,
+    JurisdictionFilterSet,
+    MetricFilterSet,
+    ObservationFilterSet,
+    SourceFilterSet,
+)
+from .models import Category, Dimension, ImportRecord, Jurisdiction, Metric, Observation, Source
+
+
+class MetricViewSet(SnippetViewSet):
+    model = Metric
+    icon = "table"
+    menu_label = "Metrics"
+    index_view_class = admin_views.SafeIndexView
+    list_display = ["label", "slug", "unit", "dimension"]
+    filterset_class = MetricFilterSet
+    list_export = ["slug", "label", "unit", "dimension", "definition"]
+    export_filename = "metrics"
+    ordering = ["label"]
+
+
+class SourceViewSet(SnippetViewSet):
+    model = Source
+    icon = "doc-full"
+    menu_label = "Sources"
+    index_view_class = admin_views.SafeIndexView
+    list_display = ["__str__", "slug", "edition_year", "published_on"]
+    filterset_class = SourceFilterSet
+    list_export = [
+        "slug",
+        "publisher",
+        "title",
+        "edition",
+        "edition_year",
+        "url",
+        "published_on",
+        "data_as_of",
+        "coverage",
+    ]
+    export_filename = "sources"
+
+
+class JurisdictionViewSet(SnippetViewSet):
+    model = Jurisdiction
+    icon = "site"
+    menu_label = "Jurisdictions"
+    index_view_class = admin_views.SafeIndexView
+    list_display = ["name", "code", "kind", "parent"]
+    filterset_class = JurisdictionFilterSet
+    list_export = ["code", "name", "kind", "parent", "is_territory"]
+    export_filename = "jurisdictions"
+    list_per_page = 50
+
+
+class ObservationViewSet(SnippetViewSet):
+    model = Observation
+    icon = "table"
+    menu_label = "Observations"
+    index_view_class = admin_views.ObservationIndexView
+    edit_view_class = admin_views.ObservationEditView
+    index_results_template_name = "stats/admin/observation_index_results.html"
+    list_display = ["__str__", "value", "source", "updated_at"]
+    filterset_class = ObservationFilterSet
+    search_fields = [
+        "metric__label",
+        "metric__slug",
+        "jurisdiction__name",
+        "jurisdiction__code",
+        "breakdown__label",
+        "source__slug",
+        "footnote",
+    ]
+    # Exported in the exchange format by ObservationIndexView.as_spreadsheet.
+    list_export = ["jurisdiction", "metric", "period", "breakdown", "value", "source"]
+    export_filename = "observations"
+    list_per_page = 50
+
+
+class DimensionViewSet(SnippetViewSet):
+    model = Dimension
+    icon = "list-ul"
+    menu_label = "Dimensions"
+    index_view_class = admin_views.SafeIndexView
+    list_display = ["label", "slug"]
+    search_fields = ["label", "slug"]
+    list_export = ["slug", "label"]
+
+
+class CategoryViewSet(SnippetViewSet):
+    model = Category
+    icon = "tag"
+    menu_label = "Categories"
+    index_view_class = admin_views.SafeIndexView
+    list_display = ["label", "slug", "dimension", "sort_order"]
+    list_filter = ["dimension"]
+    search_fields = ["label", "slug"]
+    list_export = ["dimension", "slug", "label", "sort_order", "note"]
+
+
+class ReadOnlyPolicy(ModelPermissionPolicy):
+    """Import records are written by imports only: they may be viewed or deleted."""
+
+    def user_has_permission(self, user, action):
+        if action in ("add", "change"):
+            return False
+        return super().user_has_permission(user, action)
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+
+register_permission_policy(ImportRecord, ReadOnlyPolicy(ImportRecord))
+
+
+class ImportRecordViewSet(SnippetViewSet):
+    model = ImportRecord
+    icon = "history"
+    menu_label = "Import history"
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    list_display = ["file_name", "status", "user", "created_at", "imported_at"]
+    filterset_class = ImportRecordFilterSet
+    search_fields = ["file_name"]
+    list_export = ["file_name", "file_format", "status", "user", "created_at", "imported_at"]
+    inspect_view_fields = [
+        "file_name",
+        "file_format",
+        "status",
+        "user",
+        "created_at",
+        "imported_at",
+        "counts",
+        "changes",
+    ]
+
+
+class ImportMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(admin_views.IMPORT_PERMISSION)
+
+
+class ImportViewSet(ViewSet):
+    """The "Import figures" views: upload, preview, confirm, template download."""
+
+    name = "stats_import"
+    url_prefix = "statistics/import"
+    icon = "upload"
+    menu_label = "Import figures"
+    menu_item_class = ImportMenuItem
+
+    def get_urlpatterns(self):
+        return [
+            path("", admin_views.UploadView.as_view(), name="upload"),
+            path("<int:pk>/", admin_views.PreviewView.as_view(), name="preview"),
+            path("<int:pk>/confirm/", admin_views.ConfirmView.as_view(), name="confirm"),
+            path(
+                "template.<str:fmt>",
+                admin_views.TemplateDownloadView.as_view(),
+                name="template",
+            ),
+        ]
+
+
+class StatisticsGroup(SnippetViewSetGroup):
+    menu_label = "Statistics"
+    menu_icon = "table"
+    menu_order = 300
+    items = (
+        ObservationViewSet,
+        MetricViewSet,
+        SourceViewSet,
+        JurisdictionViewSet,
+        DimensionViewSet,
+        CategoryViewSet,
+        ImportViewSet,
+        ImportRecordViewSet,
+    )
+
+
+register_snippet(StatisticsGroup)

@@ -1,0 +1,161 @@
+"""Browser tests: Debian's Chromium driven by Playwright against pytest-django's live server.
+
+The Missouri site is loaded once for the whole package (load_initial_data through the real
+importer) and shared by every browser test; at the end the database is put back as the
+migrations left it, so the rest of the suite is unaffected.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Sync Playwright runs an event loop in the main thread; Django's ORM refuses to run beside one
+# unless told that this is safe (it is: the loop only drives the browser).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-extensions",
+]
+DATA_MANAGER_PASSWORD = "correct-horse-battery-staple-42"
+
+
+def in_ci():
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not CHROMIUM.exists():
+        message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+        if in_ci():
+            pytest.fail(f"{message}; browser tests may not be skipped in CI.")
+        pytest.skip(message)
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {
+        **browser_context_args,
+        "locale": "en-US",
+        "timezone_id": "America/Chicago",
+        "service_workers": "block",
+        "accept_downloads": True,
+    }
+
+
+@pytest.fixture(scope="package")
+def missouri_site(django_db_setup, django_db_blocker):
+    """Load the real Missouri content and figures once, for every browser test."""
+    from django.core.cache import cache
+    from django.core.management import call_command
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        as_migrated = connection.creation.serialize_db_to_string()
+        cache.clear()
+        call_command("load_initial_data", verbosity=0, stdout=open(os.devnull, "w"))
+    yield
+    with django_db_blocker.unblock():
+        # What Django's TransactionTestCase does with serialized_rollback=True.
+        call_command("flush", verbosity=0, interactive=False, inhibit_post_migrate=True)
+        connection.creation.deserialize_db_from_string(as_migrated)
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _live_server_helper(request):
+    """Replaces pytest-django's helper of the same name for the browser tests.
+
+    Its version wraps each test that uses `live_server` in a TransactionTestCase, which empties
+    every table after the test: the Missouri site would have to be loaded again for each one.
+    Here the site is loaded once (`missouri_site`) and the tests run against it with the
+    database unblocked; the data they change (a user, an imported figure) is undone with the
+    rest when the package ends.
+    """
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("missouri_site")
+    live_server = request.getfixturevalue("live_server")
+    blocker = request.getfixturevalue("django_db_blocker")
+    live_server._live_server_modified_settings.enable()
+    with blocker.unblock():
+        yield
+    live_server._live_server_modified_settings.disable()
+
+
+@pytest.fixture(scope="package")
+def public_pages(missouri_site, django_db_blocker):
+    from .support import public_page_paths
+
+    with django_db_blocker.unblock():
+        return public_page_paths()
+
+
+@pytest.fixture
+def data_manager():
+    """A member of the "Data managers" group, made for this test."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from portal.permissions import DATA_MANAGERS
+
+    user, _ = get_user_model().objects.get_or_create(
+        username="qa-data-manager", defaults={"email": "qa@example.org"}
+    )
+    user.set_password(DATA_MANAGER_PASSWORD)
+    user.save()
+    user.groups.add(Group.objects.get(name=DATA_MANAGERS))
+    user.password_plain = DATA_MANAGER_PASSWORD
+    return user
+
+
+@pytest.fixture
+def quick_exit_url():
+    from wagtail.models import Site
+
+    from portal.models import SiteSettings
+
+    return SiteSettings.for_site(Site.objects.get(is_default_site=True)).quick_exit_url
+
+
+@pytest.fixture
+def context(context, live_server, quick_exit_url):
+    """Every browser context: a CSP recorder in each page, and no request may leave the
+    machine. Anything not for the live server is answered here (the quick-exit destination
+    with a tiny page, anything else refused), so a mistake shows up as a failed request."""
+    from .support import CSP_RECORDER, origin
+
+    own = origin(live_server.url)
+    destination = origin(quick_exit_url)
+
+    def guard(route):
+        url = route.request.url
+        if origin(url) == own:
+            route.continue_()
+        elif origin(url) in (destination, "http://start.test"):
+            route.fulfill(
+                status=200,
+                content_type="text/html",
+                body="<!DOCTYPE html><title>Elsewhere</title><p>Elsewhere</p>",
+            )
+        else:
+            route.abort("blockedbyclient")
+
+    context.add_init_script(CSP_RECORDER)
+    context.route("**/*", guard)
+    return context

@@ -1,0 +1,78 @@
+"""The quick exit leaves for the neutral destination in site settings, by a click or by Shift
+pressed three times, and replaces the history entry so Back does not return to the portal.
+
+The destination never really loads: the browser context answers it with a stub page."""
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+# A page before the portal in the history, answered by the context's stub (nothing leaves).
+START = "http://start.test/"
+
+
+def open_portal_page(page, live_server, path="/"):
+    page.goto(START)
+    page.goto(live_server.url + path)
+    page.wait_for_load_state("load")
+    return page.url
+
+
+def assert_left_for_good(page, portal_url, quick_exit_url):
+    page.wait_for_url(quick_exit_url)
+    page.go_back()
+    assert page.url != portal_url, "Back returned to the portal page"
+    assert page.url == START
+
+
+def test_quick_exit_is_a_plain_link_to_the_destination(page, live_server, quick_exit_url):
+    page.goto(live_server.url + "/")
+    button = page.get_by_role("link", name="Exit this page")
+    assert button.is_visible()
+    assert button.get_attribute("href") == quick_exit_url
+    box = button.bounding_box()
+    assert box["y"] < 200, "the quick exit is not at the top of the page"
+
+
+def test_quick_exit_by_click(page, live_server, quick_exit_url):
+    portal_url = open_portal_page(page, live_server)
+    page.get_by_role("link", name="Exit this page").click()
+    assert_left_for_good(page, portal_url, quick_exit_url)
+
+
+def test_quick_exit_by_pressing_shift_three_times(page, live_server, public_pages, quick_exit_url):
+    path = next(path for _label, path, status in public_pages if status == 200 and path != "/")
+    portal_url = open_portal_page(page, live_server, path)
+    for _ in range(3):
+        page.keyboard.press("Shift")
+    assert_left_for_good(page, portal_url, quick_exit_url)
+
+
+def test_shift_pressed_twice_or_interrupted_stays(page, live_server):
+    portal_url = open_portal_page(page, live_server)
+    page.keyboard.press("Shift")
+    page.keyboard.press("Shift")
+    page.keyboard.press("a")
+    page.keyboard.press("Shift")
+    page.wait_for_timeout(300)
+    assert page.url == portal_url
+
+
+def test_quick_exit_blanks_the_page_at_once(page, live_server, context, quick_exit_url):
+    # Hold the destination's answer back, and look at the portal page meanwhile.
+    held = []
+    context.route(quick_exit_url + "**", lambda route: held.append(route))
+    open_portal_page(page, live_server)
+    with page.expect_request(lambda request: request.url.startswith(quick_exit_url)):
+        page.get_by_role("link", name="Exit this page").click(no_wait_after=True)
+    classes, visibility = page.evaluate(
+        "[document.documentElement.className, getComputedStyle(document.body).visibility]"
+    )
+    assert "quick-exit-active" in classes
+    assert visibility == "hidden", "the page stays readable while the destination loads"
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(20)
+    held[0].fulfill(status=200, content_type="text/html", body="<!DOCTYPE html><title>x</title>")
+    page.wait_for_url(quick_exit_url)

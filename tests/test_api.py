@@ -1,0 +1,365 @@
+"""The read-only JSON API under /api/: filters, pagination, schema, errors, CORS, methods,
+rate limit, docs page and query counts."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from stats import api as api_module
+from stats.models import Observation, Source
+from tests.open_data_fixtures import *  # noqa: F403
+
+pytestmark = pytest.mark.django_db
+
+
+def get(client, url, **params):
+    response = client.get(url, params)
+    assert response["Content-Type"].startswith("application/json"), response.content[:200]
+    return response, response.json()
+
+
+def keys(items):
+    return [(i["jurisdiction"], i["period"], i["breakdown"], i["value"]) for i in items]
+
+
+# --- Observations: filters -----------------------------------------------------------------
+
+
+def test_observations_of_a_metric_in_missouri_are_current_totals_with_their_sources(
+    client, figures
+):
+    response, data = get(client, "/api/observations", metric="od-cases", jurisdiction="MO")
+    assert response.status_code == 200
+    assert data["count"] == 2
+    assert keys(data["items"]) == [("MO", "2018", None, 170), ("MO", "2019", None, 233)]
+    first = data["items"][0]
+    assert first["source"] == {
+        "slug": "od-report-2019",
+        "publisher": "Example Institute",
+        "title": "Example Report",
+        "edition": "2019 edition",
+        "url": "https://example.org/2019",
+        "data_as_of": None,
+    }
+    assert first["footnote"] == "Two cases were sealed."
+    assert first["current"] is True
+    # The value it restates, with its own source.
+    assert [(r["value"], r["source"]["slug"]) for r in first["replaced"]] == [
+        (171, "od-report-2018")
+    ]
+    assert data["items"][1]["replaced"] == []
+
+
+def test_history_lists_the_replaced_value_as_its_own_item(client, figures):
+    _, data = get(client, "/api/observations", metric="od-cases", jurisdiction="MO", history="true")
+    assert [(i["period"], i["value"], i["current"]) for i in data["items"]] == [
+        ("2018", 170, True),
+        ("2018", 171, False),
+        ("2019", 233, True),
+    ]
+    assert data["items"][1]["source"]["slug"] == "od-report-2018"
+
+
+def test_repeatable_filters_and_case_of_codes(client, figures):
+    _, data = get(
+        client,
+        "/api/observations?metric=od-cases&metric=od-share&jurisdiction=mo&jurisdiction=US",
+    )
+    assert {(i["metric"], i["jurisdiction"], i["period"]) for i in data["items"]} == {
+        ("od-cases", "MO", "2018"),
+        ("od-cases", "MO", "2019"),
+        ("od-cases", "US", "2019"),
+        ("od-share", "MO", "2012-12/2016-12"),
+    }
+
+
+def test_period_range_holds_periods_that_lie_within_the_years(client, figures):
+    _, data = get(client, "/api/observations", period_from=2019, period_to=2019)
+    assert {(i["jurisdiction"], i["period"]) for i in data["items"]} == {
+        ("MO", "2019"),
+        ("US", "2019"),
+    }
+    _, data = get(client, "/api/observations", metric="od-share", period_from=2013)
+    assert data["count"] == 0
+    _, data = get(client, "/api/observations", metric="od-share", period_from=2012, period_to=2016)
+    share = data["items"][0]
+    assert (share["value"], share["numerator"], share["denominator"]) == (22.5, 9, 40)
+    assert (share["period_start"], share["period_end"]) == ("2012-12-01", "2016-12-31")
+
+
+@pytest.mark.parametrize(
+    "breakdown, expected",
+    [
+        (None, {None}),
+        ("0", {None}),
+        ("1", {"od-sex", "od-labor"}),
+        ("all", {None, "od-sex", "od-labor"}),
+        ("od-sex", {"od-sex"}),
+    ],
+)
+def test_breakdown_filter(client, figures, breakdown, expected):
+    params = {"metric": "od-cases", "jurisdiction": "MO", "period_from": 2019}
+    if breakdown is not None:
+        params["breakdown"] = breakdown
+    _, data = get(client, "/api/observations", **params)
+    assert {i["breakdown"] for i in data["items"]} == expected
+    labels = {i["breakdown"]: i["breakdown_label"] for i in data["items"]}
+    if "od-sex" in expected:
+        assert labels["od-sex"] == "Sex trafficking"
+
+
+def test_source_filter(client, figures):
+    _, data = get(client, "/api/observations", source="od-report-2018", history="true")
+    assert keys(data["items"]) == [("MO", "2018", None, 171)]
+    # Without history, the old edition's only value is not current: nothing to show.
+    _, data = get(client, "/api/observations", source="od-report-2018")
+    assert data["items"] == [] and data["count"] == 0
+
+
+# --- Pagination ----------------------------------------------------------------------------
+
+
+def test_pagination_walks_every_item_once(client, figures):
+    _, first = get(client, "/api/observations", breakdown="all", limit=3)
+    assert first["count"] == 6 and len(first["items"]) == 3
+    assert first["previous"] is None
+    assert "offset=3" in first["next"] and "breakdown=all" in first["next"]
+    second = client.get(first["next"]).json()
+    assert len(second["items"]) == 3 and second["next"] is None
+    assert "offset=0" in second["previous"]
+    _, everything = get(client, "/api/observations", breakdown="all")
+    assert first["items"] + second["items"] == everything["items"]
+
+
+def test_pagination_has_a_maximum_page_size(client, figures):
+    response, data = get(client, "/api/observations", limit=api_module.MAX_LIMIT + 1)
+    assert response.status_code == 400
+    assert "limit" in data["detail"] and str(api_module.MAX_LIMIT) in data["detail"]
+    response, _ = get(client, "/api/observations", limit=api_module.MAX_LIMIT)
+    assert response.status_code == 200
+
+
+def test_reference_lists(client, figures):
+    _, data = get(client, "/api/jurisdictions", kind="district", limit=500)
+    assert data["count"] == len(data["items"]) > 0
+    assert {i["kind"] for i in data["items"]} == {"district"}
+    moed = next(i for i in data["items"] if i["code"] == "MOED")
+    assert moed["parent"] == "MO"
+
+    _, data = get(client, "/api/metrics")
+    cases = next(m for m in data["items"] if m["slug"] == "od-cases")
+    assert cases["unit"] == "count" and cases["dimension"] == "od-kind"
+    assert {c["slug"] for c in cases["categories"]} == {"od-sex", "od-labor"}
+    assert cases["sources"] == ["od-report-2018", "od-report-2019"]
+
+    _, data = get(client, "/api/sources")
+    assert [s["slug"] for s in data["items"]] == ["od-report-2019", "od-report-2018"]
+    assert data["items"][0]["url"] == "https://example.org/2019"
+
+
+# --- Errors --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"metric": "no-such-metric"}, ['Unknown metric "no-such-metric"', "/api/metrics"]),
+        ({"jurisdiction": "ZZ"}, ['Unknown jurisdiction "ZZ"']),
+        ({"source": "nope"}, ['Unknown source "nope"']),
+        ({"breakdown": "nope"}, ['Unknown breakdown "nope"']),
+        ({"period_from": 2019, "period_to": 2018}, ["period_from (2019) is after period_to"]),
+        ({"period_from": 99999}, ["period_from must lie between"]),
+        ({"period_from": "soon"}, ["period_from", "integer"]),
+        ({"limit": 0}, ["limit", "greater than or equal to 1"]),
+        ({"offset": -1}, ["offset"]),
+        ({"history": "maybe"}, ["history"]),
+    ],
+)
+def test_bad_parameters_get_a_json_400_with_a_clear_message(client, figures, params, words):
+    response, data = get(client, "/api/observations", **params)
+    assert response.status_code == 400
+    for word in words:
+        assert word in data["detail"]
+
+
+def test_unknown_endpoint_is_a_json_404(client, db):
+    response, data = get(client, "/api/nothing-here")
+    assert response.status_code == 404
+    assert "/api/nothing-here" in data["detail"]
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options"])
+@pytest.mark.parametrize("url", ["/api/observations", "/api/metrics", "/api/openapi.json"])
+def test_only_get_is_allowed(client, figures, method, url):
+    count = Observation.objects.count()
+    response = getattr(client, method)(url, data={"value": "1"}, content_type="application/json")
+    assert response.status_code == 405
+    assert response["Content-Type"].startswith("application/json")
+    assert "read-only" in response.json()["detail"]
+    assert response["Allow"] == "GET, HEAD"
+    assert "Access-Control-Allow-Origin" not in response
+    assert Observation.objects.count() == count
+
+
+def test_head_is_answered_like_get(client, figures):
+    response = client.head("/api/observations")
+    assert response.status_code == 200
+
+
+# --- CORS ----------------------------------------------------------------------------------
+
+
+def test_cors_on_api_get_responses_only(client, figures):
+    for url in ["/api/observations", "/api/metrics", "/api/openapi.json", "/api/nothing"]:
+        assert (
+            client.get(url, HTTP_ORIGIN="https://example.net")["Access-Control-Allow-Origin"] == "*"
+        )
+    response = client.get("/api/observations?metric=nope", HTTP_ORIGIN="https://example.net")
+    assert response.status_code == 400 and response["Access-Control-Allow-Origin"] == "*"
+    download = client.get("/data/download/csv/", HTTP_ORIGIN="https://example.net")
+    assert "Access-Control-Allow-Origin" not in download
+    search = client.get("/search/", HTTP_ORIGIN="https://example.net")
+    assert "Access-Control-Allow-Origin" not in search
+
+
+# --- Rate limit ----------------------------------------------------------------------------
+
+
+def test_rate_limit_answers_429_in_json(client, figures, monkeypatch):
+    monkeypatch.setattr(api_module.throttle, "num_requests", 3)
+    statuses = [client.get("/api/metrics").status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]
+    response, data = get(client, "/api/observations")
+    assert response.status_code == 429
+    assert data["detail"] == "Too many requests."
+    assert int(response["Retry-After"]) > 0
+    # A forged X-Forwarded-For does not buy a fresh allowance...
+    forged = client.get("/api/metrics", HTTP_X_FORWARDED_FOR="198.51.100.9")
+    assert forged.status_code == 429
+    # ...but another client address has its own.
+    other = client.get("/api/metrics", REMOTE_ADDR="192.0.2.7")
+    assert other.status_code == 200
+
+
+# --- Schema and docs -----------------------------------------------------------------------
+
+
+def test_openapi_schema(client, db):
+    response, schema = get(client, "/api/openapi.json")
+    assert response.status_code == 200
+    assert schema["openapi"].startswith("3.")
+    assert set(schema["paths"]) == {
+        "/api/jurisdictions",
+        "/api/metrics",
+        "/api/sources",
+        "/api/observations",
+    }
+    for path_item in schema["paths"].values():
+        assert set(path_item) == {"get"}
+    observations = schema["paths"]["/api/observations"]["get"]
+    names = {p["name"] for p in observations["parameters"]}
+    assert names >= {
+        "metric",
+        "jurisdiction",
+        "period_from",
+        "period_to",
+        "breakdown",
+        "source",
+        "history",
+        "limit",
+        "offset",
+    }
+    assert {"200", "400", "429"} <= set(observations["responses"])
+
+
+def test_docs_page_loads_nothing_from_another_origin_and_has_no_inline_code(client, db):
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-openapi-url="/api/openapi.json"' in html
+    sources = re.findall(r'<(?:script|link|img)\b[^>]*\b(?:src|href)="([^"]+)"', html)
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in sources
+    assert "/static/vendor/swagger-ui/swagger-ui.css" in sources
+    assert "/static/js/api-docs.js" in sources
+    assert all(s.startswith("/") and not s.startswith("//") for s in sources), sources
+    # Every script has a src: no inline script; no style attribute or element.
+    assert len(re.findall(r"<script\b", html)) == len(re.findall(r"<script\b[^>]*\bsrc=", html))
+    assert not re.search(r"\sstyle=|<style\b", html)
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+
+
+def test_vendored_swagger_ui_ships_with_its_licence():
+    from django.contrib.staticfiles import finders
+
+    for name in ("swagger-ui-bundle.js", "swagger-ui.css", "LICENSE"):
+        assert finders.find(f"vendor/swagger-ui/{name}"), name
+    assert finders.find("js/api-docs.js")
+
+
+# --- Query counts --------------------------------------------------------------------------
+
+
+def add_many(figures, count):
+    add, place = figures["add"], figures["us"]
+    for n in range(count):
+        add(figures["share"], place, 1995 + n, Decimal(n % 100), figures["new"])
+
+
+def queries(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, response.content
+    return len(captured)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/observations?metric=od-share&jurisdiction=US&source=od-report-2019&limit={n}",
+        "/api/observations?breakdown=all&history=true&limit={n}",
+        "/api/metrics?limit={n}",
+        "/api/sources?limit={n}",
+        "/api/jurisdictions?limit={n}",
+    ],
+)
+def test_queries_do_not_grow_with_the_page_size(
+    client, figures, url, django_assert_max_num_queries
+):
+    add_many(figures, 25)
+    small = queries(client, url.format(n=1))
+    large = queries(client, url.format(n=200))
+    assert small == large
+    with django_assert_max_num_queries(5):
+        client.get(url.format(n=200))
+
+
+def test_observation_queries_do_not_grow_with_the_data(client, figures):
+    url = "/api/observations?metric=od-cases&metric=od-share&breakdown=all&history=1&limit=500"
+    before = queries(client, url)
+    add_many(figures, 30)
+    figures["add"](figures["cases"], figures["us"], 2018, "900", figures["old"])
+    figures["add"](figures["cases"], figures["us"], 2018, "901", figures["new"])
+    assert queries(client, url) == before
+
+
+def test_a_figure_restated_twice_is_one_current_item_listing_both_older_values(client, figures):
+    third = Source.objects.create(
+        slug="od-report-2020",
+        publisher="Example Institute",
+        title="Example Report",
+        edition="2020 edition",
+        edition_year=2020,
+    )
+    figures["add"](figures["cases"], figures["mo"], 2018, "169", third)
+    _, data = get(client, "/api/observations", metric="od-cases", jurisdiction="MO")
+    restated = [i for i in data["items"] if i["period"] == "2018"]
+    assert len(restated) == 1
+    assert restated[0]["value"] == 169 and restated[0]["source"]["slug"] == "od-report-2020"
+    assert [(r["value"], r["source"]["slug"]) for r in restated[0]["replaced"]] == [
+        (170, "od-report-2019"),
+        (171, "od-report-2018"),
+    ]

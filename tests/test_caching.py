@@ -1,0 +1,272 @@
+"""Public pages are cached whole and go stale on every change; staff views are never cached."""
+
+import datetime
+import re
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from wagtail.models import Page, Site
+
+from portal.cache import VERSION_KEY, invalidate_public_pages
+from portal.models import HomePage, SiteSettings, TopicPage
+from stats.formatting import format_value
+from stats.models import Jurisdiction, Metric, Observation, Source
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def site(db):
+    """A home page with one key figure (a made-up value) and a topic page under it."""
+    metric = Metric.objects.create(slug="test-cases", label="Test cases", unit="count")
+    source = Source.objects.create(
+        slug="test-report", publisher="Test Institute", title="Test Report", edition_year=2019
+    )
+    missouri = Jurisdiction.objects.get(code="MO")
+    observation = Observation.objects.create(
+        metric=metric,
+        jurisdiction=missouri,
+        period_start=datetime.date(2019, 1, 1),
+        period_end=datetime.date(2019, 12, 31),
+        value=Decimal("4321"),
+        source=source,
+    )
+    root = Page.get_first_root_node()
+    home = root.add_child(
+        instance=HomePage(
+            title="Test home",
+            slug="test-home",
+            body=[
+                (
+                    "key_figure",
+                    {"metric": metric, "jurisdiction": missouri, "show_national": False},
+                )
+            ],
+        )
+    )
+    topic = home.add_child(instance=TopicPage(title="Test topic", slug="test-topic"))
+    wagtail_site, _ = Site.objects.update_or_create(
+        is_default_site=True,
+        defaults={"hostname": "testserver", "port": 80, "root_page": home},
+    )
+    SiteSettings.for_site(wagtail_site)  # else the first visit creates them
+    commit_pending()
+    return {"home": home, "topic": topic, "observation": observation}
+
+
+def commit_pending():
+    """What a commit does with the on-commit callbacks queued so far.
+
+    The test's own transaction never commits, and portal.signals queues one invalidation per
+    transaction: without this, the setup's queued invalidation would absorb the test's own.
+    """
+    pending = [func for _sids, func, _robust in connection.run_on_commit]
+    connection.run_on_commit.clear()
+    for func in pending:
+        func()
+
+
+def shown(value):
+    return format_value(Decimal(value), "count")
+
+
+def test_second_visit_is_served_from_the_cache_without_a_query(
+    client, site, django_assert_num_queries
+):
+    first = client.get("/")
+    assert first.status_code == 200
+    assert shown("4321") in first.content.decode()
+    with django_assert_num_queries(0):
+        second = client.get("/")
+    assert second.status_code == 200
+    assert second.content == first.content
+
+
+def test_public_page_headers_and_no_cookie_for_a_visitor(site):
+    visitor = Client()
+    for _ in range(2):  # rendered, then from the cache
+        response = visitor.get("/")
+        assert response.status_code == 200
+        assert response["Cache-Control"] == "public, max-age=60"
+        assert not response.cookies
+        assert "Set-Cookie" not in response
+        # Headers of the inner middleware are stored with the page.
+        assert "Content-Security-Policy" in response
+        assert response["X-Frame-Options"] == "DENY"
+    assert not visitor.cookies
+
+
+def test_a_query_string_bypasses_the_cache(client, site):
+    client.get("/")
+    client.get("/?utm_source=x")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/?utm_source=x")
+    assert response.status_code == 200
+    assert "Cache-Control" not in response
+    assert len(queries) > 0  # rendered again, not answered from the cache
+
+
+def test_publishing_a_page_invalidates(client, site, django_capture_on_commit_callbacks):
+    assert "Test topic" in client.get("/test-topic/").content.decode()
+    topic = site["topic"]
+    topic.title = "Renamed topic"
+    with django_capture_on_commit_callbacks(execute=True):
+        topic.save_revision().publish()
+    assert "Renamed topic" in client.get("/test-topic/").content.decode()
+
+
+def test_unpublishing_a_page_invalidates(client, site, django_capture_on_commit_callbacks):
+    assert client.get("/test-topic/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        site["topic"].unpublish()
+    assert client.get("/test-topic/").status_code == 404
+
+
+def test_editing_an_observation_invalidates(client, site, django_capture_on_commit_callbacks):
+    assert shown("4321") in client.get("/").content.decode()
+    observation = site["observation"]
+    observation.value = Decimal("8765")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        observation.save()
+    assert len(callbacks) == 1
+    html = client.get("/").content.decode()
+    assert shown("8765") in html
+    assert shown("4321") not in html
+
+
+def test_many_changes_in_one_transaction_invalidate_once(site, django_capture_on_commit_callbacks):
+    observation = site["observation"]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        for value in ("1", "2", "3"):
+            observation.value = Decimal(value)
+            observation.save()
+        SiteSettings.objects.update_or_create(site=Site.objects.get(), defaults={})
+    assert len(callbacks) == 1
+
+
+def test_a_rolled_back_change_queues_nothing(site, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        with pytest.raises(RuntimeError):
+            with transaction.atomic():
+                site["observation"].save()
+                raise RuntimeError
+    assert callbacks == []
+    # And the next change still queues its invalidation.
+    with django_capture_on_commit_callbacks() as callbacks:
+        site["observation"].save()
+    assert len(callbacks) == 1
+
+
+def test_site_settings_change_invalidates(client, site, django_capture_on_commit_callbacks):
+    client.get("/")
+    with django_capture_on_commit_callbacks(execute=True):
+        SiteSettings.objects.update_or_create(
+            site=Site.objects.get(), defaults={"state_name": "Testland"}
+        )
+    assert "Testland" in client.get("/").content.decode()
+
+
+def test_invalidate_public_pages_invalidates(client, site, django_assert_max_num_queries):
+    client.get("/")
+    # A change that sends no signal (as a bulk update would), then the explicit call.
+    Observation.objects.filter(pk=site["observation"].pk).update(value=Decimal("5555"))
+    assert shown("5555") not in client.get("/").content.decode()  # still the cached page
+    version = cache.get(VERSION_KEY)
+    invalidate_public_pages()
+    assert cache.get(VERSION_KEY) == version + 1
+    assert shown("5555") in client.get("/").content.decode()
+
+
+def test_invalidate_without_a_version_yet():
+    invalidate_public_pages()
+    assert cache.get(VERSION_KEY) is not None
+
+
+@pytest.fixture
+def editor(db):
+    return get_user_model().objects.create_superuser("editor", "editor@example.org", "pw-for-tests")
+
+
+def test_logged_in_pages_are_never_cached(client, site, editor):
+    client.get("/")  # cached for visitors
+    client.force_login(editor)
+    response = client.get("/")
+    assert response.status_code == 200
+    cache_control = response["Cache-Control"]
+    assert "private" in cache_control and "no-store" in cache_control
+    assert b"wagtail-userbar" in response.content  # the editor's own page, not the visitor's
+    # And the visitors' copy does not contain the editor's userbar.
+    assert b"wagtail-userbar" not in Client().get("/").content
+
+
+def test_admin_and_previews_are_never_cached(client, site, editor):
+    client.force_login(editor)
+    home = site["home"]
+    for url in (
+        "/admin/",
+        f"/admin/pages/{home.pk}/edit/",
+        f"/admin/pages/{home.pk}/view_draft/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response["Cache-Control"], url
+        assert "private" in response["Cache-Control"], url
+    # The live preview of the edit form.
+    preview_url = f"/admin/pages/{home.pk}/edit/preview/"
+    response = client.get(preview_url, {"mode": ""})
+    assert "no-store" in response["Cache-Control"]
+    # Nothing was stored for visitors under these paths: the cache holds only the version.
+    assert Client().get("/").status_code == 200
+
+
+def test_a_draft_seen_by_an_editor_never_reaches_a_visitor(client, site, editor):
+    home = site["home"]
+    home.title = "Draft title"
+    home.save_revision()
+    client.force_login(editor)
+    assert b"Draft title" in client.get(f"/admin/pages/{home.pk}/view_draft/").content
+    assert b"Draft title" not in Client().get("/").content
+
+
+@pytest.fixture
+def production_static(settings, tmp_path):
+    settings.DEBUG = False
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    # Only the portal's own files, to keep the test fast.
+    settings.STATICFILES_FINDERS = ["django.contrib.staticfiles.finders.FileSystemFinder"]
+    call_command("collectstatic", interactive=False, verbosity=0)
+    return settings.STATIC_ROOT
+
+
+def test_fingerprinted_static_files_are_immutable(production_static):
+    url = staticfiles_storage.url("css/portal.css")
+    assert re.search(r"/css/portal\.[0-9a-f]{12}\.css$", url), url
+    response = Client().get(url)
+    assert response.status_code == 200
+    directives = {d.strip() for d in response["Cache-Control"].split(",")}
+    assert {"public", "immutable"} <= directives
+    (max_age,) = (int(d.split("=")[1]) for d in directives if d.startswith("max-age="))
+    assert max_age >= 365 * 24 * 60 * 60
+    assert not response.cookies
+    # The unfingerprinted name is served too, but only for a short while.
+    plain = Client().get("/static/css/portal.css")
+    assert plain.status_code == 200
+    assert "immutable" not in plain.get("Cache-Control", "")

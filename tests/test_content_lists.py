@@ -1,0 +1,236 @@
+"""Every list and figure of the seed documents on its page; search; the snippets' admin."""
+
+import re
+from html import unescape
+
+import pytest
+from django.contrib.auth.models import User
+from wagtail.models import Page
+
+from portal.initial_content import (
+    CAMPAIGNS,
+    FUNDING,
+    ORGANIZATIONS,
+    PUBLICATIONS,
+    REFERRAL_DIRECTORY,
+    STATUTES,
+)
+from portal.models import TopicPage
+from resources.models import Organization, Statute
+from stats.formatting import format_value
+from stats.models import Observation
+from tests.content_fixtures import load_missouri
+
+pytestmark = pytest.mark.django_db
+
+SEX_VENUES = [
+    "Online ad, venue unknown",
+    "Residential brothels",
+    "Hotel- or motel-based",
+    "Commercial-front brothels",
+    "Other venues",
+]
+LABOR_VENUES = [
+    "Traveling sales crews",
+    "Landscaping services",
+    "Health and beauty services",
+    "Restaurants and food services",
+    "Agriculture",
+]
+
+
+@pytest.fixture
+def site(db):
+    load_missouri()
+
+
+def main_text(client, url):
+    html = client.get(url).content.decode()
+    main = html.split('<main id="main"', 1)[1].split("</main>", 1)[0]
+    return main
+
+
+def words(html):
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def in_order(text, items):
+    positions = [text.index(item) for item in items]
+    return positions == sorted(positions)
+
+
+def test_statutes_on_the_laws_page_grouped_by_category(site, client):
+    main = main_text(client, "/laws/")
+    for citation, title, category in STATUTES:
+        item = re.search(rf'<li id="statute-\d+" class="statute">(.*?)</li>', main, re.S)
+        assert item
+        assert citation in main and title in unescape(main)
+    # One heading per category, each statute under its own category's heading.
+    groups = re.split(r'<h3 id="laws-', main)[1:]
+    by_category = {g.split('"', 1)[0]: g for g in groups}
+    for citation, _title, category in STATUTES:
+        assert citation in by_category[category]
+    assert list(by_category) == ["sex", "labor", "victims", "forfeiture", "other"]
+    assert "href" not in "".join(by_category.values())  # the seed lost the links
+
+
+def test_statute_link_to_official_text_when_an_editor_adds_it(site, client):
+    statute = Statute.objects.get(citation="§ 566.206")
+    statute.url = "https://example.test/566.206"
+    statute.save()
+    main = main_text(client, "/laws/")
+    assert '<a href="https://example.test/566.206"' in main
+
+
+def test_collaborations_resources_funding_and_campaigns_on_statewide_efforts(site, client):
+    main = main_text(client, "/statewide-efforts/")
+    text = words(main)
+    names = [name for name, _kind in ORGANIZATIONS]
+    titles = [title for title, _kind in PUBLICATIONS]
+    for item in names + titles + FUNDING + CAMPAIGNS:
+        assert item in text, item
+    assert in_order(text, names) and in_order(text, titles)
+    # The victim service agencies figure, from the store, and the referral directory's address.
+    assert "Victim service agencies in Missouri listed in the National Human Trafficking" in text
+    assert re.search(r'<p class="key-figure__value">10</p>', main)
+    assert f'href="{REFERRAL_DIRECTORY}"' in main
+    # The lost links are left empty: the only link in the lists is none at all.
+    lists = main.split('class="resource-list"', 1)[1]
+    assert "<a " not in lists
+
+
+def test_top_venues_on_the_state_profile(site, client):
+    text = words(main_text(client, "/state-profile/"))
+    for venues in (SEX_VENUES, LABOR_VENUES):
+        for venue in venues:
+            assert venue in text, venue
+        assert in_order(text, venues)
+    assert "Dec 2012 to Dec 2016" in text
+
+
+def test_hotlines_on_get_help(site, client):
+    main = main_text(client, "/get-help/")
+    text = words(main)
+    assert 'href="tel:+18883737888"' in main and 'href="sms:233733"' in main
+    assert "Relay service: 711" in text
+    assert "24 hours a day, 7 days a week" in text
+    assert "more than 200 languages" in text
+    assert "confidential" in text and "What this line is and is not" in text
+    assert "Missouri Attorney General Trafficking Tipline" in text
+    assert 'href="tel:+18007001650"' in main
+    assert "Chat" not in re.sub(r"<h2.*?</h2>", "", main)  # no chat link was sourced
+
+
+def test_list_blocks_show_only_live_items_of_the_portals_state(site, client):
+    draft = Statute.objects.create(
+        citation="§ 999.1", title="A draft statute", category="sex", live=False
+    )
+    other = Statute.objects.create(
+        citation="§ 999.2", title="Another state's statute", category="sex", state="KS"
+    )
+    main = main_text(client, "/laws/")
+    assert draft.title not in main and other.title not in main
+    assert "§ 566.212" in main
+
+
+def test_every_shipped_figure_is_on_a_page_with_its_source(site, client):
+    """Each current value appears on some page; each restated one as "revised from"."""
+    pages = {
+        p.url: words(main_text(client, p.url))
+        for p in Page.objects.live().filter(depth__gte=2).specific()
+    }
+    everything = " ".join(pages.values())
+    current = Observation.objects.all().current()
+    assert len(current) > 60
+    missing = []
+    for o in current:
+        unit = o.metric.unit
+        if unit == "rank":
+            shown = o.breakdown.label  # a ranked list shows the venue, in order
+        else:
+            shown = format_value(o.value, unit, o.numerator, o.denominator)
+        if shown not in everything:
+            missing.append(f"{o}: {shown}")
+        for older in o.replaced:
+            if older.value != o.value:
+                revised = f"revised from {format_value(older.value, unit)}"
+                if revised not in everything:
+                    missing.append(f"{o}: {revised}")
+        if o.rank and format_value(o.rank, "rank") not in everything:
+            missing.append(f"{o}: rank {o.rank}")
+    assert not missing
+    for source in {o.source for o in current}:
+        assert source.publisher in everything and source.edition in everything
+
+
+def test_page_text_has_no_typed_figures(site):
+    """Narrative text (rich text, headings, chart notes) holds no number other than a year."""
+    year = re.compile(r"^(19|20)\d\d$")
+    found = []
+    for page in [*TopicPage.objects.all(), *Page.objects.filter(depth=2).specific()]:
+        texts = [page.intro]
+        for block in page.specific.body:
+            if block.block_type == "text":
+                texts.append(block.value.source)
+            elif block.block_type == "heading":
+                texts.append(block.value["heading"])
+            elif block.block_type == "chart":
+                texts += [block.value["title"], block.value["description"], block.value["note"]]
+            elif block.block_type in ("key_figures",):
+                texts.append(block.value["heading"])
+                texts += [f["label"] for f in block.value["figures"]]
+        for text in texts:
+            plain = re.sub(r'href="[^"]*"', "", text or "")
+            for number in re.findall(r"\d[\d.,%]*", plain):
+                if not year.match(number.rstrip(".,")):
+                    found.append(f"{page.slug}: {number} in {plain[:80]!r}")
+    assert not found
+
+
+def test_the_misspelled_hotline_domain_is_not_linked(site, client):
+    for page in Page.objects.live().filter(depth__gte=2).specific():
+        assert "humanhumantrafficking" not in client.get(page.url).content.decode()
+
+
+@pytest.mark.parametrize("query", ["566.206", "§ 566.206", "slavery", "Forced Labor"])
+def test_search_finds_the_statute(site, client, query):
+    main = main_text(client, f"/search/?q={query}")
+    statute = Statute.objects.get(citation="§ 566.206")
+    laws = TopicPage.objects.get(slug="laws")
+    assert f'<a href="{laws.url}#statute-{statute.pk}">§ 566.206' in main
+
+
+def test_search_finds_organizations_and_pages_but_not_drafts(site, client):
+    Organization.objects.create(name="Draft Task Force", kind="task_force", live=False)
+    main = main_text(client, "/search/?q=task force")
+    assert "Human Trafficking Task Force of Eastern Missouri" in main
+    assert "Draft Task Force" not in main
+    main = main_text(client, "/search/?q=restitution")
+    assert '<a href="/federal-prosecutions/">Federal prosecutions</a>' in main
+    assert "Nothing matched" in main_text(client, "/search/?q=zzyzx")
+
+
+@pytest.fixture
+def editor_client(client):
+    user = User.objects.create_superuser("editor", "editor@example.test", "unused-password-1")
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def test_resources_menu_lists_filters_exports_and_previews(site, editor_client):
+    html = editor_client.get("/admin/").content.decode()
+    assert "Resources" in html
+    url = "/admin/snippets/resources/statute/"
+    html = editor_client.get(url, {"category": "labor"}).content.decode()
+    assert "566.206" in html and "566.212" not in html
+    html = editor_client.get(url, {"q": "566.206"}).content.decode()
+    assert "566.206" in html and "513.607" not in html
+    response = editor_client.get("/admin/snippets/resources/hotline/", {"export": "csv"})
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert b"1-888-373-7888" in body and b"233733" in body
+    statute = Statute.objects.get(citation="§ 566.206")
+    preview = statute.make_preview_request()
+    assert preview.status_code == 200
+    assert "§ 566.206" in preview.content.decode()
+    for model in ("organization", "publication", "fundingopportunity", "campaign", "hotline"):
+        assert editor_client.get(f"/admin/snippets/resources/{model}/").status_code == 200

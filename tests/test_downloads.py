@@ -1,0 +1,340 @@
+"""Bulk downloads at /data/download/<fmt>/: formats, columns, filters, formula safety,
+caching headers, the round trip through the importer, and the downloads block."""
+
+import csv
+import io
+import json
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from stats.blocks import DataDownloadsBlock
+from stats.models import Observation, Source
+from stats.spreadsheets import read_upload, run_import
+from tests.open_data_fixtures import *  # noqa: F403
+
+pytestmark = pytest.mark.django_db
+
+COLUMNS = [
+    "jurisdiction",
+    "metric",
+    "period",
+    "breakdown",
+    "value",
+    "numerator",
+    "denominator",
+    "rank",
+    "footnote",
+    "source",
+    "source_title",
+    "source_publisher",
+    "source_url",
+]
+
+
+def url(fmt, **params):
+    return reverse("data_download", args=[fmt]), params
+
+
+def download(client, fmt, **params):
+    path, params = url(fmt, **params)
+    response = client.get(path, params)
+    assert response.status_code == 200, response.content[:300]
+    return response
+
+
+def csv_rows(response):
+    text = response.content.decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def key(row):
+    return (row["jurisdiction"], row["metric"], row["period"], row["breakdown"], row["value"])
+
+
+# --- Formats -------------------------------------------------------------------------------
+
+
+def test_csv_of_every_current_figure(client, figures):
+    response = download(client, "csv", breakdown="all")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="figures.csv"'
+    text = response.content.decode("utf-8-sig")
+    assert next(csv.reader(io.StringIO(text))) == COLUMNS
+    rows = csv_rows(response)
+    assert sorted(key(r) for r in rows) == sorted(
+        [
+            ("US", "od-cases", "2019", "", "1000"),
+            ("MO", "od-cases", "2018", "", "170"),
+            ("MO", "od-cases", "2019", "", "233"),
+            ("MO", "od-cases", "2019", "od-sex", "180"),
+            ("MO", "od-cases", "2019", "od-labor", "53"),
+            ("MO", "od-share", "2012-12/2016-12", "", "22.5"),
+        ]
+    )
+    share = next(r for r in rows if r["metric"] == "od-share")
+    assert (share["numerator"], share["denominator"]) == ("9", "40")
+    restated = next(r for r in rows if r["period"] == "2018")
+    assert restated["source"] == "od-report-2019"
+    assert restated["source_title"] == "Example Report"
+    assert restated["source_publisher"] == "Example Institute"
+    assert restated["source_url"] == "https://example.org/2019"
+    assert restated["footnote"] == "Two cases were sealed."
+
+
+def test_full_history_adds_the_restated_values(client, figures):
+    response = download(client, "csv", breakdown="all", history="1")
+    assert response["Content-Disposition"] == 'attachment; filename="figures-history.csv"'
+    rows = csv_rows(response)
+    assert len(rows) == 7
+    mo_2018 = [(r["value"], r["source"]) for r in rows if r["period"] == "2018"]
+    assert mo_2018 == [("170", "od-report-2019"), ("171", "od-report-2018")]
+
+
+def test_xlsx(client, figures):
+    response = download(client, "xlsx", breakdown="all", history="1")
+    assert response["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert response["Content-Disposition"] == 'attachment; filename="figures-history.xlsx"'
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == COLUMNS
+    assert len(rows) == 8
+    by_key = {(r[0], r[2], r[3] or "", r[9]): r for r in rows[1:]}
+    assert Decimal(str(by_key[("MO", "2018", "", "od-report-2018")][4])) == 171
+    assert Decimal(str(by_key[("MO", "2012-12/2016-12", "", "od-report-2019")][4])) == Decimal(
+        "22.5"
+    )
+
+
+def test_json(client, figures):
+    response = download(client, "json", metric="od-cases", jurisdiction="MO")
+    assert response["Content-Type"] == "application/json"
+    assert response["Content-Disposition"] == 'attachment; filename="figures.json"'
+    data = json.loads(response.content)
+    assert [list(item) for item in data] == [COLUMNS, COLUMNS]
+    assert [(d["period"], d["value"], d["source"]) for d in data] == [
+        ("2018", "170", "od-report-2019"),
+        ("2019", "233", "od-report-2019"),
+    ]
+
+
+def test_unknown_format_is_not_found(client, figures):
+    assert client.get("/data/download/pdf/").status_code == 404
+
+
+# --- Filters: the same as the API and as each chart's "Download CSV" -------------------------
+
+
+def test_a_chart_of_totals_downloads_exactly_its_totals(client, figures):
+    # As a chart of one metric for Missouri and the nation, 2018 to 2019, by total.
+    response = download(
+        client,
+        "csv",
+        metric="od-cases",
+        jurisdiction=["MO", "US"],
+        period_from=2018,
+        period_to=2019,
+    )
+    assert sorted(key(r) for r in csv_rows(response)) == sorted(
+        [
+            ("MO", "od-cases", "2018", "", "170"),
+            ("MO", "od-cases", "2019", "", "233"),
+            ("US", "od-cases", "2019", "", "1000"),
+        ]
+    )
+
+
+def test_a_chart_by_breakdown_downloads_exactly_its_categories(client, figures):
+    response = download(
+        client, "csv", metric="od-cases", jurisdiction="MO", period_from=2019, breakdown="1"
+    )
+    assert sorted(key(r) for r in csv_rows(response)) == [
+        ("MO", "od-cases", "2019", "od-labor", "53"),
+        ("MO", "od-cases", "2019", "od-sex", "180"),
+    ]
+
+
+def test_several_metrics_and_a_period_range(client, figures):
+    response = download(client, "csv", metric=["od-cases", "od-share"], period_to=2016)
+    assert [key(r) for r in csv_rows(response)] == [
+        ("MO", "od-share", "2012-12/2016-12", "", "22.5")
+    ]
+
+
+def test_source_filter_keeps_current_values_unless_history(client, figures):
+    current = csv_rows(download(client, "csv", source="od-report-2018", breakdown="all"))
+    assert current == []
+    history = csv_rows(
+        download(client, "csv", source="od-report-2018", breakdown="all", history="1")
+    )
+    assert [key(r) for r in history] == [("MO", "od-cases", "2018", "", "171")]
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"metric": "nope"}, 'Unknown metric "nope"'),
+        ({"jurisdiction": "ZZ"}, 'Unknown jurisdiction "ZZ"'),
+        ({"source": "nope"}, 'Unknown source "nope"'),
+        ({"period_from": "later"}, "period_from must be a year"),
+        ({"breakdown": "nope"}, 'Unknown breakdown "nope"'),
+    ],
+)
+def test_bad_filters_get_a_400_with_a_clear_message(client, figures, params, message):
+    path, params = url("csv", **params)
+    response = client.get(path, params)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_only_get_and_head(client, figures):
+    path, _ = url("csv")
+    assert client.post(path).status_code == 405
+    assert client.head(path).status_code == 200
+
+
+# --- Formula safety ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dangerous(figures):
+    source = Source.objects.create(
+        slug="od-tricky",
+        publisher="@SUM(1+1)",
+        title='=HYPERLINK("http://example.com","click")',
+        edition="2020 edition",
+        edition_year=2020,
+    )
+    figures["add"](figures["cases"], figures["us"], 2017, "5", source, footnote="=1+2 excluded")
+    figures["add"](
+        figures["cases"], figures["mo"], 2017, "6", source, footnote="-cmd|' /C calc'!A0"
+    )
+    return source
+
+
+def test_csv_cells_cannot_start_a_formula(client, dangerous):
+    rows = csv_rows(download(client, "csv", source="od-tricky"))
+    assert len(rows) == 2
+    for row in rows:
+        for column, cell in row.items():
+            assert not cell.startswith(("=", "+", "-", "@")), (column, cell)
+    assert {r["footnote"] for r in rows} == {"'=1+2 excluded", "'-cmd|' /C calc'!A0"}
+    assert rows[0]["source_title"] == '\'=HYPERLINK("http://example.com","click")'
+
+
+def test_xlsx_cells_are_never_formulas(client, dangerous):
+    response = download(client, "xlsx", source="od-tricky")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row]
+    assert cells
+    assert all(cell.data_type != "f" for cell in cells)
+    assert all(not str(cell.value or "").startswith(("=", "+", "-", "@")) for cell in cells)
+
+
+def test_formula_neutralised_export_imports_back_to_the_same_text(client, dangerous):
+    content = download(client, "csv", source="od-tricky").content
+    outcome = run_import(read_upload("figures.csv", content), dry_run=True)
+    assert outcome.ok, outcome.errors
+    assert outcome.counts["unchanged"] == 2 and outcome.counts["updated"] == 0
+
+
+# --- Round trip ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
+def test_download_of_everything_imports_back_unchanged(client, figures, fmt):
+    before = list(Observation.objects.order_by("pk").values())
+    content = download(client, fmt, breakdown="all", history="1").content
+    outcome = run_import(read_upload(f"figures.{fmt}", content), dry_run=False)
+    assert outcome.ok, outcome.errors
+    assert outcome.counts["total"] == len(before) == 7
+    assert outcome.counts["unchanged"] == 7
+    assert outcome.counts["new"] == outcome.counts["updated"] == 0
+    assert list(Observation.objects.order_by("pk").values()) == before
+
+
+# --- Caching headers -----------------------------------------------------------------------
+
+
+def test_etag_answers_304_until_a_figure_changes(client, figures):
+    path, params = url("csv", breakdown="all")
+    first = client.get(path, params)
+    etag = first["ETag"]
+    assert etag and "no-cache" in first["Cache-Control"]
+    again = client.get(path, params, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again.content == b""
+
+    # Another filter or format is another file.
+    assert client.get(path, {"breakdown": "1"})["ETag"] != etag
+    assert client.get(reverse("data_download", args=["json"]), params)["ETag"] != etag
+
+    row = figures["rows"]["mo_2019"]
+    row.value = Decimal(234)
+    row.save()
+    changed = client.get(path, params, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert "234" in changed.content.decode()
+
+    # A deletion changes it too, though no remaining row is newer.
+    etag = changed["ETag"]
+    figures["rows"]["us_2019"].delete()
+    assert client.get(path, params, HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_download_queries_do_not_grow_with_the_data(client, figures):
+    def count():
+        with CaptureQueriesContext(connection) as captured:
+            download(client, "csv", metric="od-cases", breakdown="all", history="1")
+        return len(captured)
+
+    before = count()
+    for year in range(1995, 2015):
+        figures["add"](figures["cases"], figures["us"], year, "10", figures["new"])
+    assert count() == before <= 4
+
+
+# --- The downloads block ---------------------------------------------------------------------
+
+
+def test_downloads_block_links_and_filter_form(figures, django_assert_max_num_queries):
+    block = DataDownloadsBlock()
+    with django_assert_max_num_queries(3):
+        html = block.render(block.to_python({"heading": "Get the figures"}))
+    assert "<h2" in html and "Get the figures" in html
+    for fmt in ("csv", "xlsx", "json"):
+        path = reverse("data_download", args=[fmt])
+        assert f'href="{path}?breakdown=all"' in html
+        assert f'href="{path}?breakdown=all&amp;history=1"' in html
+    assert 'action="/data/download/csv/"' in html and 'method="get"' in html
+    assert 'formaction="/data/download/xlsx/"' in html
+    assert 'formaction="/data/download/json/"' in html
+    for name in ("metric", "jurisdiction", "period_from", "period_to", "source", "breakdown"):
+        assert f'name="{name}"' in html
+    assert '<option value="od-cases">Cases</option>' in html
+    assert '<option value="MO">Missouri</option>' in html
+    assert '<option value="od-report-2019">' in html
+    assert 'href="/api/docs"' in html
+    assert "style=" not in html and "<script" not in html
+
+
+def test_the_filter_form_builds_working_download_urls(client, figures):
+    """What the form submits (empty fields included) is a valid download."""
+    response = client.get(
+        "/data/download/csv/",
+        {
+            "metric": "od-cases",
+            "jurisdiction": "",
+            "period_from": "",
+            "period_to": "2019",
+            "source": "",
+            "breakdown": "all",
+        },
+    )
+    assert response.status_code == 200
+    assert len(csv_rows(response)) == 5

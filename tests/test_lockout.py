@@ -1,0 +1,157 @@
+"""Admin login protection: django-axes on Wagtail's login view, password rules, sessions."""
+
+import datetime
+from io import StringIO
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "a long and unguessable passphrase"
+LOGIN_URL = "/admin/login/"
+
+
+@pytest.fixture
+def editor(django_user_model):
+    return django_user_model.objects.create_superuser("editor", "editor@example.org", PASSWORD)
+
+
+def login(client, username, password, address="203.0.113.7"):
+    return client.post(
+        LOGIN_URL,
+        {"username": username, "password": password, "next": "/admin/"},
+        REMOTE_ADDR=address,
+    )
+
+
+def fail(client, username, times, address="203.0.113.7"):
+    for _ in range(times):
+        response = login(client, username, "wrong password", address)
+    return response
+
+
+def test_login_url_is_wagtails():
+    assert reverse("wagtailadmin_login") == LOGIN_URL
+
+
+def test_right_password_logs_in(client, editor):
+    response = login(client, "editor", PASSWORD)
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+
+
+def test_ten_wrong_passwords_lock_the_account(client, editor):
+    assert settings.AXES_FAILURE_LIMIT == 10
+    response = fail(client, "editor", 9)
+    # Nine failures: still Wagtail's login form, with its error.
+    assert response.status_code == 200
+    assert b"Sign-in is locked" not in response.content
+    response = fail(client, "editor", 1)
+    assert response.status_code == 429
+    assert b"Sign-in is locked" in response.content
+
+    # Now the right password is refused too, with the lockout page.
+    response = login(client, "editor", PASSWORD)
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+    page = response.content.decode()
+    assert "Sign-in is locked for now" in page
+    assert "Try again after" in page
+    assert "60 minutes" in page
+    assert "ask a site administrator" in page
+    assert response["Retry-After"] == "3600"
+    # The lockout page is a public-style page: strict policy, no admin chrome needed.
+    assert "Exit this page" in page
+
+
+def test_lockout_page_says_when_to_try_again(client, editor, settings):
+    settings.TIME_ZONE = "America/Chicago"
+    settings.PORTAL_ADMIN_CONTACT = "portal-admin@example.org"
+    fail(client, "editor", 10)
+    response = login(client, "editor", PASSWORD)
+    context = response.context
+    retry_after = context["retry_after"]
+    now = datetime.datetime.now(datetime.UTC)
+    assert datetime.timedelta(minutes=59) < retry_after - now <= datetime.timedelta(hours=1)
+    assert "portal-admin@example.org" in response.content.decode()
+
+
+def test_lockout_by_address_covers_every_username(client, editor):
+    # Guessing many usernames from one address locks that address, even for a real account.
+    for n in range(10):
+        login(client, f"guess{n}", "wrong password", address="198.51.100.9")
+    assert login(client, "editor", PASSWORD, address="198.51.100.9").status_code == 429
+    # Another address is not affected.
+    assert login(client, "editor", PASSWORD, address="198.51.100.10").status_code == 302
+
+
+def test_axes_reset_username_unlocks(client, editor):
+    fail(client, "editor", 10)
+    assert login(client, "editor", PASSWORD).status_code == 429
+    assert AccessAttempt.objects.filter(username="editor").exists()
+
+    out = StringIO()
+    call_command("axes_reset_username", "editor", stdout=out)
+    assert "attempts removed" in out.getvalue()
+
+    response = login(client, "editor", PASSWORD)
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(editor.pk)
+
+
+def test_success_before_the_limit_clears_the_count(client, editor):
+    fail(client, "editor", 9)
+    assert login(client, "editor", PASSWORD).status_code == 302
+    client.logout()
+    assert fail(client, "editor", 9).status_code == 200
+
+
+def test_client_address_behind_trusted_proxy(client, editor, settings):
+    """Behind one proxy, failures count against the client, not the proxy's address."""
+    settings.PORTAL_TRUSTED_PROXY_COUNT = 1
+    for _ in range(10):
+        client.post(
+            LOGIN_URL,
+            {"username": "nobody", "password": "x"},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR="198.51.100.20",
+        )
+    other = client.post(
+        LOGIN_URL,
+        {"username": "editor", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="spoofed, 198.51.100.21",
+    )
+    assert other.status_code == 302
+    assert AccessAttempt.objects.filter(ip_address="198.51.100.20").exists()
+    assert not AccessAttempt.objects.filter(ip_address="10.0.0.2").exists()
+
+
+@pytest.mark.parametrize(
+    "password", ["short1A!", "password1234", "12345678901234", "editor-editor@example.org"]
+)
+def test_weak_passwords_are_refused(password, django_user_model):
+    user = django_user_model(username="editor", email="editor-editor@example.org")
+    with pytest.raises(ValidationError):
+        validate_password(password, user)
+
+
+def test_a_strong_password_passes(django_user_model):
+    validate_password(PASSWORD, django_user_model(username="editor"))
+
+
+def test_staff_sessions_expire(client, editor):
+    assert login(client, "editor", PASSWORD).status_code == 302
+    assert client.session.get_expire_at_browser_close()
+    assert settings.SESSION_COOKIE_AGE == 8 * 60 * 60
+    assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    # A browser-session cookie: no expiry date stored on the device.
+    assert not cookie["expires"] and not cookie["max-age"]
+    assert cookie["httponly"]
