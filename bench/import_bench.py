@@ -35,7 +35,7 @@ def main():
 
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
         os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
+        os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"  # production, DEBUG off
         import django
 
         django.setup()

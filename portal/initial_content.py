@@ -16,7 +16,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from wagtail.models import Page, Site
 
-from resources.models import Campaign, FundingOpportunity, Hotline, Organization, Publication, Statute
+from resources.models import (
+    Campaign,
+    FundingOpportunity,
+    Hotline,
+    Organization,
+    Publication,
+    Statute,
+)
 from stats.models import Jurisdiction, Metric, Source
 
 from .models import HomePage, SiteSettings, TopicPage
@@ -242,8 +249,7 @@ class Blocks:
                 f"Convictions by federal district, {year}",
                 ["convicted-defendants"],
                 ["MOED", "MOWD"],
-                f"Defendants convicted in {year} in the Eastern and Western Districts of "
-                "Missouri.",
+                f"Defendants convicted in {year} in the Eastern and Western Districts of Missouri.",
                 years=years,
             ),
         ]
@@ -604,7 +610,10 @@ def state_profile(b):
 
 def laws(b):
     return [
-        {"type": "statutes", "value": {"heading": "Missouri human trafficking laws", "category": ""}},
+        {
+            "type": "statutes",
+            "value": {"heading": "Missouri human trafficking laws", "category": ""},
+        },
         text(
             "<p>The laws are listed as the state profile of the U.S. Department of Health and "
             "Human Services, Region VII, lists them. A link to the official text of a section "
@@ -644,7 +653,10 @@ def statewide_efforts(b):
         },
         {
             "type": "publications",
-            "value": {"heading": "Resources: state research, publications and trainings", "kinds": []},
+            "value": {
+                "heading": "Resources: state research, publications and trainings",
+                "kinds": [],
+            },
         },
         {"type": "funding", "value": {"heading": "Funding opportunities"}},
         {"type": "campaigns", "value": {"heading": "Campaigns"}},
@@ -904,9 +916,8 @@ class Builder:
         c = self.created
         if not any(c.values()):
             return "nothing to do: every page, snippet and setting exists."
-        return (
-            f"{c['pages']} pages and {c['snippets']} snippets created"
-            + (", site settings filled in." if c["settings"] else ".")
+        return f"{c['pages']} pages and {c['snippets']} snippets created" + (
+            ", site settings filled in." if c["settings"] else "."
         )
 
 

@@ -41,6 +41,9 @@ class SiteSettings(BaseSiteSetting):
         [("link", FooterLinkBlock())], blank=True, help_text="Links at the foot of every page."
     )
 
+    # The header shows both hotlines on every page: fetch them with the settings.
+    select_related = ["national_hotline", "state_tipline"]
+
     panels = [
         MultiFieldPanel([FieldPanel("state_name"), FieldPanel("state_code")], "State"),
         MultiFieldPanel(
@@ -72,6 +75,13 @@ class BasePage(Page):
         context = super().get_context(request, *args, **kwargs)
         # One batched fetch for every figure the page's blocks need.
         context["figures"] = FigureStore.for_stream(self.body)
+        # Blocks after a section heading sit inside that section: their own headings are h3.
+        levels, level = [], 2
+        for block in self.body:
+            levels.append((block, level))
+            if block.block_type == "heading":
+                level = 3
+        context["body_blocks"] = levels
         return context
 
 

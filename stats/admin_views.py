@@ -4,9 +4,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.views.defaults import permission_denied
 from django.views.generic import FormView, TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.snippets.views.snippets import EditView, IndexView
@@ -33,9 +34,14 @@ CONTENT_TYPES = {
 
 
 class ImportPermissionMixin:
+    """Data managers only. Answers 403 itself: Wagtail would turn PermissionDenied into a
+    redirect to the dashboard."""
+
     def dispatch(self, request, *args, **kwargs):
         if not request.user.has_perm(IMPORT_PERMISSION):
-            raise PermissionDenied
+            return permission_denied(
+                request, PermissionDenied("Only data managers may import figures.")
+            )
         return super().dispatch(request, *args, **kwargs)
 
 
@@ -133,7 +139,7 @@ class ConfirmView(ImportPermissionMixin, View):
 class TemplateDownloadView(ImportPermissionMixin, View):
     def get(self, request, fmt):
         if fmt not in ("csv", "xlsx"):
-            raise PermissionDenied
+            raise Http404
         response = HttpResponse(template_file(fmt), content_type=CONTENT_TYPES[fmt])
         response["Content-Disposition"] = f'attachment; filename="observations-template.{fmt}"'
         return response
@@ -164,8 +170,10 @@ def group_warnings(observations):
 
 class ObservationIndexView(IndexView):
     def get_base_queryset(self):
-        return super().get_base_queryset().select_related(
-            "metric", "jurisdiction", "source", "breakdown"
+        return (
+            super()
+            .get_base_queryset()
+            .select_related("metric", "jurisdiction", "source", "breakdown")
         )
 
     def get_context_data(self, *args, **kwargs):

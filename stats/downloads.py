@@ -6,9 +6,9 @@ JSON API (stats.api):
 - metric: metric slug, repeatable;  jurisdiction: jurisdiction code, repeatable;
   source: source edition slug, repeatable;
 - period_from / period_to: years; the period lies within them (as a chart's years);
-- breakdown: absent, "0" or "total": totals only (as a chart of totals);
-  "1": the categories of a breakdown only (as a chart by breakdown);
-  "all": totals and categories; any other value: the categories with that slug;
+- breakdown: absent or "all": totals and categories; "0" or "total": totals only (as a chart
+  of totals); "1": the categories of a breakdown only (as a chart by breakdown); any other
+  value: the categories with that slug;
 - history=1: every edition's value, restated ones included; otherwise the current values.
 
 The files hold the exchange format's columns, so a download imports back with `import_stats`.
@@ -33,7 +33,7 @@ FORMATS = {
 
 TOTALS, CATEGORIES, EVERYTHING = "0", "1", "all"
 BREAKDOWN_WORDS = {
-    "": TOTALS,
+    "": EVERYTHING,
     "0": TOTALS,
     "false": TOTALS,
     "total": TOTALS,
@@ -42,8 +42,8 @@ BREAKDOWN_WORDS = {
     "all": EVERYTHING,
 }
 BREAKDOWN_HELP = (
-    'Empty, "0" or "total": totals only. "1": breakdown categories only. '
-    '"all": totals and categories. Any other value: the categories with that slug.'
+    'Empty or "all": totals and categories. "0" or "total": totals only. '
+    '"1": breakdown categories only. Any other value: the categories with that slug.'
 )
 TRUE_WORDS = {"1", "true", "yes", "on"}
 

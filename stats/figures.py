@@ -451,7 +451,7 @@ def build_chart(value, observations):
             jurisdiction=[j.code for j in jurisdictions],
             period_from=period_from,
             period_to=period_to,
-            breakdown=1 if by_breakdown else None,
+            breakdown=1 if by_breakdown else 0,
         ),
         "observations": plotted,
     }
@@ -479,6 +479,14 @@ def key_figure(metric, jurisdiction, observations, show_national=True):
         "metric": metric,
         "jurisdiction": jurisdiction,
         "text": format_value(figure.value, metric.unit, figure.numerator, figure.denominator),
+        # The headline number alone, with "(4 of 4)" set smaller beside it.
+        "headline": format_value(figure.value, metric.unit),
+        "fraction": (
+            f"({format_value(figure.numerator, 'count')} of "
+            f"{format_value(figure.denominator, 'count')})"
+            if figure.numerator is not None and figure.denominator is not None
+            else ""
+        ),
         "period": figure.period_label,
         "rank": figure.rank,
         "rank_text": f"Ranked {format_value(figure.rank, 'rank')}" if figure.rank else "",

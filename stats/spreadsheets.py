@@ -57,6 +57,8 @@ FIGURE_FIELDS = ("value", "numerator", "denominator", "rank", "footnote")
 FORMATS = ("csv", "xlsx", "json")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_DIGITS, DECIMAL_PLACES = 18, 4
+UNNAMED = "__column_"  # header of a column that has values but no name
+MAX_STORED_MESSAGES = 2000  # per import record; the counts give the totals
 
 _SPACES = re.compile(r"[\s\u00a0\u2007\u202f\u200b\ufeff]+")
 _THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -99,7 +101,7 @@ _CANONICAL = {c.replace("_", ""): c for c in EXPORT_COLUMNS}
 
 
 def normalise_header(value):
-    """"Break Down", " SOURCE_title" -> "breakdown", "source_title": case and spacing ignored."""
+    """Header text to a column name, ignoring case and spacing: "Break Down" -> "breakdown"."""
     text = re.sub(r"[\s_\-]+", "_", clean_text(value).lower()).strip("_")
     return _CANONICAL.get(text.replace("_", ""), text)
 
@@ -178,22 +180,28 @@ def _read_xlsx(content):
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except Exception as e:  # openpyxl raises many kinds of error on a broken file
         reason = "it declares XML entities, which are not allowed" if _is_entity_error(e) else e
-        raise UploadError(f"The file cannot be read as an Excel workbook (.xlsx): {reason}.") from None
+        raise UploadError(
+            f"The file cannot be read as an Excel workbook (.xlsx): {reason}."
+        ) from None
     try:
         sheets = {sheet.title.strip().lower(): sheet for sheet in book.worksheets}
         sheet = sheets.get("observations") or book.worksheets[0]
         rows, formulas = [], []
-        limit = max_rows() + 2
+        limit = max_rows() + 1  # data rows, plus the header
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if not any(v not in (None, "") for v in values):
+                continue  # blank rows are skipped, and do not count towards the limit
             for column, value in enumerate(values, start=1):
                 if isinstance(value, str) and value.startswith("="):
                     formulas.append((number, column))
             rows.append((number, values))
             if len(rows) > limit:
-                break
+                break  # enough to report the file as too long
     except Exception as e:
         reason = "it declares XML entities, which are not allowed" if _is_entity_error(e) else e
-        raise UploadError(f"The file cannot be read as an Excel workbook (.xlsx): {reason}.") from None
+        raise UploadError(
+            f"The file cannot be read as an Excel workbook (.xlsx): {reason}."
+        ) from None
     finally:
         book.close()
     if formulas:
@@ -258,7 +266,7 @@ def _to_dataset(rows):
     headers = []
     for i in keep:
         header = normalise_header(raw_headers[i]) if i < len(raw_headers) else ""
-        headers.append(header or f"(column {i + 1}, no header)")
+        headers.append(header or f"{UNNAMED}{i + 1}")
     duplicates = sorted({h for h in headers if headers.count(h) > 1})
     if duplicates:
         raise UploadError(
@@ -401,9 +409,13 @@ class ObservationResource(resources.ModelResource):
         self.columns = set(headers)
         self.source_rows = getattr(dataset, "source_rows", None)
         self.jurisdictions = {j.code.upper(): j for j in Jurisdiction.objects.all()}
-        wanted = {clean_text(v).lower() for v in dataset["metric"]} if "metric" in headers else set()
+        wanted = (
+            {clean_text(v).lower() for v in dataset["metric"]} if "metric" in headers else set()
+        )
         self.metrics = {m.slug: m for m in Metric.objects.filter(slug__in=wanted)}
-        wanted = {clean_text(v).lower() for v in dataset["source"]} if "source" in headers else set()
+        wanted = (
+            {clean_text(v).lower() for v in dataset["source"]} if "source" in headers else set()
+        )
         self.sources = {s.slug: s for s in Source.objects.filter(slug__in=wanted)}
         dimension_ids = {m.dimension_id for m in self.metrics.values() if m.dimension_id}
         self.categories = {}
@@ -438,12 +450,16 @@ class ObservationResource(resources.ModelResource):
 
     def _unknown_metric_names(self):
         if not hasattr(self, "_all_metrics"):
-            self._all_metrics = {slug: f'"{slug}"' for slug in Metric.objects.values_list("slug", flat=True)}
+            self._all_metrics = {
+                slug: f'"{slug}"' for slug in Metric.objects.values_list("slug", flat=True)
+            }
         return self._all_metrics
 
     def _unknown_source_names(self):
         if not hasattr(self, "_all_sources"):
-            self._all_sources = {slug: f'"{slug}"' for slug in Source.objects.values_list("slug", flat=True)}
+            self._all_sources = {
+                slug: f'"{slug}"' for slug in Source.objects.values_list("slug", flat=True)
+            }
         return self._all_sources
 
     def parse_row(self, row):
@@ -457,8 +473,12 @@ class ObservationResource(resources.ModelResource):
             if not code:
                 errors["jurisdiction"] = "A jurisdiction code is required (e.g. MO or US)."
             else:
-                choices = {j.code.lower(): f"{j.code} ({j.name})" for j in self.jurisdictions.values()}
-                choices.update({j.name.lower(): f"{j.code} ({j.name})" for j in self.jurisdictions.values()})
+                choices = {
+                    j.code.lower(): f"{j.code} ({j.name})" for j in self.jurisdictions.values()
+                }
+                choices.update(
+                    {j.name.lower(): f"{j.code} ({j.name})" for j in self.jurisdictions.values()}
+                )
                 errors["jurisdiction"] = f'Unknown jurisdiction "{code}".' + _closest(code, choices)
         # Metric
         slug = clean_text(get("metric")).lower()
@@ -532,7 +552,9 @@ class ObservationResource(resources.ModelResource):
                 number = int(number)
             parsed[column] = number
         if "footnote" in self.columns:
-            parsed["footnote"] = _unneutralise(str(get("footnote") or "").replace("\u00a0", " ").strip())
+            parsed["footnote"] = _unneutralise(
+                str(get("footnote") or "").replace("\u00a0", " ").strip()
+            )
         if parsed.get("value") is None and "value" not in errors:
             errors["value"] = "A value is required."
         if unit and not errors.keys() & {"value", "numerator", "denominator", "rank"}:
@@ -661,7 +683,11 @@ class ObservationResource(resources.ModelResource):
         return [*FIGURE_FIELDS, "updated_at"]
 
     def after_import(self, dataset, result, **kwargs):
-        if not self._is_dry_run(kwargs) and not result.has_errors() and not result.has_validation_errors():
+        if (
+            not self._is_dry_run(kwargs)
+            and not result.has_errors()
+            and not result.has_validation_errors()
+        ):
             super().after_import(dataset, result, **kwargs)
 
 
@@ -722,14 +748,20 @@ def check_columns(headers):
             + "."
         )
     unknown = [h for h in headers if h not in COLUMNS and h not in EXPORT_ONLY_COLUMNS]
-    warnings = [f'Column "{h}" is not part of the format and was ignored.' for h in unknown]
+    warnings = [
+        f"Column {h.removeprefix(UNNAMED)} has no header; it was ignored."
+        if h.startswith(UNNAMED)
+        else f'Column "{h}" is not part of the format and was ignored.'
+        for h in unknown
+    ]
     return errors, warnings
 
 
 def run_import(dataset, dry_run=True, user=None, progress=None):
     """Import a dataset of observations, all or nothing. Returns an ImportOutcome."""
     outcome = ImportOutcome(dry_run=dry_run)
-    dataset.headers = [normalise_header(h) for h in dataset.headers or []]
+    if not hasattr(dataset, "source_rows"):  # not from read_upload, which normalises them
+        dataset.headers = [normalise_header(h) for h in dataset.headers or []]
     outcome.counts["total"] = len(dataset)
     errors, warnings = check_columns(dataset.headers)
     outcome.warnings += warnings
@@ -752,7 +784,11 @@ def run_import(dataset, dry_run=True, user=None, progress=None):
             line = resource.line(invalid.number)
             for column, messages in invalid.error_dict.items():
                 for message in messages:
-                    where = "columns " + ", ".join(KEY_COLUMNS) if column == "key" else f"column {column}"
+                    where = (
+                        "columns " + ", ".join(KEY_COLUMNS)
+                        if column == "key"
+                        else f"column {column}"
+                    )
                     outcome.errors.append(f"row {line}, {where}: {message}")
         for error_row in result.row_errors():
             number, row_errors = error_row
@@ -778,7 +814,8 @@ def run_import(dataset, dry_run=True, user=None, progress=None):
         outcome.counts["warning"] = len(warned_rows)
         if not dry_run and outcome.ok:
             _log_updates(resource.updated, user)
-            transaction.on_commit(_after_import)
+            saved = [o for _, o in resource.instances if o.pk is not None]
+            transaction.on_commit(lambda: _after_import(saved))
         elif not dry_run:
             transaction.set_rollback(True)
     return outcome
@@ -813,8 +850,15 @@ def _log_updates(observations, user):
     )
 
 
-def _after_import():
-    """Refresh what depends on model signals, which bulk writes do not send."""
+def _after_import(observations):
+    """Refresh what depends on model signals, which bulk writes do not send: the public
+    page cache, and the search index if observations are ever indexed (today they are not;
+    the import writes no indexed model)."""
+    from wagtail.search.index import class_is_indexed, insert_or_update_object
+
+    if class_is_indexed(Observation):
+        for observation in observations:
+            insert_or_update_object(observation)
     try:
         from portal.cache import invalidate_public_pages
     except ImportError:
@@ -833,10 +877,18 @@ def record_import(name, content, outcome, user=None, record=None):
             content=content,
             user=user if user is not None and user.pk else None,
         )
-    record.counts = dict(outcome.counts, errors=outcome.errors[:500], warnings=outcome.warnings[:500])
+    record.counts = dict(
+        outcome.counts,
+        errors=outcome.errors[:MAX_STORED_MESSAGES],
+        errors_total=len(outcome.errors),
+        warnings=outcome.warnings[:MAX_STORED_MESSAGES],
+        warnings_total=len(outcome.warnings),
+    )
     record.changes = outcome.changes
     if outcome.dry_run:
-        record.status = ImportRecord.Status.PREVIEWED if outcome.ok else ImportRecord.Status.REJECTED
+        record.status = (
+            ImportRecord.Status.PREVIEWED if outcome.ok else ImportRecord.Status.REJECTED
+        )
     else:
         record.status = ImportRecord.Status.IMPORTED if outcome.ok else ImportRecord.Status.REJECTED
         if outcome.ok:
@@ -855,7 +907,7 @@ def export_dataset(observations, fmt):
     if hasattr(observations, "for_display"):
         observations = observations.for_display()
     dataset = ObservationResource().export(queryset=observations)
-    rows = [dict(zip(dataset.headers, (_cell(v) for v in row))) for row in dataset]
+    rows = [dict(zip(dataset.headers, map(_cell, row), strict=True)) for row in dataset]
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=1).encode()
     if fmt == "csv":

@@ -5,6 +5,7 @@ from html import unescape
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from wagtail.models import Page
 
 from portal.initial_content import (
@@ -41,6 +42,9 @@ LABOR_VENUES = [
 
 @pytest.fixture
 def site(db):
+    # Public pages are cached in the process-wide local-memory cache: start from a clean one,
+    # so no page cached by an earlier test is served here.
+    cache.clear()
     load_missouri()
 
 
@@ -61,9 +65,8 @@ def in_order(text, items):
 
 def test_statutes_on_the_laws_page_grouped_by_category(site, client):
     main = main_text(client, "/laws/")
-    for citation, title, category in STATUTES:
-        item = re.search(rf'<li id="statute-\d+" class="statute">(.*?)</li>', main, re.S)
-        assert item
+    assert main.count('class="statute"') == len(STATUTES)
+    for citation, title, _category in STATUTES:
         assert citation in main and title in unescape(main)
     # One heading per category, each statute under its own category's heading.
     groups = re.split(r'<h3 id="laws-', main)[1:]
@@ -77,7 +80,10 @@ def test_statutes_on_the_laws_page_grouped_by_category(site, client):
 def test_statute_link_to_official_text_when_an_editor_adds_it(site, client):
     statute = Statute.objects.get(citation="§ 566.206")
     statute.url = "https://example.test/566.206"
-    statute.save()
+    statute.save_revision().publish()
+    # The page cache is invalidated after commit, once per transaction; a test is one
+    # transaction, so clear it here.
+    cache.clear()
     main = main_text(client, "/laws/")
     assert '<a href="https://example.test/566.206"' in main
 
@@ -122,12 +128,14 @@ def test_hotlines_on_get_help(site, client):
 
 
 def test_list_blocks_show_only_live_items_of_the_portals_state(site, client):
+    cache.clear()
     draft = Statute.objects.create(
         citation="§ 999.1", title="A draft statute", category="sex", live=False
     )
     other = Statute.objects.create(
         citation="§ 999.2", title="Another state's statute", category="sex", state="KS"
     )
+    cache.clear()
     main = main_text(client, "/laws/")
     assert draft.title not in main and other.title not in main
     assert "§ 566.212" in main
@@ -156,7 +164,7 @@ def test_every_shipped_figure_is_on_a_page_with_its_source(site, client):
                 revised = f"revised from {format_value(older.value, unit)}"
                 if revised not in everything:
                     missing.append(f"{o}: {revised}")
-        if o.rank and format_value(o.rank, "rank") not in everything:
+        if o.rank and format_value(o.rank, "rank").split()[0] not in everything:
             missing.append(f"{o}: rank {o.rank}")
     assert not missing
     for source in {o.source for o in current}:

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from wagtail.models import Page, Revision, Site
 
@@ -47,6 +48,9 @@ def state():
 
 @pytest.fixture
 def site(db):
+    # Public pages are cached in the process-wide local-memory cache: start from a clean one,
+    # so no page cached by an earlier test is served here.
+    cache.clear()
     load_missouri()
     return Site.objects.get(is_default_site=True)
 
@@ -142,7 +146,9 @@ def test_every_page_answers_with_title_description_canonical_and_open_graph(site
 
 def test_breadcrumbs_on_topic_pages(site, client):
     html = client.get("/laws/").content.decode()
-    crumbs = re.search(r'<nav class="breadcrumbs[^"]*" aria-label="Breadcrumb">(.*?)</nav>', html, re.S)
+    crumbs = re.search(
+        r'<nav class="breadcrumbs[^"]*" aria-label="Breadcrumb">(.*?)</nav>', html, re.S
+    )
     assert crumbs
     assert '<a href="/">Home</a>' in crumbs.group(1)
     assert '<span aria-current="page">Laws</span>' in crumbs.group(1)

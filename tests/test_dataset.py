@@ -165,7 +165,7 @@ def missouri_dataset(db):
     load_catalog(DATA / "catalog.json")
     path = DATA / "observations.csv"
     outcome = run_import(read_upload(path.name, path.read_bytes()), dry_run=False, user=None)
-    assert not outcome.has_errors, outcome.errors
+    assert outcome.ok, outcome.errors
     return outcome
 
 

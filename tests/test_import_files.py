@@ -5,10 +5,13 @@ import zipfile
 
 import pytest
 from django.test import override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from stats.models import Observation
 from stats.spreadsheets import UploadError, read_upload, run_import
-from tests.stats_fixtures import HEADER, csv_bytes, good_rows, stats_data, xlsx_bytes  # noqa: F401
+from tests.stats_fixtures import *  # noqa: F403  (the stats_data fixture)
+from tests.stats_fixtures import HEADER, csv_bytes, good_rows, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -59,8 +62,18 @@ def test_xlsx_numeric_cells(stats_data):
 
 
 def test_headers_match_whatever_case_and_spacing(stats_data):
-    header = [" Jurisdiction ", "METRIC", "Period", "break down", "Value\u00a0", "numerator",
-              "Denominator", "RANK", "footnote", " source"]
+    header = [
+        " Jurisdiction ",
+        "METRIC",
+        "Period",
+        "break down",
+        "Value\u00a0",
+        "numerator",
+        "Denominator",
+        "RANK",
+        "footnote",
+        " source",
+    ]
     assert imported("a.csv", csv_bytes(good_rows(), header=header)).counts["new"] == 6
 
 
@@ -126,9 +139,10 @@ def test_formula_cells_are_refused(stats_data):
 def test_xlsx_zip_bomb_is_refused():
     content = xlsx_bytes(good_rows())
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(
-        out, "w", zipfile.ZIP_DEFLATED
-    ) as bomb:
+    with (
+        zipfile.ZipFile(io.BytesIO(content)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb,
+    ):
         for item in source.infolist():
             bomb.writestr(item, source.read(item.filename))
         bomb.writestr("xl/media/padding.bin", b"\0" * (3 * 1024 * 1024))
@@ -163,3 +177,63 @@ def test_json_file(stats_data):
     rows = [dict(zip(HEADER, row, strict=True)) for row in good_rows()]
     outcome = imported("figures.json", json.dumps(rows).encode())
     assert outcome.counts["new"] == 6
+
+
+@override_settings(STATS_IMPORT_MAX_ROWS=6)
+def test_blank_rows_are_skipped_and_line_numbers_kept(stats_data):
+    rows = good_rows()
+    rows.insert(2, [None] * 10)
+    rows.insert(2, [""] * 10)
+    rows[-1][4] = "-3"  # months cannot be negative: reported at its line in the sheet
+    for name, content in (("f.csv", csv_bytes(rows)), ("f.xlsx", xlsx_bytes(rows))):
+        outcome = run_import(read_upload(name, content), dry_run=True)
+        assert outcome.counts["total"] == 6
+        assert outcome.errors == [
+            "row 9, column value: A number of months cannot be negative (got -3)."
+        ], name
+
+
+def test_ragged_rows_and_unnamed_columns(stats_data):
+    rows = [r[:5] for r in good_rows()]  # short rows: the optional cells are missing
+    rows[0] = rows[0] + [""] * 5 + ["test-report-2019", "stray"]
+    header = HEADER[:5]
+    content = csv_bytes(rows, header=header)
+    outcome = run_import(read_upload("f.csv", content), dry_run=True)
+    assert 'Required column "source" missing' in outcome.errors[0]
+    assert "Column 11 has no header; it was ignored." in outcome.warnings
+    assert "Column 12 has no header; it was ignored." in outcome.warnings
+
+
+@given(
+    cells=st.lists(
+        st.lists(
+            st.one_of(
+                st.text(max_size=12),
+                st.sampled_from(["MO", "test-cases", "2019", "sex", "1,234", "22%", "=1+1"]),
+            ),
+            min_size=0,
+            max_size=12,
+        ),
+        max_size=6,
+    ),
+    noise=st.binary(max_size=64),
+)
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_messy_input_never_crashes(stats_data, cells, noise):
+    """Whatever the file holds: a clear rejection or an outcome, never an exception."""
+    for name, content in (
+        ("f.csv", csv_bytes(cells, header=HEADER if cells[:1] else None)),
+        ("f.csv", noise),
+        ("f.xlsx", noise),
+        ("f.json", noise),
+    ):
+        try:
+            dataset = read_upload(name, content)
+        except UploadError as e:
+            assert e.messages
+            continue
+        outcome = run_import(dataset, dry_run=False)
+        assert outcome.ok or outcome.errors
+    assert Observation.objects.filter(value__lt=0).count() == 0

@@ -7,7 +7,8 @@ from wagtail.models import ModelLogEntry
 
 from stats.models import ImportRecord, Observation
 from stats.spreadsheets import read_upload, record_import, run_import
-from tests.stats_fixtures import HEADER, csv_bytes, good_rows, stats_data, xlsx_bytes  # noqa: F401
+from tests.stats_fixtures import *  # noqa: F403  (the stats_data fixture)
+from tests.stats_fixtures import HEADER, csv_bytes, good_rows, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -37,14 +38,17 @@ def assert_rejected(rows, expected, fmt="csv"):
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_unknown_jurisdiction_suggests_the_closest(stats_data, fmt):
     outcome = assert_rejected(
-        [row(jurisdiction="Missuori")], 'row 2, column jurisdiction: Unknown jurisdiction "Missuori"',
+        [row(jurisdiction="Missuori")],
+        'row 2, column jurisdiction: Unknown jurisdiction "Missuori"',
         fmt=fmt,
     )
     assert "Did you mean MO (Missouri)?" in outcome.errors[0]
 
 
 def test_unknown_metric_suggests_the_closest(stats_data):
-    outcome = assert_rejected([row(metric="test-case")], 'column metric: Unknown metric "test-case"')
+    outcome = assert_rejected(
+        [row(metric="test-case")], 'column metric: Unknown metric "test-case"'
+    )
     assert 'Did you mean "test-cases"?' in outcome.errors[0]
 
 
@@ -63,9 +67,7 @@ def test_unknown_breakdown_suggests_the_closest(stats_data):
 
 
 def test_breakdown_for_a_metric_without_one(stats_data):
-    assert_rejected(
-        [row(metric="test-months", breakdown="sex")], '"test-months" has no breakdown'
-    )
+    assert_rejected([row(metric="test-months", breakdown="sex")], '"test-months" has no breakdown')
 
 
 def test_value_not_a_number(stats_data):
@@ -135,9 +137,7 @@ def test_same_key_twice_in_one_file(stats_data):
 
 
 def test_same_key_with_breakdown_by_slug_and_label(stats_data):
-    assert_rejected(
-        [row(breakdown="sex"), row(breakdown="SEX TRAFFICKING")], "already in row 2"
-    )
+    assert_rejected([row(breakdown="sex"), row(breakdown="SEX TRAFFICKING")], "already in row 2")
 
 
 def test_missing_required_column(stats_data):
@@ -177,9 +177,31 @@ def test_every_error_of_a_row_is_reported(stats_data):
 
 def test_stray_spaces_thousands_and_percent_signs_are_normalised(stats_data):
     rows = [
-        ["\u00a0MO ", " test-cases", " 2019\u00a0", "", "1,234", "", "", "", "", "test-report-2019 "],
+        [
+            "\u00a0MO ",
+            " test-cases",
+            " 2019\u00a0",
+            "",
+            "1,234",
+            "",
+            "",
+            "",
+            "",
+            "test-report-2019 ",
+        ],
         ["US", "test-share", "2019", "", " 22% ", "", "", "", "", "test-report-2019"],
-        ["US", "test-cases", "2019", "  Sex\u00a0 trafficking ", "12 345", "", "", "", "", "test-report-2019"],
+        [
+            "US",
+            "test-cases",
+            "2019",
+            "  Sex\u00a0 trafficking ",
+            "12 345",
+            "",
+            "",
+            "",
+            "",
+            "test-report-2019",
+        ],
     ]
     outcome = import_rows(rows)
     assert outcome.errors == []
@@ -194,7 +216,12 @@ def test_same_file_again_is_unchanged_and_writes_nothing(stats_data):
     with CaptureQueriesContext(connection) as queries:
         outcome = import_rows(good_rows())
     assert outcome.counts == {
-        "total": 6, "new": 0, "updated": 0, "unchanged": 6, "error": 0, "warning": 0
+        "total": 6,
+        "new": 0,
+        "updated": 0,
+        "unchanged": 6,
+        "error": 0,
+        "warning": 0,
     }
     writes = [q["sql"] for q in queries if q["sql"].startswith(("INSERT", "UPDATE", "DELETE"))]
     assert writes == []
@@ -257,8 +284,18 @@ def test_restatement_in_a_newer_edition_is_a_new_row(stats_data):
 def many_rows(count):
     codes = ["MO", "US", "KS", "IL", "AR", "IA", "NE", "OK", "TN", "KY"]
     return [
-        [codes[i % 10], "test-cases", str(1995 + i // 10), "", str(i), "", "", "", "",
-         "test-report-2019"]
+        [
+            codes[i % 10],
+            "test-cases",
+            str(1995 + i // 10),
+            "",
+            str(i),
+            "",
+            "",
+            "",
+            "",
+            "test-report-2019",
+        ]
         for i in range(count)
     ]
 
@@ -281,3 +318,21 @@ def test_queries_do_not_grow_with_rows(stats_data, count, django_assert_max_num_
     assert outcome.counts["unchanged"] == count
     selects = [q for q in queries if q["sql"].startswith("SELECT")]
     assert len(selects) == 5
+
+
+def test_real_import_refreshes_public_pages_after_commit(
+    stats_data, monkeypatch, django_capture_on_commit_callbacks
+):
+    import portal.cache
+
+    calls = []
+    monkeypatch.setattr(portal.cache, "invalidate_public_pages", lambda: calls.append(1))
+    with django_capture_on_commit_callbacks(execute=True):
+        import_rows(good_rows(), dry_run=True)
+    assert calls == []
+    with django_capture_on_commit_callbacks(execute=True):
+        import_rows(good_rows(), dry_run=False)
+    assert calls == [1]
+    with django_capture_on_commit_callbacks(execute=True):
+        import_rows([row(value="x")], dry_run=False)  # rejected: nothing to refresh
+    assert calls == [1]

@@ -1,5 +1,6 @@
 """Each page type with Wagtail's page test helpers: routable, renderable, creatable, tree rules."""
 
+from django.core.cache import cache
 from django.urls import reverse
 from wagtail.models import Page, Site
 from wagtail.test.utils import WagtailPageTestCase, page_tests
@@ -9,7 +10,6 @@ from portal.initial_content import TOPICS
 from portal.models import HomePage, TopicPage
 from stats.models import Jurisdiction, Metric
 from tests.content_fixtures import load_missouri
-
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -35,6 +35,7 @@ class PageTypeTests(WagtailPageTestCase):
 
     def setUp(self):
         super().setUp()
+        cache.clear()  # no page cached by another test
         # django-axes needs a request to authenticate: log in without a password instead.
         user = self.create_superuser("editor", "editor@example.test", "not-used-here")
         self.client.force_login(user, backend=MODEL_BACKEND)

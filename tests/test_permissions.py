@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -18,6 +19,13 @@ from resources.models import Hotline
 from stats.models import ImportRecord, Jurisdiction, Metric, Observation, Source
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    # Rendered pages and Wagtail's site lookups live in the cache, which outlives a test.
+    cache.clear()
+
 
 IMPORT_URL_NAME = "stats_import:upload"
 PASSWORD = "a long and unguessable passphrase"
@@ -218,19 +226,15 @@ def assert_refused(response):
         assert response["Location"] == reverse("wagtailadmin_home")
 
 
-def test_editor_is_refused_the_import_view(editor):
+def test_editor_gets_403_on_the_import_view(editor):
     client = client_for(editor)
     url = reverse(IMPORT_URL_NAME)
-    response = client.get(url, follow=True)
-    assert response.redirect_chain == [(reverse("wagtailadmin_home"), 302)]
-    assert "you do not have permission" in response.content.decode()
-    # Asked by script, the same refusal is a plain 403.
+    assert client.get(url).status_code == 403
     assert client.get(url, HTTP_X_REQUESTED_WITH="XMLHttpRequest").status_code == 403
     upload = SimpleUploadedFile("figures.csv", b"jurisdiction,metric\nMO,x\n", "text/csv")
-    assert_refused(client.post(url, {"file": upload}))
+    assert client.post(url, {"file": upload}).status_code == 403
     assert not ImportRecord.objects.exists()
-    for name in ("stats_import:template",):
-        assert_refused(client.get(reverse(name, args=["csv"])))
+    assert client.get(reverse("stats_import:template", args=["csv"])).status_code == 403
 
 
 def test_data_manager_opens_the_import_view(data_manager):

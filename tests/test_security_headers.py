@@ -5,12 +5,21 @@ import importlib
 import sys
 
 import pytest
+from django.core.cache import cache
 from django.test import Client, override_settings
 from wagtail.models import Page, Site
+from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
 from portal.models import HomePage, TopicPage
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    # Rendered pages and Wagtail's site lookups live in the cache, which outlives a test.
+    cache.clear()
+
 
 ALLOWED_SOURCES = {"'self'", "'none'", "data:"}
 
@@ -150,3 +159,28 @@ def test_hsts_under_production_settings(client, site_pages, production_settings)
         assert redirect["Location"].startswith("https://")
     assert prod.DEBUG is False
     assert prod.SESSION_COOKIE_SECURE and prod.CSRF_COOKIE_SECURE
+
+
+def test_page_preview_may_be_framed_by_the_admin(client, site_pages, django_user_model):
+    # Wagtail renders a preview through the middleware again under the page's public path;
+    # with the public policy (frame-ancestors 'none') the preview panel would stay blank.
+    user = django_user_model.objects.create_superuser("root", "root@example.org", "x" * 16)
+    client.force_login(user)
+    home, _ = site_pages
+    url = f"/admin/pages/{home.id}/edit/preview/"
+    form = nested_form_data(
+        {
+            "title": "Home",
+            "slug": home.slug,
+            "intro": rich_text(""),
+            "body": streamfield([]),
+            "comments": inline_formset([]),
+        }
+    )
+    assert client.post(url, form).json()["is_valid"]
+    response = client.get(url + "?in_preview_panel=true")
+    assert response.status_code == 200
+    assert b"<h1>Home</h1>" in response.content  # the page itself, not an error screen
+    csp = parse_csp(response["Content-Security-Policy"])
+    assert csp["frame-ancestors"] == ["'self'"]
+    assert response["X-Frame-Options"] == "SAMEORIGIN"

@@ -30,6 +30,6 @@ class Command(BaseCommand):
             for message in outcome.errors:
                 self.stderr.write(message)
             raise CommandError(f"{path.name} was rejected; nothing was imported.")
-        self.stdout.write(f"Figures: {outcome.summary}")
+        self.stdout.write(f"Figures: {outcome.summary()}")
 
         self.stdout.write(f"Content: {build_site()}")

@@ -16,7 +16,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", help="Where to write: a .csv, .xlsx or .json file.")
         parser.add_argument("--metric", action="append", help="Metric slug (repeatable).")
-        parser.add_argument("--jurisdiction", action="append", help="Jurisdiction code (repeatable).")
+        parser.add_argument(
+            "--jurisdiction", action="append", help="Jurisdiction code (repeatable)."
+        )
         parser.add_argument("--source", action="append", help="Source edition slug (repeatable).")
         parser.add_argument("--period-from", help="Periods ending in or after this year/period.")
         parser.add_argument("--period-to", help="Periods starting in or before this year/period.")
