@@ -12,7 +12,13 @@ from django.db import transaction
 from .models import Category, Dimension, Metric, Source
 
 SOURCE_FIELDS = (
-    "publisher", "title", "edition", "edition_year", "url", "coverage", "methodology",
+    "publisher",
+    "title",
+    "edition",
+    "edition_year",
+    "url",
+    "coverage",
+    "methodology",
     "limitations",
 )
 
@@ -32,7 +38,11 @@ def load_catalog(path):
             _, new = Category.objects.get_or_create(
                 dimension=dimension,
                 slug=cat["slug"],
-                defaults={"label": cat["label"], "sort_order": position, "note": cat.get("note", "")},
+                defaults={
+                    "label": cat["label"],
+                    "sort_order": position,
+                    "note": cat.get("note", ""),
+                },
             )
             created += new
     sources = {}
@@ -45,9 +55,7 @@ def load_catalog(path):
         sources[source.slug] = source
         created += new
     for spec in catalog.get("metrics", []):
-        dimension = (
-            Dimension.objects.get(slug=spec["dimension"]) if spec.get("dimension") else None
-        )
+        dimension = Dimension.objects.get(slug=spec["dimension"]) if spec.get("dimension") else None
         metric, new = Metric.objects.get_or_create(
             slug=spec["slug"],
             defaults={

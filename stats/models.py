@@ -70,7 +70,7 @@ class Source(RevisionMixin, index.Indexed, models.Model):
     published_on = models.DateField(null=True, blank=True)
     data_as_of = models.DateField("data as of", null=True, blank=True)
     coverage = models.CharField(
-        max_length=120, blank=True, help_text='The period the edition covers, as published.'
+        max_length=120, blank=True, help_text="The period the edition covers, as published."
     )
     methodology = models.TextField(blank=True)
     limitations = models.TextField(blank=True)
@@ -218,7 +218,9 @@ def validate_figures(unit, value, numerator=None, denominator=None, rank=None):
             )
     elif (numerator is None) != (denominator is None):
         missing = "denominator" if denominator is None else "numerator"
-        errors[missing] = f"Give both a numerator and a denominator, or neither ({missing} is empty)."
+        errors[missing] = (
+            f"Give both a numerator and a denominator, or neither ({missing} is empty)."
+        )
     if rank is not None and not 1 <= rank <= RANKED_JURISDICTIONS:
         errors["rank"] = f"A national rank lies between 1 and {RANKED_JURISDICTIONS} (got {rank})."
     return errors
@@ -280,7 +282,14 @@ class Observation(RevisionMixin, models.Model):
         ordering = ["metric", "jurisdiction", "period_start", "breakdown"]
         constraints = [
             models.UniqueConstraint(
-                fields=["metric", "jurisdiction", "period_start", "period_end", "breakdown", "source"],
+                fields=[
+                    "metric",
+                    "jurisdiction",
+                    "period_start",
+                    "period_end",
+                    "breakdown",
+                    "source",
+                ],
                 name="unique_observation_per_edition",
             ),
             models.UniqueConstraint(
@@ -310,6 +319,13 @@ class Observation(RevisionMixin, models.Model):
     @property
     def period_label(self):
         return describe_period(self.period_start, self.period_end)
+
+    @property
+    def display_value(self):
+        """The value as readers see it: "92 months", "22% (2 of 9)"."""
+        from .formatting import format_observation
+
+        return format_observation(self)
 
     def clean(self):
         errors = {}

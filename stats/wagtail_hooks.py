@@ -2,6 +2,7 @@
 
 from django.urls import path
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.base import ViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
@@ -71,7 +72,13 @@ class ObservationViewSet(SnippetViewSet):
     index_view_class = admin_views.ObservationIndexView
     edit_view_class = admin_views.ObservationEditView
     index_results_template_name = "stats/admin/observation_index_results.html"
-    list_display = ["__str__", "value", "source", "updated_at"]
+    list_display = [
+        "__str__",
+        Column("display_value", label="Value", sort_key="value"),
+        Column("rank", label="Rank", sort_key="rank"),
+        "source",
+        "updated_at",
+    ]
     filterset_class = ObservationFilterSet
     search_fields = [
         "metric__label",

@@ -31,7 +31,9 @@ def keys(items):
 def test_observations_of_a_metric_in_missouri_are_current_totals_with_their_sources(
     client, figures
 ):
-    response, data = get(client, "/api/observations", metric="od-cases", jurisdiction="MO")
+    response, data = get(
+        client, "/api/observations", metric="od-cases", jurisdiction="MO", breakdown="0"
+    )
     assert response.status_code == 200
     assert data["count"] == 2
     assert keys(data["items"]) == [("MO", "2018", None, 170), ("MO", "2019", None, 233)]
@@ -54,12 +56,16 @@ def test_observations_of_a_metric_in_missouri_are_current_totals_with_their_sour
 
 
 def test_history_lists_the_replaced_value_as_its_own_item(client, figures):
+    # No breakdown filter: the totals and the categories.
     _, data = get(client, "/api/observations", metric="od-cases", jurisdiction="MO", history="true")
-    assert [(i["period"], i["value"], i["current"]) for i in data["items"]] == [
-        ("2018", 170, True),
-        ("2018", 171, False),
-        ("2019", 233, True),
-    ]
+    items = [(i["period"], i["breakdown"], i["value"], i["current"]) for i in data["items"]]
+    # The replaced value comes right after the value that replaced it.
+    assert items[:2] == [("2018", None, 170, True), ("2018", None, 171, False)]
+    assert sorted(items[2:], key=str) == sorted(
+        [("2019", None, 233, True), ("2019", "od-sex", 180, True), ("2019", "od-labor", 53, True)],
+        key=str,
+    )
+    assert data["count"] == 5
     assert data["items"][1]["source"]["slug"] == "od-report-2018"
 
 
@@ -68,12 +74,18 @@ def test_repeatable_filters_and_case_of_codes(client, figures):
         client,
         "/api/observations?metric=od-cases&metric=od-share&jurisdiction=mo&jurisdiction=US",
     )
-    assert {(i["metric"], i["jurisdiction"], i["period"]) for i in data["items"]} == {
-        ("od-cases", "MO", "2018"),
-        ("od-cases", "MO", "2019"),
-        ("od-cases", "US", "2019"),
-        ("od-share", "MO", "2012-12/2016-12"),
-    }
+    found = [(i["metric"], i["jurisdiction"], i["period"], i["breakdown"]) for i in data["items"]]
+    assert sorted(found, key=str) == sorted(
+        [
+            ("od-cases", "MO", "2018", None),
+            ("od-cases", "MO", "2019", None),
+            ("od-cases", "MO", "2019", "od-sex"),
+            ("od-cases", "MO", "2019", "od-labor"),
+            ("od-cases", "US", "2019", None),
+            ("od-share", "MO", "2012-12/2016-12", None),
+        ],
+        key=str,
+    )
 
 
 def test_period_range_holds_periods_that_lie_within_the_years(client, figures):
@@ -93,10 +105,12 @@ def test_period_range_holds_periods_that_lie_within_the_years(client, figures):
 @pytest.mark.parametrize(
     "breakdown, expected",
     [
-        (None, {None}),
-        ("0", {None}),
-        ("1", {"od-sex", "od-labor"}),
+        (None, {None, "od-sex", "od-labor"}),
+        ("", {None, "od-sex", "od-labor"}),
         ("all", {None, "od-sex", "od-labor"}),
+        ("0", {None}),
+        ("total", {None}),
+        ("1", {"od-sex", "od-labor"}),
         ("od-sex", {"od-sex"}),
     ],
 )
@@ -106,6 +120,7 @@ def test_breakdown_filter(client, figures, breakdown, expected):
         params["breakdown"] = breakdown
     _, data = get(client, "/api/observations", **params)
     assert {i["breakdown"] for i in data["items"]} == expected
+    assert data["count"] == len(data["items"]) == len(expected)
     labels = {i["breakdown"]: i["breakdown_label"] for i in data["items"]}
     if "od-sex" in expected:
         assert labels["od-sex"] == "Sex trafficking"
@@ -132,6 +147,8 @@ def test_pagination_walks_every_item_once(client, figures):
     assert "offset=0" in second["previous"]
     _, everything = get(client, "/api/observations", breakdown="all")
     assert first["items"] + second["items"] == everything["items"]
+    _, bare = get(client, "/api/observations")
+    assert bare["items"] == everything["items"]
 
 
 def test_pagination_has_a_maximum_page_size(client, figures):

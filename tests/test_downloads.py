@@ -2,8 +2,10 @@
 caching headers, the round trip through the importer, and the downloads block."""
 
 import csv
+import html as html_lib
 import io
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -56,26 +58,34 @@ def key(row):
     return (row["jurisdiction"], row["metric"], row["period"], row["breakdown"], row["value"])
 
 
+EVERY_CURRENT_FIGURE = [
+    ("US", "od-cases", "2019", "", "1000"),
+    ("MO", "od-cases", "2018", "", "170"),
+    ("MO", "od-cases", "2019", "", "233"),
+    ("MO", "od-cases", "2019", "od-sex", "180"),
+    ("MO", "od-cases", "2019", "od-labor", "53"),
+    ("MO", "od-share", "2012-12/2016-12", "", "22.5"),
+]
+
+
+def hrefs(html, text):
+    """The (unescaped) href of each link whose text starts with `text`."""
+    found = re.findall(r'<a href="([^"]*)"[^>]*>' + re.escape(text), html)
+    return [html_lib.unescape(h) for h in found]
+
+
 # --- Formats -------------------------------------------------------------------------------
 
 
 def test_csv_of_every_current_figure(client, figures):
-    response = download(client, "csv", breakdown="all")
+    # No breakdown filter: totals and categories, as the /data/ page's plain link.
+    response = download(client, "csv")
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="figures.csv"'
     text = response.content.decode("utf-8-sig")
     assert next(csv.reader(io.StringIO(text))) == COLUMNS
     rows = csv_rows(response)
-    assert sorted(key(r) for r in rows) == sorted(
-        [
-            ("US", "od-cases", "2019", "", "1000"),
-            ("MO", "od-cases", "2018", "", "170"),
-            ("MO", "od-cases", "2019", "", "233"),
-            ("MO", "od-cases", "2019", "od-sex", "180"),
-            ("MO", "od-cases", "2019", "od-labor", "53"),
-            ("MO", "od-share", "2012-12/2016-12", "", "22.5"),
-        ]
-    )
+    assert sorted(key(r) for r in rows) == sorted(EVERY_CURRENT_FIGURE)
     share = next(r for r in rows if r["metric"] == "od-share")
     assert (share["numerator"], share["denominator"]) == ("9", "40")
     restated = next(r for r in rows if r["period"] == "2018")
@@ -86,17 +96,31 @@ def test_csv_of_every_current_figure(client, figures):
     assert restated["footnote"] == "Two cases were sealed."
 
 
+@pytest.mark.parametrize("breakdown", ["", "all", "ALL"])
+def test_empty_or_all_breakdown_is_the_same_as_none(client, figures, breakdown):
+    rows = csv_rows(download(client, "csv", breakdown=breakdown))
+    assert sorted(key(r) for r in rows) == sorted(EVERY_CURRENT_FIGURE)
+
+
+@pytest.mark.parametrize("breakdown", ["0", "total", "false"])
+def test_totals_only(client, figures, breakdown):
+    rows = csv_rows(download(client, "csv", breakdown=breakdown))
+    assert sorted(key(r) for r in rows) == sorted(r for r in EVERY_CURRENT_FIGURE if not r[3])
+
+
 def test_full_history_adds_the_restated_values(client, figures):
-    response = download(client, "csv", breakdown="all", history="1")
+    response = download(client, "csv", history="1")
     assert response["Content-Disposition"] == 'attachment; filename="figures-history.csv"'
     rows = csv_rows(response)
-    assert len(rows) == 7
+    assert sorted(key(r) for r in rows) == sorted(
+        [*EVERY_CURRENT_FIGURE, ("MO", "od-cases", "2018", "", "171")]
+    )
     mo_2018 = [(r["value"], r["source"]) for r in rows if r["period"] == "2018"]
     assert mo_2018 == [("170", "od-report-2019"), ("171", "od-report-2018")]
 
 
 def test_xlsx(client, figures):
-    response = download(client, "xlsx", breakdown="all", history="1")
+    response = download(client, "xlsx", history="1")
     assert response["Content-Type"] == (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -113,14 +137,17 @@ def test_xlsx(client, figures):
 
 
 def test_json(client, figures):
+    # No breakdown filter: the totals and the categories.
     response = download(client, "json", metric="od-cases", jurisdiction="MO")
     assert response["Content-Type"] == "application/json"
     assert response["Content-Disposition"] == 'attachment; filename="figures.json"'
     data = json.loads(response.content)
-    assert [list(item) for item in data] == [COLUMNS, COLUMNS]
-    assert [(d["period"], d["value"], d["source"]) for d in data] == [
-        ("2018", "170", "od-report-2019"),
-        ("2019", "233", "od-report-2019"),
+    assert [list(item) for item in data] == [COLUMNS] * 4
+    assert sorted((d["period"], d["breakdown"], d["value"], d["source"]) for d in data) == [
+        ("2018", "", "170", "od-report-2019"),
+        ("2019", "", "233", "od-report-2019"),
+        ("2019", "od-labor", "53", "od-report-2019"),
+        ("2019", "od-sex", "180", "od-report-2019"),
     ]
 
 
@@ -131,16 +158,31 @@ def test_unknown_format_is_not_found(client, figures):
 # --- Filters: the same as the API and as each chart's "Download CSV" -------------------------
 
 
-def test_a_chart_of_totals_downloads_exactly_its_totals(client, figures):
-    # As a chart of one metric for Missouri and the nation, 2018 to 2019, by total.
-    response = download(
-        client,
-        "csv",
-        metric="od-cases",
-        jurisdiction=["MO", "US"],
-        period_from=2018,
-        period_to=2019,
+def chart_csv_url(figures, places, **options):
+    """The "Download CSV" link of a chart of cases, as the rendered chart block gives it."""
+    block = ChartBlock()
+    value = block.to_python(
+        {
+            "title": "Cases",
+            "metrics": [figures["cases"].pk],
+            "jurisdictions": [figures[place].pk for place in places],
+            "chart_type": "bar",
+            "description": "Cases by year.",
+            **options,
+        }
     )
+    request = RequestFactory().get("/")
+    request.is_preview = False
+    (url,) = hrefs(str(block.render(value, context={"request": request})), "Download CSV")
+    return url
+
+
+def test_a_chart_of_totals_downloads_exactly_its_totals(client, figures):
+    # A chart of one metric for Missouri and the nation, 2018 to 2019, by total.
+    url = chart_csv_url(figures, ["mo", "us"], from_year=2018, to_year=2019)
+    assert "breakdown=0" in url.split("?")[1].split("&")
+    response = client.get(url)
+    assert response.status_code == 200, response.content[:300]
     assert sorted(key(r) for r in csv_rows(response)) == sorted(
         [
             ("MO", "od-cases", "2018", "", "170"),
@@ -151,9 +193,10 @@ def test_a_chart_of_totals_downloads_exactly_its_totals(client, figures):
 
 
 def test_a_chart_by_breakdown_downloads_exactly_its_categories(client, figures):
-    response = download(
-        client, "csv", metric="od-cases", jurisdiction="MO", period_from=2019, breakdown="1"
-    )
+    url = chart_csv_url(figures, ["mo"], from_year=2019, by_breakdown=True)
+    assert "breakdown=1" in url.split("?")[1].split("&")
+    response = client.get(url)
+    assert response.status_code == 200, response.content[:300]
     assert sorted(key(r) for r in csv_rows(response)) == [
         ("MO", "od-cases", "2019", "od-labor", "53"),
         ("MO", "od-cases", "2019", "od-sex", "180"),
@@ -250,7 +293,7 @@ def test_formula_neutralised_export_imports_back_to_the_same_text(client, danger
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
 def test_download_of_everything_imports_back_unchanged(client, figures, fmt):
     before = list(Observation.objects.order_by("pk").values())
-    content = download(client, fmt, breakdown="all", history="1").content
+    content = download(client, fmt, history="1").content
     outcome = run_import(read_upload(f"figures.{fmt}", content), dry_run=False)
     assert outcome.ok, outcome.errors
     assert outcome.counts["total"] == len(before) == 7
@@ -309,8 +352,8 @@ def test_downloads_block_links_and_filter_form(figures, django_assert_max_num_qu
     assert "<h2" in html and "Get the figures" in html
     for fmt in ("csv", "xlsx", "json"):
         path = reverse("data_download", args=[fmt])
-        assert f'href="{path}?breakdown=all"' in html
-        assert f'href="{path}?breakdown=all&amp;history=1"' in html
+        assert f'href="{path}"' in html
+        assert f'href="{path}?history=1"' in html
     assert 'action="/data/download/csv/"' in html and 'method="get"' in html
     assert 'formaction="/data/download/xlsx/"' in html
     assert 'formaction="/data/download/json/"' in html
@@ -321,6 +364,21 @@ def test_downloads_block_links_and_filter_form(figures, django_assert_max_num_qu
     assert '<option value="od-report-2019">' in html
     assert 'href="/api/docs"' in html
     assert "style=" not in html and "<script" not in html
+
+
+def test_downloads_block_links_give_every_figure(client, figures):
+    """The /data/ page's plain links hold the totals and the categories."""
+    block = DataDownloadsBlock()
+    html = block.render(block.to_python({"heading": "Get the figures"}))
+    (current,) = hrefs(html, "Current figures as CSV")
+    (history,) = hrefs(html, "Full history as CSV")
+    assert sorted(key(r) for r in csv_rows(client.get(current))) == sorted(EVERY_CURRENT_FIGURE)
+    assert sorted(key(r) for r in csv_rows(client.get(history))) == sorted(
+        [*EVERY_CURRENT_FIGURE, ("MO", "od-cases", "2018", "", "171")]
+    )
+    for label, count in (("Current figures as JSON", 6), ("Full history as JSON", 7)):
+        (link,) = hrefs(html, label)
+        assert len(json.loads(client.get(link).content)) == count
 
 
 def test_the_filter_form_builds_working_download_urls(client, figures):
