@@ -10,11 +10,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from stats.blocks import DataDownloadsBlock
+from stats.blocks import ChartBlock, DataDownloadsBlock
 from stats.models import Observation, Source
 from stats.spreadsheets import read_upload, run_import
 from tests.open_data_fixtures import *  # noqa: F403

@@ -3,16 +3,16 @@
 The Missouri site is loaded once for the whole package (load_initial_data through the real
 importer) and shared by every browser test; at the end the database is put back as the
 migrations left it, so the rest of the suite is unaffected.
+
+Playwright lives for this package only (pytest-playwright keeps it for the session): its sync
+API runs an event loop in the main thread, beside which Django's ORM only works with
+DJANGO_ALLOW_ASYNC_UNSAFE set. Both end with the package, so no other test runs with either.
 """
 
 import os
 from pathlib import Path
 
 import pytest
-
-# Sync Playwright runs an event loop in the main thread; Django's ORM refuses to run beside one
-# unless told that this is safe (it is: the loop only drives the browser).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -32,7 +32,49 @@ def in_ci():
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
+def _async_unsafe_allowed():
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="package")
+def playwright(_async_unsafe_allowed, _pw_api_request_contexts):
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    if _pw_api_request_contexts:
+        _pw_api_request_contexts.instrument(pw)
+    yield pw
+    pw.stop()
+
+
+@pytest.fixture(scope="package")
+def browser_type(playwright, browser_name):
+    return getattr(playwright, browser_name)
+
+
+@pytest.fixture(scope="package")
+def launch_browser(browser_type_launch_args, browser_type):
+    def launch(**kwargs):
+        return browser_type.launch(**{**browser_type_launch_args, **kwargs})
+
+    return launch
+
+
+@pytest.fixture(scope="package")
+def browser(launch_browser):
+    browser = launch_browser()
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="package")
 def browser_type_launch_args(browser_type_launch_args):
     if not CHROMIUM.exists():
         message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
@@ -46,10 +88,9 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
+@pytest.fixture(scope="package")
+def browser_context_args():
     return {
-        **browser_context_args,
         "locale": "en-US",
         "timezone_id": "America/Chicago",
         "service_workers": "block",
