@@ -20,7 +20,10 @@ class SnippetListBlock(blocks.StructBlock):
     model = None
 
     def get_items(self, value):
-        return live_items(self.model)
+        items = live_items(self.model)
+        if value.get("kinds"):  # blocks with a `kinds` field filter by the model's `kind`
+            items = items.filter(kind__in=value["kinds"])
+        return items
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
@@ -71,12 +74,6 @@ class OrganizationListBlock(SnippetListBlock):
         label = "Organizations"
         template = "resources/blocks/organizations.html"
 
-    def get_items(self, value):
-        items = live_items(Organization)
-        if value.get("kinds"):
-            items = items.filter(kind__in=value["kinds"])
-        return items
-
 
 class PublicationListBlock(SnippetListBlock):
     model = Publication
@@ -89,12 +86,6 @@ class PublicationListBlock(SnippetListBlock):
         icon = "doc-empty"
         label = "Publications and trainings"
         template = "resources/blocks/publications.html"
-
-    def get_items(self, value):
-        items = live_items(Publication)
-        if value.get("kinds"):
-            items = items.filter(kind__in=value["kinds"])
-        return items
 
 
 class FundingListBlock(SnippetListBlock):
