@@ -9,6 +9,7 @@ API runs an event loop in the main thread, beside which Django's ORM only works 
 DJANGO_ALLOW_ASYNC_UNSAFE set. Both end with the package, so no other test runs with either.
 """
 
+import io
 import os
 from pathlib import Path
 
@@ -108,11 +109,17 @@ def missouri_site(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         as_migrated = connection.creation.serialize_db_to_string()
         cache.clear()
-        call_command("load_initial_data", verbosity=0, stdout=open(os.devnull, "w"))
+        call_command("load_initial_data", verbosity=0, stdout=io.StringIO())
     yield
     with django_db_blocker.unblock():
         # What Django's TransactionTestCase does with serialized_rollback=True.
-        call_command("flush", verbosity=0, interactive=False, inhibit_post_migrate=True)
+        call_command(
+            "flush",
+            verbosity=0,
+            interactive=False,
+            reset_sequences=False,
+            inhibit_post_migrate=True,
+        )
         connection.creation.deserialize_db_from_string(as_migrated)
         cache.clear()
 

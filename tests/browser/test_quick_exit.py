@@ -63,7 +63,7 @@ def test_quick_exit_blanks_the_page_at_once(page, context, live_server, quick_ex
     # click listener added after the portal's own reports what it looks like then, through a
     # binding (page.evaluate would wait for the pending navigation).
     held = []
-    context.route(quick_exit_url + "**", held.append)
+    context.route(quick_exit_url + "**", lambda route: held.append(route))
     seen = []
     page.expose_function("qaRecord", lambda classes, visibility: seen.append((classes, visibility)))
     open_portal_page(page, live_server)
