@@ -5,7 +5,9 @@ from decimal import Decimal
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -22,7 +24,14 @@ MAX_EXAMPLES = 25
 def api_schema(figures, monkeypatch):
     # Generated requests must reach the views, not the rate limit.
     monkeypatch.setattr(api_module.throttle, "num_requests", 1_000_000)
-    return schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
+    # Requests go through the real WSGI handler, whose request signals would close the
+    # test's connection (inside its transaction) on PostgreSQL; Django's test client
+    # disconnects them the same way.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

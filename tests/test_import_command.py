@@ -1,6 +1,7 @@
 """The import_stats and export_stats management commands."""
 
 import io
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -23,11 +24,14 @@ def run_cli(*args):
     """Run like `manage.py import_stats ...`; return (exit status, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
     command = ImportCommand(stdout=out, stderr=err)
-    try:
-        command.run_from_argv(["manage.py", "import_stats", *map(str, args)])
-        status = 0
-    except SystemExit as e:
-        status = e.code
+    # run_from_argv closes every connection when it ends, as a process would; inside the
+    # test's transaction on PostgreSQL that would lose the transaction.
+    with mock.patch("django.core.management.base.connections.close_all"):
+        try:
+            command.run_from_argv(["manage.py", "import_stats", *map(str, args)])
+            status = 0
+        except SystemExit as e:
+            status = e.code
     return status, out.getvalue(), err.getvalue()
 
 
