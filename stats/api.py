@@ -3,8 +3,8 @@ observations, each value with its source edition.
 
 GET only (other methods get a JSON 405), open to any origin (CORS), rate-limited per client
 address (a JSON 429; PORTAL_API_RATE, default 120/min), every error a JSON object with a
-`detail` message. The docs page at /api/docs serves Swagger UI from the portal's own static
-files, under the strict CSP.
+`detail` message. The docs page at /api/docs is rendered by the portal from the OpenAPI
+schema itself: plain HTML, no script, nothing from another origin.
 Each request runs a fixed number of queries, whatever the page size.
 """
 
@@ -38,11 +38,46 @@ READ_METHODS = ("GET", "HEAD")
 
 
 class SelfHostedDocs(DocsBase):
-    """Swagger UI from static/vendor/swagger-ui/: nothing is loaded from another origin."""
+    """The API's documentation as a page of the portal, read from its OpenAPI schema."""
 
     def render_page(self, request, api, **kwargs):
-        context = {"api": api, "openapi_url": self.get_openapi_url(api, kwargs)}
+        schema = api.get_openapi_schema()
+        operations = [
+            {
+                "method": method.upper(),
+                "path": route,
+                "summary": op.get("summary", ""),
+                "description": op.get("description", ""),
+                "parameters": [
+                    {
+                        "name": p["name"],
+                        "required": p.get("required", False),
+                        "type": _type_name(p.get("schema", {})),
+                        "description": p.get("description")
+                        or p.get("schema", {}).get("description", ""),
+                    }
+                    for p in op.get("parameters", [])
+                ],
+            }
+            for route, methods in schema.get("paths", {}).items()
+            for method, op in methods.items()
+        ]
+        context = {
+            "api": api,
+            "openapi_url": self.get_openapi_url(api, kwargs),
+            "operations": operations,
+        }
         return render(request, "stats/api_docs.html", context)
+
+
+def _type_name(schema):
+    """A reader's name for a parameter's JSON schema type: "string", "integer or null"..."""
+    if "anyOf" in schema:
+        return " or ".join(_type_name(s) for s in schema["anyOf"])
+    kind = schema.get("type", "value")
+    if kind == "array":
+        return f"list of {_type_name(schema.get('items', {}))}"
+    return kind
 
 
 class PortalAPI(NinjaAPI):

@@ -178,7 +178,13 @@
       grid: { color: "#d0d0d0" },
       stacked: stacked,
     };
-    var categoryAxis = { ticks: { color: TEXT }, grid: { display: false }, stacked: stacked };
+    // offset: a line of one or two years keeps its points (and their labels) clear of the axes.
+    var categoryAxis = {
+      ticks: { color: TEXT },
+      grid: { display: false },
+      stacked: stacked,
+      offset: true,
+    };
     var options = {
       responsive: true,
       maintainAspectRatio: true,

@@ -36,6 +36,7 @@ def public_page_paths():
     return pages + [
         ("search results", "/search/?q=trafficking", 200),
         ("not found", "/no-such-page-here/", 404),
+        ("API docs", "/api/docs", 200),
     ]
 
 
