@@ -5,6 +5,3 @@ class StatsConfig(AppConfig):
     name = "stats"
     verbose_name = "Statistics"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self):
-        from . import signals  # noqa: F401

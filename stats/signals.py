@@ -1,1 +1,0 @@
-"""Signal hooks of the statistics store (cache invalidation is wired here)."""
