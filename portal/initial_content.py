@@ -432,9 +432,11 @@ def federal_prosecutions(b):
             b.figure("jurisdictions-without-labor-trafficking-prosecution", "US", 2018),
         ),
         text(
-            "<p>Nationally, the most common type of exploited labor in labor trafficking cases "
-            "active in 2018 was domestic work. Over half of the active labor trafficking cases "
-            "involved a defendant using threats of deportation to coerce labor or services.</p>"
+            "<p>The Human Trafficking Institute's 2018 report adds, in words rather than "
+            "figures, that nationally the most common type of exploited labor in labor "
+            "trafficking cases active in 2018 was domestic work, and that over half of the "
+            "active labor trafficking cases involved a defendant using threats of deportation "
+            "to coerce labor or services.</p>"
         ),
         b.figures(
             "Restitution in 2018",

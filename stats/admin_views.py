@@ -1,5 +1,6 @@
 """Wagtail admin views of the Statistics menu: figures import and listing helpers."""
 
+import json
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -124,6 +125,17 @@ class ConfirmView(ImportPermissionMixin, View):
             except UploadError as e:  # the stored file was checked at upload; be safe anyway
                 messages.error(request, " ".join(e.messages))
                 return redirect("stats_import:preview", pk)
+            # The store may have changed since the preview (another import, an edit): then
+            # confirming would apply changes nobody has seen. Show a fresh preview instead.
+            check = run_import(dataset, dry_run=True, user=request.user)
+            if not _same_preview(check, record):
+                record_import(record.file_name, b"", check, user=request.user, record=record)
+                messages.warning(
+                    request,
+                    "The figures changed since this preview was made. Nothing was imported: "
+                    "review the new preview below, then confirm again.",
+                )
+                return redirect("stats_import:preview", pk)
             outcome = run_import(dataset, dry_run=False, user=request.user)
             record.user = request.user
             record_import(record.file_name, b"", outcome, user=request.user, record=record)
@@ -134,6 +146,15 @@ class ConfirmView(ImportPermissionMixin, View):
                 request, f"{record.file_name} was rejected; nothing was changed. See the errors."
             )
         return redirect("stats_import:preview", pk)
+
+
+def _same_preview(outcome, record):
+    """Whether a dry run now finds what the stored preview showed."""
+    keys = ("new", "updated", "unchanged", "error")
+    stored = record.counts or {}
+    return all(outcome.counts.get(k) == stored.get(k) for k in keys) and json.loads(
+        json.dumps(outcome.changes, default=str)
+    ) == (record.changes or [])
 
 
 class TemplateDownloadView(ImportPermissionMixin, View):

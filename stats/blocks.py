@@ -7,7 +7,9 @@ rendered on its own), a block fetches its own figures.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from wagtail import blocks
+from wagtail.blocks import StructBlockValidationError
 from wagtail.snippets.blocks import SnippetChooserBlock
 
 from . import figures as shaping
@@ -175,6 +177,15 @@ class ChartBlock(FigureBlockMixin, blocks.StructBlock):
     def get_preview_value(self):
         # Real figures from the store, so the block picker shows a real block.
         return self.normalize(_preview_chart())
+
+    def clean(self, value):
+        value = super().clean(value)
+        first, last = value.get("from_year"), value.get("to_year")
+        if first and last and first > last:
+            raise StructBlockValidationError(
+                block_errors={"to_year": ValidationError("The last year is before the first.")}
+            )
+        return value
 
     def figure_selections(self, value):
         return [
@@ -359,6 +370,19 @@ class RankedListBlock(FigureBlockMixin, blocks.StructBlock):
     def get_preview_value(self):
         # Real figures from the store, so the block picker shows a real block.
         return self.normalize(_preview_ranked_list())
+
+    def clean(self, value):
+        value = super().clean(value)
+        metric = value.get("metric")
+        if metric is not None and metric.unit != "rank":
+            raise StructBlockValidationError(
+                block_errors={
+                    "metric": ValidationError(
+                        f'"{metric}" is not a ranking (its unit is {metric.get_unit_display()}).'
+                    )
+                }
+            )
+        return value
 
     def figure_selections(self, value):
         return [Selection.of([value.get("metric")], [value.get("jurisdiction")], breakdown=True)]

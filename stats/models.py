@@ -226,6 +226,15 @@ def validate_figures(unit, value, numerator=None, denominator=None, rank=None):
     return errors
 
 
+# Newer editions first; an edition with no publication date counts as older on every
+# database (PostgreSQL and SQLite sort empty values differently by default).
+NEWEST_EDITION_FIRST = (
+    models.F("source__edition_year").desc(),
+    models.F("source__published_on").desc(nulls_last=True),
+    models.F("source_id").desc(),
+)
+
+
 class ObservationQuerySet(models.QuerySet):
     KEY = ("metric_id", "jurisdiction_id", "period_start", "period_end", "breakdown_id")
 
@@ -238,9 +247,7 @@ class ObservationQuerySet(models.QuerySet):
         Returns a list of observations, each with `.replaced`: the values of older editions
         it restates, newest first. One query, whatever the size of the selection.
         """
-        rows = self.for_display().order_by(
-            *self.KEY, "-source__edition_year", "-source__published_on", "-source_id"
-        )
+        rows = self.for_display().order_by(*self.KEY, *NEWEST_EDITION_FIRST)
         current = []
         for _key, group in groupby(rows, key=lambda o: o.key):
             newest, *older = group

@@ -379,10 +379,11 @@ class ObservationResource(resources.ModelResource):
         clean_model_instances = False  # validate_figures + our own key check instead
         use_transactions = True
 
-    def __init__(self, user=None, progress=None, **kwargs):
+    def __init__(self, user=None, progress=None, keep_existing=False, **kwargs):
         super().__init__(**kwargs)
         self.user = user
         self.progress = progress
+        self.keep_existing = keep_existing
 
     # Export -----------------------------------------------------------------------------
 
@@ -620,6 +621,9 @@ class ObservationResource(resources.ModelResource):
         parsed = self._parsed
         new = instance.pk is None
         changes = {}
+        if self.keep_existing and not new:
+            self.row_changes = changes  # a value already in the store is left as it is
+            return
         for name in FIGURE_FIELDS:
             if name not in parsed:
                 continue  # the column is absent: keep what is stored
@@ -683,12 +687,9 @@ class ObservationResource(resources.ModelResource):
         return [*FIGURE_FIELDS, "updated_at"]
 
     def after_import(self, dataset, result, **kwargs):
-        if (
-            not self._is_dry_run(kwargs)
-            and not result.has_errors()
-            and not result.has_validation_errors()
-        ):
-            super().after_import(dataset, result, **kwargs)
+        # import-export resets the id sequence here, as loaddata does. Ids are never imported,
+        # and on PostgreSQL a reset while another import inserts would make their ids collide.
+        pass
 
 
 def _show(value):
@@ -757,8 +758,12 @@ def check_columns(headers):
     return errors, warnings
 
 
-def run_import(dataset, dry_run=True, user=None, progress=None):
-    """Import a dataset of observations, all or nothing. Returns an ImportOutcome."""
+def run_import(dataset, dry_run=True, user=None, progress=None, keep_existing=False):
+    """Import a dataset of observations, all or nothing. Returns an ImportOutcome.
+
+    keep_existing: only add what is missing, leaving every value already in the store as it
+    is (the shipped dataset, loaded again, must not undo a data manager's correction).
+    """
     outcome = ImportOutcome(dry_run=dry_run)
     if not hasattr(dataset, "source_rows"):  # not from read_upload, which normalises them
         dataset.headers = [normalise_header(h) for h in dataset.headers or []]
@@ -772,7 +777,7 @@ def run_import(dataset, dry_run=True, user=None, progress=None):
         outcome.errors.append("The file has a header row but no data rows.")
         return outcome
 
-    resource = ObservationResource(user=user, progress=progress)
+    resource = ObservationResource(user=user, progress=progress, keep_existing=keep_existing)
     with transaction.atomic():
         result = resource.import_data(
             dataset,

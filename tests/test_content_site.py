@@ -1,5 +1,6 @@
 """The Missouri site build_site() makes: tree, idempotence, editors' changes, settings, SEO."""
 
+import io
 import re
 
 import pytest
@@ -17,6 +18,7 @@ from resources.models import (
     Publication,
     Statute,
 )
+from stats.models import Observation
 from tests.content_fixtures import load_missouri
 
 SNIPPETS = (Statute, Organization, Publication, FundingOpportunity, Campaign, Hotline)
@@ -182,3 +184,15 @@ def test_load_initial_data_builds_the_site_and_a_second_run_changes_nothing(db):
     assert len(first["tree"]) == 2 + len(TOPICS)
     call_command("load_initial_data", stdout=open("/dev/null", "w"))
     assert state() == first
+
+
+def test_load_initial_data_again_keeps_a_data_managers_correction(db):
+    call_command("load_initial_data", stdout=io.StringIO())
+    figure = Observation.objects.get(
+        metric__slug="new-defendants", jurisdiction__code="MO", period_start__year=2020
+    )
+    figure.value = 9
+    figure.save()
+    call_command("load_initial_data", stdout=io.StringIO())
+    figure.refresh_from_db()
+    assert figure.value == 9

@@ -278,8 +278,11 @@ def test_every_listed_figure_is_printed_in_its_seed(seed):
         if _m.startswith("top-"):  # venues are published as a numbered list
             assert f"{value}. " in text
             continue
-        if _m in ("new-labor-trafficking-cases", "labor-trafficking-share-active-cases"):
-            assert "failed to initiate" in text or "0% labor" in text
+        if _m == "new-labor-trafficking-cases":  # published as words: none was initiated
+            assert value == "0" and "failed to initiate a criminal labor trafficking" in text
+            continue
+        if _m == "labor-trafficking-share-active-cases":
+            assert f"{value}% labor trafficking" in text
             continue
         if _m == "victim-service-agencies":
             assert "ten victim service agencies" in text

@@ -332,3 +332,31 @@ def test_import_records_cannot_be_added_or_edited(client, django_user_model):
     assert client.get(edit).status_code in (302, 403)
     inspect = reverse("wagtailsnippets_stats_importrecord:inspect", args=[record.pk])
     assert client.get(inspect).status_code == 200
+
+
+def test_a_stale_preview_is_shown_again_rather_than_confirmed(client, manager, stats_data):
+    """Confirming must never apply changes that nobody previewed."""
+    client.force_login(manager)
+    upload(client, "figures.csv", csv_bytes(good_rows()))
+    client.post(reverse("stats_import:confirm", args=[ImportRecord.objects.get().pk]))
+
+    rows = good_rows()
+    rows[0][4] = "234"
+    upload(client, "first.csv", csv_bytes(rows))
+    first = ImportRecord.objects.order_by("-pk").first()
+    rows[0][4] = "240"
+    upload(client, "second.csv", csv_bytes(rows))
+    second = ImportRecord.objects.order_by("-pk").first()
+    client.post(reverse("stats_import:confirm", args=[second.pk]))
+    assert Observation.objects.get(metric__slug="test-cases", breakdown=None).value == 240
+
+    # The first preview showed 233 -> 234; the store now holds 240, so nothing is imported
+    # and a fresh preview (240 -> 234) waits for a new confirmation.
+    response = client.post(reverse("stats_import:confirm", args=[first.pk]), follow=True)
+    assert "changed since this preview" in response.content.decode()
+    assert Observation.objects.get(metric__slug="test-cases", breakdown=None).value == 240
+    first.refresh_from_db()
+    assert first.status == "previewed"
+    assert first.changes[0]["fields"]["value"] == ["240", "234"]
+    client.post(reverse("stats_import:confirm", args=[first.pk]))
+    assert Observation.objects.get(metric__slug="test-cases", breakdown=None).value == 234

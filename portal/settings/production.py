@@ -22,6 +22,17 @@ ALLOWED_HOSTS = [h.strip() for h in _required("ALLOWED_HOSTS").split(",") if h.s
 _required("DATABASE_URL")
 DEBUG = False
 
+# Several gunicorn workers must share one cache, or an edit would invalidate only the cached
+# pages (and API rate counts) of the worker that handled it. Without CACHE_URL (Redis), the
+# workers of one machine share a folder; more machines need CACHE_URL.
+if not os.environ.get("CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("PORTAL_CACHE_DIR", str(BASE_DIR / "var" / "cache")),  # noqa: F405
+        }
+    }
+
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]

@@ -25,7 +25,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Catalog: {created} new dimensions, categories, sources or metrics.")
 
         path = DATA_DIR / "observations.csv"
-        outcome = run_import(read_upload(path.name, path.read_bytes()), dry_run=False, user=None)
+        outcome = run_import(
+            read_upload(path.name, path.read_bytes()), dry_run=False, user=None, keep_existing=True
+        )
         if not outcome.ok:
             for message in outcome.errors:
                 self.stderr.write(message)
