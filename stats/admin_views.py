@@ -1,6 +1,7 @@
 """Wagtail admin views of the Statistics menu: figures import and listing helpers."""
 
 import json
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction

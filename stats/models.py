@@ -163,6 +163,11 @@ class Metric(RevisionMixin, index.Indexed, models.Model):
         return self.label
 
 
+def _plain(number):
+    """A decimal as typed: 9 rather than 9.0000."""
+    return format(number.normalize(), "f")
+
+
 def _decimal_places(value):
     exponent = value.normalize().as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
@@ -208,8 +213,8 @@ def validate_figures(unit, value, numerator=None, denominator=None, rank=None):
             rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
             if rounded != value:
                 errors["value"] = (
-                    f"{value}% does not agree with {numerator} of {denominator} "
-                    f"({rounded}% at the published rounding)."
+                    f"{_plain(value)}% does not agree with {_plain(numerator)} of "
+                    f"{_plain(denominator)} ({rounded}% at the published rounding)."
                 )
         elif unit == Unit.COUNT and "value" not in errors and value != numerator:
             errors["value"] = (

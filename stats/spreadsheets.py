@@ -188,7 +188,8 @@ def _read_xlsx(content):
         sheet = sheets.get("observations") or book.worksheets[0]
         rows, formulas = [], []
         limit = max_rows() + 1  # data rows, plus the header
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        for number, cells in enumerate(sheet.iter_rows(), start=1):
+            values = [_cell_value(cell) for cell in cells]
             if not any(v not in (None, "") for v in values):
                 continue  # blank rows are skipped, and do not count towards the limit
             for column, value in enumerate(values, start=1):
@@ -212,6 +213,15 @@ def _read_xlsx(content):
             for number, column in formulas
         )
     return rows
+
+
+def _cell_value(cell):
+    """A cell's value; a number formatted as a percent (shown 22%, stored 0.22) as "22%"."""
+    value = cell.value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "%" in (getattr(cell, "number_format", None) or ""):
+            return f"{Decimal(str(value)) * 100}%"
+    return value
 
 
 def _is_entity_error(error):
@@ -559,12 +569,28 @@ class ObservationResource(resources.ModelResource):
         if parsed.get("value") is None and "value" not in errors:
             errors["value"] = "A value is required."
         if unit and not errors.keys() & {"value", "numerator", "denominator", "rank"}:
+            # A column the file leaves out keeps its stored value: check the figures as they
+            # will be saved, not only the columns present.
+            stored = None
+            if None not in (jurisdiction, metric, source, start):
+                stored = self.existing.get(
+                    (
+                        metric.pk,
+                        jurisdiction.pk,
+                        start,
+                        end,
+                        getattr(breakdown, "pk", None),
+                        source.pk,
+                    )
+                )
+
+            def figure(column):
+                if column in self.columns:
+                    return parsed.get(column)
+                return getattr(stored, column, None)
+
             for column, message in validate_figures(
-                unit,
-                parsed["value"],
-                parsed.get("numerator"),
-                parsed.get("denominator"),
-                parsed.get("rank"),
+                unit, parsed["value"], figure("numerator"), figure("denominator"), figure("rank")
             ).items():
                 errors.setdefault(column, message)
         parsed.update(

@@ -2,6 +2,7 @@
 
 import io
 import zipfile
+from decimal import Decimal
 
 import pytest
 from django.test import override_settings
@@ -242,3 +243,18 @@ def test_messy_input_never_crashes(stats_data, cells, noise):
             assert all(message.strip() for message in outcome.errors)
             assert Observation.objects.count() == before
     assert Observation.objects.filter(value__lt=0).count() == 0
+
+
+def test_an_excel_percent_cell_is_read_as_the_percent_it_shows(stats_data):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    sheet.append(["US", "test-share", "2019", "", 0.225, 9, 40, None, None, "test-report-2019"])
+    sheet["E2"].number_format = "0.0%"  # shown as 22.5%, stored as 0.225
+    buffer = io.BytesIO()
+    book.save(buffer)
+    outcome = run_import(read_upload("f.xlsx", buffer.getvalue()), dry_run=False)
+    assert outcome.ok, outcome.errors
+    assert Observation.objects.get(metric__slug="test-share").value == Decimal("22.5")

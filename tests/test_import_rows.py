@@ -1,5 +1,7 @@
 """Row-level checks of the spreadsheet import: every bad row is reported, nothing is saved."""
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -336,3 +338,18 @@ def test_real_import_refreshes_public_pages_after_commit(
     with django_capture_on_commit_callbacks(execute=True):
         import_rows([row(value="x")], dry_run=False)  # rejected: nothing to refresh
     assert calls == [1]
+
+
+def test_a_value_is_checked_against_the_stored_numerator_when_the_file_leaves_it_out(
+    stats_data,
+):
+    rows = good_rows()
+    assert run_import(read_upload("f.csv", csv_bytes(rows)), dry_run=False).ok
+    # test-share is stored as 22.5 (9 of 40); a file without the n-of-m columns changes the
+    # value alone, so 50 would disagree with the 9 of 40 that stays stored.
+    header = ["jurisdiction", "metric", "period", "value", "source"]
+    row = ["US", "test-share", "2012-12/2016-12", "50", "test-report-2019"]
+    outcome = run_import(read_upload("f.csv", csv_bytes([row], header=header)), dry_run=False)
+    assert not outcome.ok
+    assert any("does not agree with 9 of 40" in e for e in outcome.errors), outcome.errors
+    assert Observation.objects.get(metric__slug="test-share").value == Decimal("22.5")
