@@ -287,9 +287,12 @@ class KeyFigureRowBlock(FigureBlockMixin, blocks.StructBlock):
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         child = self.child_blocks["figures"].child_block
-        context["has_figures"] = any(
-            child.figure(item, context["figures"]) for item in value.get("figures") or ()
-        )
+        shown = [child.figure(item, context["figures"]) for item in value.get("figures") or ()]
+        shown = [f for f in shown if f]
+        context["has_figures"] = bool(shown)
+        # When every figure of the row has the same sources, name them once, under the row.
+        editions = {tuple(line["source"].pk for line in f["sources"]) for f in shown}
+        context["shared_sources"] = shown[0]["sources"] if len(editions) == 1 else None
         return context
 
 

@@ -466,6 +466,19 @@ def test_key_figure_row_renders_each_figure(data):
     assert "92 months" in text and "100% (4 of 4)" in text and "11th in the nation" in text
 
 
+def test_a_row_whose_figures_share_their_source_names_it_once(data):
+    raw = {"heading": "", "figures": [key_raw(data, "months"), key_raw(data, "share")]}
+    html = render(stats_blocks.KeyFigureRowBlock(), raw)
+    citation = data["months"].observations.get(jurisdiction=data["mo"]).source.citation
+    assert html.count(citation) == 1
+    assert 'class="key-figures__source"' in html
+    # Figures from different editions each keep their own source line.
+    raw["figures"].append(key_raw(data, "cases", year=2017))
+    html = render(stats_blocks.KeyFigureRowBlock(), raw)
+    assert 'class="key-figures__source"' not in html
+    assert html.count(citation) >= 2
+
+
 def test_key_figure_row_without_data_renders_nothing(data):
     raw = {"heading": "At a glance", "figures": [key_raw(data, "cases", year=2001)]}
     assert render(stats_blocks.KeyFigureRowBlock(), raw).strip() == ""
