@@ -74,6 +74,10 @@ def _type_name(schema):
     """A reader's name for a parameter's JSON schema type: "string", "integer or null"..."""
     if "anyOf" in schema:
         return " or ".join(_type_name(s) for s in schema["anyOf"])
+    if "allOf" in schema:
+        return " and ".join(_type_name(s) for s in schema["allOf"])
+    if "enum" in schema:
+        return "one of " + ", ".join(str(choice) for choice in schema["enum"])
     kind = schema.get("type", "value")
     if kind == "array":
         return f"list of {_type_name(schema.get('items', {}))}"
