@@ -19,20 +19,12 @@ from stats.blocks import ChartBlock, DataDownloadsBlock
 from stats.models import Observation, Source
 from stats.spreadsheets import read_upload, run_import
 from tests.open_data_fixtures import *  # noqa: F403
+from tests.stats_fixtures import HEADER
 
 pytestmark = pytest.mark.django_db
 
 COLUMNS = [
-    "jurisdiction",
-    "metric",
-    "period",
-    "breakdown",
-    "value",
-    "numerator",
-    "denominator",
-    "rank",
-    "footnote",
-    "source",
+    *HEADER,
     "source_title",
     "source_publisher",
     "source_url",

@@ -13,22 +13,13 @@ from django.conf import settings
 from django.urls import reverse
 from openpyxl import Workbook
 
+from tests.stats_fixtures import HEADER
+
 from .support import number_in, run_axe
 
 pytestmark = pytest.mark.browser
 
-COLUMNS = [
-    "jurisdiction",
-    "metric",
-    "period",
-    "breakdown",
-    "value",
-    "numerator",
-    "denominator",
-    "rank",
-    "footnote",
-    "source",
-]
+COLUMNS = HEADER
 
 
 def xlsx(rows):
