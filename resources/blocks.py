@@ -103,7 +103,7 @@ class CampaignListBlock(SnippetListBlock):
     heading = blocks.CharBlock(required=False, max_length=200)
 
     class Meta:
-        icon = "bullhorn"
+        icon = "pick"
         label = "Campaigns"
         template = "resources/blocks/campaigns.html"
 
