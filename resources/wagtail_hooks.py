@@ -51,7 +51,7 @@ class FundingOpportunityViewSet(SnippetViewSet):
 
 class CampaignViewSet(SnippetViewSet):
     model = Campaign
-    icon = "bullhorn"
+    icon = "pick"
     menu_label = "Campaigns"
     list_display = ["name", "url", "live"]
     list_filter = STATUS
