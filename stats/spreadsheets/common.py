@@ -1,0 +1,141 @@
+"""What every part of the spreadsheet exchange shares: columns, limits, cleaning of cells."""
+
+import difflib
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+
+KEY_COLUMNS = ("jurisdiction", "metric", "period", "breakdown", "source")
+REQUIRED_COLUMNS = ("jurisdiction", "metric", "period", "value", "source")
+COLUMNS = (
+    "jurisdiction",
+    "metric",
+    "period",
+    "breakdown",
+    "value",
+    "numerator",
+    "denominator",
+    "rank",
+    "footnote",
+    "source",
+)
+EXPORT_ONLY_COLUMNS = ("source_title", "source_publisher", "source_url")
+EXPORT_COLUMNS = COLUMNS + EXPORT_ONLY_COLUMNS
+FIGURE_FIELDS = ("value", "numerator", "denominator", "rank", "footnote")
+FORMATS = ("csv", "xlsx", "json")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+MAX_DIGITS, DECIMAL_PLACES = 18, 4
+UNNAMED = "__column_"  # header of a column that has values but no name
+MAX_STORED_MESSAGES = 2000  # per import record; the counts give the totals
+
+_SPACES = re.compile(r"[\s\u00a0\u2007\u202f\u200b\ufeff]+")
+_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+class UploadError(ValueError):
+    """A file that cannot be imported at all. `messages` lists every reason."""
+
+    def __init__(self, messages):
+        self.messages = [messages] if isinstance(messages, str) else list(messages)
+        super().__init__("; ".join(self.messages))
+
+
+def max_bytes():
+    return getattr(settings, "STATS_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+
+
+def max_rows():
+    return getattr(settings, "STATS_IMPORT_MAX_ROWS", 200_000)
+
+
+def max_uncompressed_bytes():
+    return getattr(settings, "STATS_IMPORT_MAX_UNCOMPRESSED_BYTES", 10 * max_bytes())
+
+
+def _megabytes(size):
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def clean_text(value):
+    """Normalise a cell to text: stray, non-breaking and repeated spaces become one space."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return _SPACES.sub(" ", str(value)).strip()
+
+
+_CANONICAL = {c.replace("_", ""): c for c in EXPORT_COLUMNS}
+
+
+def normalise_header(value):
+    """Header text to a column name, ignoring case and spacing: "Break Down" -> "breakdown"."""
+    text = re.sub(r"[\s_\-]+", "_", clean_text(value).lower()).strip("_")
+    return _CANONICAL.get(text.replace("_", ""), text)
+
+
+def format_decimal(value):
+    """Exact text for a Decimal, without trailing zeros or exponent: 233.0000 -> "233"."""
+    if value is None:
+        return ""
+    text = format(value.normalize(), "f")
+    return text
+
+
+# --- Parsing cells -------------------------------------------------------------------------
+
+
+def parse_number(value, *, percent_ok=False):
+    """A Decimal from a cell: accepts 1234, "1,234", " 22% " (when percent_ok)."""
+    if isinstance(value, bool):
+        raise ValueError(f'"{value}" is not a number.')
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        number = Decimal(repr(value))
+    elif isinstance(value, Decimal):
+        number = value
+    else:
+        text = clean_text(value)
+        if text.endswith("%"):
+            if not percent_ok:
+                raise ValueError(f'"{text}" has a percent sign, but this figure is not a percent.')
+            text = text[:-1].strip()
+        text = text.replace(" ", "")
+        if _THOUSANDS.match(text):
+            text = text.replace(",", "")
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f'"{clean_text(value)}" is not a number.') from None
+    if not number.is_finite():
+        raise ValueError(f'"{clean_text(value)}" is not a number.')
+    if number.as_tuple().exponent < -DECIMAL_PLACES:
+        normal = number.normalize()
+        if normal.as_tuple().exponent < -DECIMAL_PLACES:
+            raise ValueError(f"{number} has more than {DECIMAL_PLACES} decimal places.")
+        number = normal
+    if abs(number) >= Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES):
+        raise ValueError(f"{number} is too large.")
+    return number
+
+
+def _closest(value, choices):
+    """' Did you mean "X"?' for the closest of choices (a {candidate: shown} dict), or ''."""
+    matches = difflib.get_close_matches(value.lower(), list(choices), n=1, cutoff=0.6)
+    return f" Did you mean {choices[matches[0]]}?" if matches else ""
+
+
+def _neutralise(text):
+    """Stop a spreadsheet from reading exported text as a formula."""
+    if text and text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def _unneutralise(text):
+    """Undo _neutralise on import, so an export imports back to the same text."""
+    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
+        return text[1:]
+    return text

@@ -1,0 +1,202 @@
+"""Reading an uploaded file (CSV, XLSX, JSON) into a dataset, with the checks on the file."""
+
+import csv
+import io
+import json
+import zipfile
+from decimal import Decimal
+
+import tablib
+
+from .common import (
+    FORMATS,
+    UNNAMED,
+    UploadError,
+    _megabytes,
+    clean_text,
+    max_bytes,
+    max_rows,
+    max_uncompressed_bytes,
+    normalise_header,
+)
+
+# --- Reading files -------------------------------------------------------------------------
+
+
+def read_upload(name, content):
+    """Read an uploaded CSV, XLSX or JSON file into a Dataset with normalised headers.
+
+    Raises UploadError with a clear message when the file cannot be imported at all.
+    The dataset's `source_rows` attribute holds each row's line number in the file.
+    """
+    size = len(content)
+    if size > max_bytes():
+        raise UploadError(
+            f"The file is {_megabytes(size)}; the limit is {_megabytes(max_bytes())}. "
+            "Split it into smaller files."
+        )
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in FORMATS:
+        raise UploadError(
+            f'"{name}" is not a CSV or Excel (.xlsx) file. Save the sheet as CSV UTF-8 or '
+            "as an Excel workbook (.xlsx) and try again."
+        )
+    if not content.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise UploadError("The file is empty.")
+    if extension == "csv":
+        rows = _read_csv(content)
+    elif extension == "xlsx":
+        rows = _read_xlsx(content)
+    else:
+        rows = _read_json(content)
+    return _to_dataset(rows)
+
+
+def _read_csv(content):
+    if b"\x00" in content[:8192]:
+        raise UploadError("The file is not a CSV text file (it holds binary data).")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UploadError(
+            "The file is not UTF-8 text. In Excel choose File > Save As > CSV UTF-8."
+        ) from None
+    try:
+        return list(enumerate(csv.reader(io.StringIO(text, newline="")), start=1))
+    except csv.Error as e:
+        raise UploadError(f"The CSV file cannot be read: {e}.") from None
+
+
+def _read_xlsx(content):
+    from openpyxl import load_workbook
+
+    if not zipfile.is_zipfile(io.BytesIO(content)):
+        raise UploadError("The file cannot be read as an Excel workbook (.xlsx).")
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        raise UploadError("The file cannot be read as an Excel workbook (.xlsx).") from None
+    if unpacked > max_uncompressed_bytes():
+        raise UploadError(
+            f"The workbook unpacks to {_megabytes(unpacked)}, more than the limit of "
+            f"{_megabytes(max_uncompressed_bytes())}; it is refused as a possible zip bomb."
+        )
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    except Exception as e:  # openpyxl raises many kinds of error on a broken file
+        reason = "it declares XML entities, which are not allowed" if _is_entity_error(e) else e
+        raise UploadError(
+            f"The file cannot be read as an Excel workbook (.xlsx): {reason}."
+        ) from None
+    try:
+        sheets = {sheet.title.strip().lower(): sheet for sheet in book.worksheets}
+        sheet = sheets.get("observations") or book.worksheets[0]
+        rows, formulas = [], []
+        limit = max_rows() + 1  # data rows, plus the header
+        for number, cells in enumerate(sheet.iter_rows(), start=1):
+            values = [_cell_value(cell) for cell in cells]
+            if not any(v not in (None, "") for v in values):
+                continue  # blank rows are skipped, and do not count towards the limit
+            for column, value in enumerate(values, start=1):
+                if isinstance(value, str) and value.startswith("="):
+                    formulas.append((number, column))
+            rows.append((number, values))
+            if len(rows) > limit:
+                break  # enough to report the file as too long
+    except Exception as e:
+        reason = "it declares XML entities, which are not allowed" if _is_entity_error(e) else e
+        raise UploadError(
+            f"The file cannot be read as an Excel workbook (.xlsx): {reason}."
+        ) from None
+    finally:
+        book.close()
+    if formulas:
+        headers = [normalise_header(h) for h in rows[0][1]] if rows else []
+        raise UploadError(
+            f"row {number}, column {_column_name(headers, column)}: a formula is not accepted; "
+            "type the value itself (in Excel: copy, then Paste Special > Values)."
+            for number, column in formulas
+        )
+    return rows
+
+
+def _cell_value(cell):
+    """A cell's value; a number formatted as a percent (shown 22%, stored 0.22) as "22%"."""
+    value = cell.value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "%" in (getattr(cell, "number_format", None) or ""):
+            return f"{Decimal(str(value)) * 100}%"
+    return value
+
+
+def _is_entity_error(error):
+    try:
+        from defusedxml import DefusedXmlException
+    except ImportError:  # pragma: no cover - defusedxml is a dependency
+        return False
+    seen = set()
+    while error is not None and id(error) not in seen:  # openpyxl wraps the parser's error
+        if isinstance(error, DefusedXmlException):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _column_name(headers, column):
+    if 0 < column <= len(headers) and headers[column - 1]:
+        return headers[column - 1]
+    return str(column)
+
+
+def _read_json(content):
+    try:
+        data = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        raise UploadError("The file cannot be read as JSON.") from None
+    if isinstance(data, dict):
+        data = data.get("observations", data.get("results"))
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise UploadError("A JSON file must hold a list of objects, one per observation.")
+    headers = list(dict.fromkeys(key for item in data for key in item))
+    rows = [(1, headers)]
+    rows += [(n, [item.get(h) for h in headers]) for n, item in enumerate(data, start=2)]
+    return rows
+
+
+def _to_dataset(rows):
+    """Header from the first row; skip blank rows; check the row limit."""
+    if not rows or not any(clean_text(v) for v in rows[0][1]):
+        raise UploadError("The file is empty or its first row (the header) is blank.")
+    raw_headers = list(rows[0][1])
+    body = [(n, list(values)) for n, values in rows[1:] if any(v not in (None, "") for v in values)]
+    # Drop columns with neither a header nor any value (Excel's trailing empty columns).
+    width = max([len(raw_headers)] + [len(v) for _, v in body])
+    keep = [
+        i
+        for i in range(width)
+        if (i < len(raw_headers) and clean_text(raw_headers[i]))
+        or any(i < len(v) and v[i] not in (None, "") for _, v in body)
+    ]
+    headers = []
+    for i in keep:
+        header = normalise_header(raw_headers[i]) if i < len(raw_headers) else ""
+        headers.append(header or f"{UNNAMED}{i + 1}")
+    duplicates = sorted({h for h in headers if headers.count(h) > 1})
+    if duplicates:
+        raise UploadError(
+            "The header names a column twice: " + ", ".join(f'"{h}"' for h in duplicates) + "."
+        )
+    if not body:
+        raise UploadError("The file has a header row but no data rows.")
+    if len(body) > max_rows():
+        raise UploadError(
+            f"The file has more than {max_rows():,} rows, the limit. Split it into smaller files."
+        )
+    dataset = tablib.Dataset(headers=headers)
+    for _number, values in body:
+        values = values + [None] * (width - len(values))
+        dataset.append([values[i] for i in keep])
+    dataset.source_rows = [n for n, _ in body]
+    return dataset
