@@ -2,13 +2,13 @@
 
 from dataclasses import dataclass, field
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
+from wagtail.models import ModelLogEntry
 
 from ..checks import breakdown_warnings
-from ..models import (
-    Observation,
-)
+from ..models import ImportRecord, Observation
 from .common import (
     COLUMNS,
     EXPORT_ONLY_COLUMNS,
@@ -152,11 +152,6 @@ def _log_updates(observations, user):
     """One Wagtail log entry per updated observation, in one bulk insert."""
     if not observations:
         return
-    try:
-        from django.contrib.contenttypes.models import ContentType
-        from wagtail.models import ModelLogEntry
-    except ImportError:  # pragma: no cover
-        return
     content_type = ContentType.objects.get_for_model(Observation)
     now = timezone.now()
     ModelLogEntry.objects.bulk_create(
@@ -178,25 +173,15 @@ def _log_updates(observations, user):
 
 
 def _after_import(observations):
-    """Refresh what depends on model signals, which bulk writes do not send: the public
-    page cache, and the search index if observations are ever indexed (today they are not;
-    the import writes no indexed model)."""
-    from wagtail.search.index import class_is_indexed, insert_or_update_object
+    """Refresh what depends on model signals, which bulk writes do not send: the public page
+    cache. (Observations are not in the search index, so nothing else depends on them.)"""
+    from portal.cache import invalidate_public_pages
 
-    if class_is_indexed(Observation):
-        for observation in observations:
-            insert_or_update_object(observation)
-    try:
-        from portal.cache import invalidate_public_pages
-    except ImportError:
-        return
     invalidate_public_pages()
 
 
 def record_import(name, content, outcome, user=None, record=None):
     """Create or update the ImportRecord of an import (not of a dry run)."""
-    from ..models import ImportRecord
-
     if record is None:
         record = ImportRecord(
             file_name=name[:255],
