@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from itertools import groupby
 
+from .formatting import format_decimal
 from .periods import format_period
 
 
@@ -48,7 +49,8 @@ def breakdown_warnings(observations):
                         f"{first.metric}, {first.jurisdiction}, "
                         f"{format_period(first.period_start, first.period_end)} "
                         f"({first.source.slug}): the breakdown adds up to "
-                        f"{_plain(breakdown_sum)} but the total is {_plain(total)}. "
+                        f"{format_decimal(breakdown_sum)} but the total is "
+                        f"{format_decimal(total)}. "
                         "Check the figures; published categories may overlap."
                     ),
                     total=total,
@@ -57,7 +59,3 @@ def breakdown_warnings(observations):
                 )
             )
     return warnings
-
-
-def _plain(value):
-    return format(value.normalize(), "f")

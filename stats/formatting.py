@@ -4,6 +4,13 @@
 from decimal import Decimal
 
 
+def format_decimal(value):
+    """Exact text for a Decimal, without trailing zeros or exponent: 233.0000 -> "233"."""
+    if value is None:
+        return ""
+    return format(Decimal(value).normalize(), "f")
+
+
 def ordinal(n):
     """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, 111th."""
     n = int(n)

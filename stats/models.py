@@ -11,6 +11,7 @@ from django.db.models import Q
 from wagtail.models import RevisionMixin
 from wagtail.search import index
 
+from .formatting import format_decimal
 from .periods import PeriodError, check_period_range, describe_period, format_period
 
 # States, the District of Columbia and the territories: what a national rank counts.
@@ -163,11 +164,6 @@ class Metric(RevisionMixin, index.Indexed, models.Model):
         return self.label
 
 
-def _plain(number):
-    """A decimal as typed: 9 rather than 9.0000."""
-    return format(number.normalize(), "f")
-
-
 def _decimal_places(value):
     exponent = value.normalize().as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
@@ -213,8 +209,8 @@ def validate_figures(unit, value, numerator=None, denominator=None, rank=None):
             rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
             if rounded != value:
                 errors["value"] = (
-                    f"{_plain(value)}% does not agree with {_plain(numerator)} of "
-                    f"{_plain(denominator)} ({rounded}% at the published rounding)."
+                    f"{format_decimal(value)}% does not agree with {format_decimal(numerator)} of "
+                    f"{format_decimal(denominator)} ({rounded}% at the published rounding)."
                 )
         elif unit == Unit.COUNT and "value" not in errors and value != numerator:
             errors["value"] = (

@@ -75,14 +75,6 @@ def normalise_header(value):
     return _CANONICAL.get(text.replace("_", ""), text)
 
 
-def format_decimal(value):
-    """Exact text for a Decimal, without trailing zeros or exponent: 233.0000 -> "233"."""
-    if value is None:
-        return ""
-    text = format(value.normalize(), "f")
-    return text
-
-
 # --- Parsing cells -------------------------------------------------------------------------
 
 

@@ -5,11 +5,12 @@ import io
 import json
 from decimal import Decimal
 
+from ..formatting import format_decimal
 from ..models import (
     Metric,
     Source,
 )
-from .common import COLUMNS, EXPORT_COLUMNS, FORMATS, _neutralise, format_decimal
+from .common import COLUMNS, EXPORT_COLUMNS, FORMATS, _neutralise
 from .resource import ObservationResource
 
 # --- Export --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.utils import timezone
 from import_export import resources
 from import_export.fields import Field
 
+from ..formatting import format_decimal
 from ..models import (
     RANKED_JURISDICTIONS,
     Category,
@@ -23,7 +24,6 @@ from .common import (
     _closest,
     _unneutralise,
     clean_text,
-    format_decimal,
     parse_number,
 )
 
