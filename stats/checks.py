@@ -15,7 +15,8 @@ class BreakdownWarning:
     observations: list
 
 
-def _group_key(o):
+def group_key(o):
+    """The figures a breakdown must add up within: metric, place, period and edition."""
     return (o.metric_id, o.jurisdiction_id, o.period_start, o.period_end, o.source_id)
 
 
@@ -30,10 +31,10 @@ def breakdown_warnings(observations):
     """
     observations = sorted(
         (o for o in observations if o.metric.unit == "count"),
-        key=lambda o: tuple(str(part) for part in _group_key(o)),
+        key=lambda o: tuple(str(part) for part in group_key(o)),
     )
     warnings = []
-    for _key, group in groupby(observations, key=_group_key):
+    for _key, group in groupby(observations, key=group_key):
         group = list(group)
         totals = [o for o in group if o.breakdown_id is None]
         parts = [o for o in group if o.breakdown_id is not None]

@@ -353,3 +353,13 @@ def test_a_value_is_checked_against_the_stored_numerator_when_the_file_leaves_it
     assert not outcome.ok
     assert any("does not agree with 9 of 40" in e for e in outcome.errors), outcome.errors
     assert Observation.objects.get(metric__slug="test-share").value == Decimal("22.5")
+
+
+def test_a_breakdown_is_checked_against_the_total_already_stored(stats_data):
+    total, *parts = good_rows()[:3]  # 233, with categories 180 and 53
+    assert run_import(read_upload("f.csv", csv_bytes([total])), dry_run=False).ok
+    parts[1][4] = "54"  # 180 + 54 = 234, against the stored total of 233
+    outcome = run_import(read_upload("f.csv", csv_bytes(parts)), dry_run=True)
+    assert outcome.ok
+    assert outcome.counts["warning"] == 2
+    assert any("adds up to 234 but the total is 233" in w for w in outcome.warnings)

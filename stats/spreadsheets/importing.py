@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
-from ..checks import breakdown_warnings
+from ..checks import breakdown_warnings, group_key
 from ..models import ImportRecord, Observation
 from .common import (
     COLUMNS,
@@ -131,10 +131,17 @@ def run_import(dataset, dry_run=True, user=None, progress=None, keep_existing=Fa
             error=totals.get("invalid", 0) + totals.get("error", 0),
         )
         outcome.changes = resource.changes
-        # Breakdowns that do not add up: a warning, never an error.
+        # Breakdowns that do not add up: a warning, never an error. The file's rows are checked
+        # with the stored figures of the same groups (already loaded by the resource).
         lines = {id(o): resource.line(n) for n, o in resource.instances}
+        in_file = [o for _, o in resource.instances]
+        groups = {group_key(o) for o in in_file}
+        keys = {(*o.key, o.source_id) for o in in_file}
+        stored = [
+            o for key, o in resource.existing.items() if key not in keys and group_key(o) in groups
+        ]
         warned_rows = set()
-        for warning in breakdown_warnings(o for _, o in resource.instances):
+        for warning in breakdown_warnings([*in_file, *stored]):
             rows = sorted(lines[id(o)] for o in warning.observations if id(o) in lines)
             warned_rows.update(rows)
             outcome.warnings.append(f"rows {', '.join(map(str, rows))}: {warning.message}")
