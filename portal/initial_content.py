@@ -206,6 +206,25 @@ class Blocks:
             },
         }
 
+    def outside_tvpa(self, year):
+        """Sex trafficking cases charged outside the TVPA in a report year, beside the nation's."""
+        return self.figures(
+            f"Sex trafficking cases charged outside the Trafficking Victims Protection Act, {year}",
+            self.figure("sex-trafficking-cases-outside-tvpa", year=year, national=True),
+        )
+
+    def restitution_share(self, year, national=False):
+        return self.figures(
+            f"Restitution in {year}",
+            self.figure(
+                "restitution-ordered-share",
+                year=year,
+                national=national,
+                label="Convicted defendants whom federal judges in Missouri ordered to pay "
+                "restitution",
+            ),
+        )
+
     def stack_up(self, title, year, metrics, place=STATE):
         return {
             "type": "stack_up",
@@ -346,19 +365,8 @@ def federal_prosecutions(b):
             b.figure("sentenced-to-prison", year=2020),
             b.figure("average-prison-sentence", year=2020),
         ),
-        b.figures(
-            "Sex trafficking cases charged outside the Trafficking Victims Protection Act, 2020",
-            b.figure("sex-trafficking-cases-outside-tvpa", year=2020, national=True),
-        ),
-        b.figures(
-            "Restitution in 2020",
-            b.figure(
-                "restitution-ordered-share",
-                year=2020,
-                label="Convicted defendants whom federal judges in Missouri ordered to pay "
-                "restitution",
-            ),
-        ),
+        b.outside_tvpa(2020),
+        b.restitution_share(2020),
         *b.by_district(2020),
         *b.by_type(2020),
         # 2019 edition (seed 002).
@@ -373,20 +381,8 @@ def federal_prosecutions(b):
                 "restitution-ordered-share",
             ],
         ),
-        b.figures(
-            "Sex trafficking cases charged outside the Trafficking Victims Protection Act, 2019",
-            b.figure("sex-trafficking-cases-outside-tvpa", year=2019, national=True),
-        ),
-        b.figures(
-            "Restitution in 2019",
-            b.figure(
-                "restitution-ordered-share",
-                year=2019,
-                national=True,
-                label="Convicted defendants whom federal judges in Missouri ordered to pay "
-                "restitution",
-            ),
-        ),
+        b.outside_tvpa(2019),
+        b.restitution_share(2019, national=True),
         b.figures(
             "Key findings from federal prosecutions nationwide, 2019",
             *(
