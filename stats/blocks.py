@@ -257,11 +257,15 @@ class KeyFigureBlock(FigureBlockMixin, blocks.StructBlock):
             show_national=bool(value.get("show_national")),
         )
 
+    @staticmethod
+    def label_of(value):
+        metric = value.get("metric")
+        return value.get("label") or (metric.label if metric else "")
+
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         context["figure"] = self.figure(value, context["figures"])
-        metric = value.get("metric")
-        context["label"] = value.get("label") or (metric.label if metric else "")
+        context["label"] = self.label_of(value)
         return context
 
 
@@ -287,8 +291,13 @@ class KeyFigureRowBlock(FigureBlockMixin, blocks.StructBlock):
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         child = self.child_blocks["figures"].child_block
-        shown = [child.figure(item, context["figures"]) for item in value.get("figures") or ()]
-        shown = [f for f in shown if f]
+        # Each figure is worked out once, here, and its template rendered with it.
+        items = [
+            {"figure": child.figure(item, context["figures"]), "label": child.label_of(item)}
+            for item in value.get("figures") or ()
+        ]
+        context["items"] = items
+        shown = [item["figure"] for item in items if item["figure"]]
         context["has_figures"] = bool(shown)
         # When every figure of the row has the same sources, name them once, under the row.
         editions = {tuple(line["source"].pk for line in f["sources"]) for f in shown}
