@@ -15,6 +15,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.snippets.views.snippets import EditView, IndexView
 
 from .checks import breakdown_warnings
+from .downloads import FORMATS as CONTENT_TYPES
 from .forms import ConfirmImportForm, ImportUploadForm
 from .models import ImportRecord, Observation
 from .spreadsheets import (
@@ -26,13 +27,9 @@ from .spreadsheets import (
     run_import,
     template_file,
 )
+from .spreadsheets.common import neutralise
 
 IMPORT_PERMISSION = "stats.import_observation"
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "json": "application/json",
-}
 
 
 class ImportPermissionMixin:
@@ -232,9 +229,7 @@ class SafeSpreadsheetMixin:
 
     def preprocess_field_value(self, field, value, export_format):
         value = super().preprocess_field_value(field, value, export_format)
-        if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
-            return "'" + value
-        return value
+        return neutralise(value) if isinstance(value, str) else value
 
 
 class SafeIndexView(SafeSpreadsheetMixin, IndexView):

@@ -16,7 +16,7 @@ from functools import reduce
 from operator import or_
 
 from django.db.models import Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 from wagtail import blocks
 
@@ -280,11 +280,8 @@ def footnotes(named_observations):
 
 
 def download_url(fmt="csv", **params):
-    """The `data_download` URL with filters; None until the download view exists."""
-    try:
-        url = reverse("data_download", args=[fmt])
-    except NoReverseMatch:
-        return None
+    """The `data_download` URL with filters."""
+    url = reverse("data_download", args=[fmt])
     query = urlencode({k: v for k, v in params.items() if v not in (None, "", [])}, doseq=True)
     return f"{url}?{query}" if query else url
 
@@ -513,9 +510,7 @@ def ranked_categories(observations, limit):
     )[:limit]
     return {
         "period": newest.period_label,
-        "items": [
-            {"label": o.breakdown.label, "rank": format_number(o.value), "obs": o} for o in rows
-        ],
+        "items": [{"label": o.breakdown.label, "rank": format_number(o.value)} for o in rows],
         "sources": source_lines(rows),
         "footnotes": footnotes((f"{o.breakdown.label}, {o.period_label}", o) for o in rows),
     }

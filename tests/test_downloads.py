@@ -273,7 +273,7 @@ def test_xlsx_cells_are_never_formulas(client, dangerous):
     assert all(not str(cell.value or "").startswith(("=", "+", "-", "@")) for cell in cells)
 
 
-def test_formula_neutralised_export_imports_back_to_the_same_text(client, dangerous):
+def test_formulaneutralised_export_imports_back_to_the_same_text(client, dangerous):
     content = download(client, "csv", source="od-tricky").content
     outcome = run_import(read_upload("figures.csv", content), dry_run=True)
     assert outcome.ok, outcome.errors

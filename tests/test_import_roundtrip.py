@@ -83,7 +83,7 @@ def test_export_then_import_into_an_empty_store_reproduces_everything(stats_data
     assert snapshot() == before
 
 
-def test_csv_export_neutralises_formulas_and_keeps_exact_decimals(stats_data):
+def test_csv_exportneutralises_formulas_and_keeps_exact_decimals(stats_data):
     load(dataset_rows(stats_data))
     text = export_dataset(Observation.objects.all(), "csv").decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
@@ -107,7 +107,7 @@ def test_xlsx_export_has_no_formula_cells(stats_data):
     assert {14.25, 1234567890.1234, 0.0001} <= {c.value for c in cells}
 
 
-def test_export_neutralises_tabs_and_keeps_long_decimals_as_text(stats_data):
+def test_exportneutralises_tabs_and_keeps_long_decimals_as_text(stats_data):
     # Not saved: SQLite stores decimals as doubles, PostgreSQL keeps all 18 digits.
     from datetime import date
 

@@ -258,7 +258,7 @@ def test_listing_export_is_the_exchange_format(client, manager, figures):
     assert book.active.max_row == 4
 
 
-def test_metric_listing_export_neutralises_formulas(client, manager, stats_data):
+def test_metric_listing_exportneutralises_formulas(client, manager, stats_data):
     stats_data["metrics"]["months"].label = "=1+1"
     stats_data["metrics"]["months"].save()
     client.force_login(manager)

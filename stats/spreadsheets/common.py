@@ -119,15 +119,15 @@ def _closest(value, choices):
     return f" Did you mean {choices[matches[0]]}?" if matches else ""
 
 
-def _neutralise(text):
+def neutralise(text):
     """Stop a spreadsheet from reading exported text as a formula."""
     if text and text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
 
 
-def _unneutralise(text):
-    """Undo _neutralise on import, so an export imports back to the same text."""
+def unneutralise(text):
+    """Undo neutralise on import, so an export imports back to the same text."""
     if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
         return text[1:]
     return text

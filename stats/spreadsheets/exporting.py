@@ -10,7 +10,7 @@ from ..models import (
     Metric,
     Source,
 )
-from .common import COLUMNS, EXPORT_COLUMNS, FORMATS, _neutralise
+from .common import COLUMNS, EXPORT_COLUMNS, FORMATS, neutralise
 from .resource import ObservationResource
 
 # --- Export --------------------------------------------------------------------------------
@@ -31,7 +31,7 @@ def export_dataset(observations, fmt):
         writer = csv.writer(out)
         writer.writerow(EXPORT_COLUMNS)
         for row in rows:
-            writer.writerow(_neutralise(row[c]) for c in EXPORT_COLUMNS)
+            writer.writerow(neutralise(row[c]) for c in EXPORT_COLUMNS)
         return ("\ufeff" + out.getvalue()).encode()
     return _xlsx(rows)
 
@@ -62,7 +62,7 @@ def _xlsx(rows):
                 # The file holds the exact decimal text, and a double reads it back exactly.
                 cells.append(WriteOnlyCell(sheet, Decimal(text)))
             else:
-                cell = WriteOnlyCell(sheet, _neutralise(text) or None)
+                cell = WriteOnlyCell(sheet, neutralise(text) or None)
                 if cell.data_type == "f":
                     cell.data_type = "s"
                 cells.append(cell)

@@ -22,9 +22,9 @@ from .common import (
     EXPORT_COLUMNS,
     FIGURE_FIELDS,
     _closest,
-    _unneutralise,
     clean_text,
     parse_number,
+    unneutralise,
 )
 
 # --- The resource --------------------------------------------------------------------------
@@ -236,7 +236,7 @@ class ObservationResource(resources.ModelResource):
                 number = int(number)
             parsed[column] = number
         if "footnote" in self.columns:
-            parsed["footnote"] = _unneutralise(
+            parsed["footnote"] = unneutralise(
                 str(get("footnote") or "").replace("\u00a0", " ").strip()
             )
         if parsed.get("value") is None and "value" not in errors:
