@@ -13,7 +13,7 @@ CITATION = re.compile(r"\d+(?:\.\d+)+")
 SNIPPET_RESULTS = 20
 
 
-def _snippet_results(model, query, block_type):
+def _snippet_results(model, query, listing_page):
     """Live snippets of the portal's state matching the query, each with the page listing it."""
     from resources.blocks import live_items
 
@@ -29,22 +29,29 @@ def _snippet_results(model, query, block_type):
     found = list(dict.fromkeys(found))[:SNIPPET_RESULTS]
     if not found:
         return []
-    page = _page_with_block(block_type)
     anchor = model._meta.model_name
     return [
-        {"object": item, "url": f"{page.url}#{anchor}-{item.pk}" if page else None}
+        {
+            "object": item,
+            "url": f"{listing_page.url}#{anchor}-{item.pk}" if listing_page else None,
+        }
         for item in found
     ]
 
 
-def _page_with_block(block_type):
-    """The first live public page whose body holds a block of this type (e.g. the Laws page)."""
+def _pages_listing(*block_types):
+    """For each block type, the first live public page whose body holds one (e.g. the Laws
+    page for "statutes"), reading the pages once."""
     from .models import TopicPage
 
+    found = {}
     for page in TopicPage.objects.live().public().order_by("path"):
-        if any(child.get("type") == block_type for child in page.body.raw_data):
-            return page
-    return None
+        for child in page.body.raw_data:
+            if child.get("type") in block_types:
+                found.setdefault(child["type"], page)
+        if len(found) == len(block_types):
+            break
+    return found
 
 
 @require_GET
@@ -58,8 +65,9 @@ def search(request):
         words = query.replace("§", " ").strip()
         if words:
             results = Page.objects.live().public().specific().search(words)
-        statutes = _snippet_results(Statute, query, "statutes")
-        organizations = _snippet_results(Organization, query, "organizations")
+        listing = _pages_listing("statutes", "organizations")
+        statutes = _snippet_results(Statute, query, listing.get("statutes"))
+        organizations = _snippet_results(Organization, query, listing.get("organizations"))
     page = Paginator(results, 10).get_page(request.GET.get("page"))
     return render(
         request,
