@@ -28,6 +28,7 @@ from .spreadsheets import (
     template_file,
 )
 from .spreadsheets.common import neutralise
+from .staff import OBSERVATION_SEARCH, WordSearchMixin
 
 IMPORT_PERMISSION = "stats.import_observation"
 
@@ -187,7 +188,10 @@ def group_warnings(observations):
     return breakdown_warnings(Observation.objects.filter(query).for_display())
 
 
-class ObservationIndexView(IndexView):
+class ObservationIndexView(WordSearchMixin, IndexView):
+    # Every word must match: "active criminal missouri 2019" finds that figure.
+    word_search_options = OBSERVATION_SEARCH
+
     def get_base_queryset(self):
         return (
             super()

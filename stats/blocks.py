@@ -6,14 +6,17 @@ in one batched query (see stats.figures) and each block reads its share from
 rendered on its own), a block fetches its own figures.
 """
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from wagtail import blocks
 from wagtail.blocks import StructBlockValidationError
 from wagtail.snippets.blocks import SnippetChooserBlock
 
 from . import figures as shaping
 from .figures import FigureStore, Selection, prefetched_snippets
+from .periods import FIRST_YEAR, last_year
 
 
 class FigureChooserBlock(SnippetChooserBlock):
@@ -25,6 +28,14 @@ class FigureChooserBlock(SnippetChooserBlock):
     """
 
     batched = True  # see stats.figures.collect_chosen_ids
+
+    def __init__(self, target_model, **kwargs):
+        super().__init__(target_model, **kwargs)
+        # An item of a list has no name to take a label from: without one the editor shows a
+        # bare "*" above each chosen metric or place. Not a constructor argument, so the
+        # stored block definition (and the migrations) stay as they were.
+        if not self.label and isinstance(target_model, str):
+            self.label = target_model.rsplit(".", 1)[-1]
 
     def bulk_to_python(self, values):
         known = prefetched_snippets(self.model_class)
@@ -41,6 +52,30 @@ class FigureChooserBlock(SnippetChooserBlock):
     def deconstruct(self):
         _path, args, kwargs = super().deconstruct()
         return ("wagtail.snippets.blocks.SnippetChooserBlock", args, kwargs)
+
+
+class YearBlock(blocks.IntegerBlock):
+    """A year chosen from a list (the newest first), stored as a plain integer.
+
+    The list runs from the first year the store accepts to next year, worked out when the
+    form is drawn. Stored in migrations as the IntegerBlock it is.
+    """
+
+    def __init__(self, *, blank_label, required=False, min_value=FIRST_YEAR, **kwargs):
+        super().__init__(required=required, min_value=min_value, **kwargs)
+        self.field.validators.append(MaxValueValidator(last_year))
+
+        def years():
+            return [("", blank_label)] + [
+                (year, str(year)) for year in range(last_year(), FIRST_YEAR - 1, -1)
+            ]
+
+        self.field.widget = forms.Select(choices=years)
+
+    def deconstruct(self):
+        _path, args, kwargs = super().deconstruct()
+        kwargs.pop("blank_label", None)
+        return ("wagtail.blocks.IntegerBlock", args, kwargs)
 
 
 CHART_TYPES = [
@@ -146,8 +181,12 @@ class ChartBlock(FigureBlockMixin, blocks.StructBlock):
         min_num=1,
         help_text="Missouri, the nation, a federal district...",
     )
-    from_year = blocks.IntegerBlock(required=False, min_value=1990, help_text="Empty: earliest.")
-    to_year = blocks.IntegerBlock(required=False, min_value=1990, help_text="Empty: latest.")
+    from_year = YearBlock(
+        blank_label="Earliest", required=False, min_value=1990, help_text="Empty: earliest."
+    )
+    to_year = YearBlock(
+        blank_label="Latest", required=False, min_value=1990, help_text="Empty: latest."
+    )
     by_breakdown = blocks.BooleanBlock(
         required=False,
         help_text="Show the metric's categories (type of trafficking, channel...) "

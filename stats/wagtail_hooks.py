@@ -2,6 +2,7 @@
 
 from django.urls import path
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.panels import ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.base import ViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -9,7 +10,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from . import admin_views
+from . import admin_views, staff
 from .filters import (
     ImportRecordFilterSet,
     JurisdictionFilterSet,
@@ -20,13 +21,22 @@ from .filters import (
 from .models import Category, Dimension, ImportRecord, Jurisdiction, Metric, Observation, Source
 
 
+class MetricIndexView(staff.WordSearchMixin, admin_views.SafeIndexView):
+    word_search_options = staff.METRIC_SEARCH
+
+
+class JurisdictionIndexView(staff.WordSearchMixin, admin_views.SafeIndexView):
+    word_search_options = staff.JURISDICTION_SEARCH
+
+
 class MetricViewSet(SnippetViewSet):
     model = Metric
     icon = "table"
     menu_label = "Metrics"
-    index_view_class = admin_views.SafeIndexView
+    index_view_class = MetricIndexView
     list_display = ["label", "slug", "unit", "dimension"]
     filterset_class = MetricFilterSet
+    chooser_viewset_class = staff.MetricChooserViewSet
     list_export = ["slug", "label", "unit", "dimension", "definition"]
     export_filename = "metrics"
     ordering = ["label"]
@@ -57,9 +67,10 @@ class JurisdictionViewSet(SnippetViewSet):
     model = Jurisdiction
     icon = "site"
     menu_label = "Jurisdictions"
-    index_view_class = admin_views.SafeIndexView
+    index_view_class = JurisdictionIndexView
     list_display = ["name", "code", "kind", "parent"]
     filterset_class = JurisdictionFilterSet
+    chooser_viewset_class = staff.JurisdictionChooserViewSet
     list_export = ["code", "name", "kind", "parent", "is_territory"]
     export_filename = "jurisdictions"
     list_per_page = 50
@@ -93,6 +104,11 @@ class ObservationViewSet(SnippetViewSet):
     list_export = ["jurisdiction", "metric", "period", "breakdown", "value", "source"]
     export_filename = "observations"
     list_per_page = 50
+
+    def get_edit_handler(self):
+        # Wagtail's panels for the model, with a form that shows a count of 5 as "5".
+        panels = super().get_edit_handler().children
+        return ObjectList(panels, base_form_class=staff.ObservationForm).bind_to_model(self.model)
 
 
 class DimensionViewSet(SnippetViewSet):

@@ -98,7 +98,7 @@ def test_collaborations_resources_funding_and_campaigns_on_statewide_efforts(sit
     assert in_order(text, names) and in_order(text, titles)
     # The victim service agencies figure, from the store, and the referral directory's address.
     assert "Victim service agencies in Missouri listed in the National Human Trafficking" in text
-    assert re.search(r'<p class="key-figure__value">10</p>', main)
+    assert re.search(r'<div class="key-figure__value">10</div>', main)
     assert f'href="{REFERRAL_DIRECTORY}"' in main
     # The lost links are left empty: the only link in the lists is none at all.
     lists = main.split('class="resource-list"', 1)[1]
