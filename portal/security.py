@@ -6,7 +6,7 @@ from here. The Wagtail admin gets a looser content policy, scoped to its own URL
 """
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -81,6 +81,36 @@ class SecurityHeadersMiddleware:
             response = self.get_response(request)
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
+
+
+API_PATH_PREFIX = "/api/"  # as in portal/urls.py: errors there are JSON with a `detail`
+NUL = "\x00"
+NUL_MESSAGE = (
+    "The address contains a null character (%00), which no search, filter or page name "
+    "can hold. Remove it and try again."
+)
+
+
+class NullCharacterMiddleware:
+    """Answers 400 to a request whose path or query string holds a NUL character.
+
+    PostgreSQL refuses NUL in any text it is given, so such a value reaching a query (the
+    search, an API or download filter, a page slug) would end in a 500. One check here covers
+    every view; form fields already refuse NUL in posted data.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if NUL in request.path or any(
+            NUL in key or any(NUL in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            if request.path_info.startswith(API_PATH_PREFIX):
+                return JsonResponse({"detail": NUL_MESSAGE}, status=400)
+            return HttpResponse(NUL_MESSAGE, status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
 
 
 class AdminContentSecurityPolicyMiddleware:

@@ -43,6 +43,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Permissions-Policy on every response, and a cap on request bodies (portal/security.py).
     "portal.security.SecurityHeadersMiddleware",
+    # A NUL character in the path or query string: 400 with a message (portal/security.py).
+    "portal.security.NullCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Answers visitors' page requests from the cache before any query (portal/cache.py).
     "portal.cache.PublicPageCacheMiddleware",
