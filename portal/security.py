@@ -5,6 +5,11 @@ production), XFrameOptionsMiddleware, django-csp's CSPMiddleware, and `Permissio
 from here. The Wagtail admin gets a looser content policy, scoped to its own URLs.
 """
 
+import codecs
+import csv
+import io
+import re
+
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -111,6 +116,69 @@ class NullCharacterMiddleware:
                 return JsonResponse({"detail": NUL_MESSAGE}, status=400)
             return HttpResponse(NUL_MESSAGE, status=400, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def safe_cell(cell):
+    """The project's formula guard (stats.spreadsheets.common.neutralise) for one CSV cell;
+    plain numbers such as -3 or 2.5 are left as they are."""
+    from stats.spreadsheets.common import neutralise
+
+    return cell if NUMBER.match(cell) else neutralise(cell)
+
+
+def safe_csv(chunks, charset="utf-8"):
+    """Re-write a CSV given in byte chunks so that no cell starts a formula. Streams: rows are
+    read and written as they come, whatever the chunks' boundaries."""
+    decoder = codecs.getincrementaldecoder(charset)()
+
+    def lines():
+        pending = ""
+        for chunk in chunks:
+            pending += decoder.decode(chunk if isinstance(chunk, bytes) else chunk.encode())
+            *complete, pending = pending.split("\n")
+            yield from (line + "\n" for line in complete)
+        pending += decoder.decode(b"", final=True)
+        if pending:
+            yield pending
+
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    for row in csv.reader(lines()):
+        writer.writerow([safe_cell(cell) for cell in row])
+        yield out.getvalue().encode(charset)
+        out.seek(0)
+        out.truncate()
+
+
+class AdminSpreadsheetGuardMiddleware:
+    """Every CSV the admin offers is safe to open in a spreadsheet.
+
+    Wagtail's listings and reports (page titles in "Locked pages", "Aging pages", "Site
+    history"...) export CSV as stored, and Wagtail leaves formula escaping to applications
+    (its security notes say so). One guard here covers them all, the snippets' and import
+    records' exports among them: every text cell that would start a formula gets a leading
+    apostrophe. XLSX needs nothing: Wagtail writes text cells as text, never as formulas.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        content_type = response.get("Content-Type", "")
+        if not request.path_info.startswith(ADMIN_PATH_PREFIX) or not content_type.startswith(
+            "text/csv"
+        ):
+            return response
+        charset = response.charset or "utf-8"
+        if response.streaming:
+            response.streaming_content = safe_csv(response.streaming_content, charset)
+        else:
+            response.content = b"".join(safe_csv([response.content], charset))
+        return response
 
 
 class AdminContentSecurityPolicyMiddleware:

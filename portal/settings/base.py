@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # No CSV export of the admin starts a formula in a spreadsheet (portal/security.py).
+    "portal.security.AdminSpreadsheetGuardMiddleware",
     # After CSPMiddleware, so it can loosen the policy for /admin/ before the header is written.
     "portal.security.AdminContentSecurityPolicyMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
