@@ -168,6 +168,9 @@ PORTAL_MAX_REQUEST_BYTES = int(os.environ.get("PORTAL_MAX_REQUEST_BYTES", 25 * 1
 # Import of figures.
 STATS_IMPORT_MAX_BYTES = int(os.environ.get("STATS_IMPORT_MAX_BYTES", 10 * 1024 * 1024))
 STATS_IMPORT_MAX_ROWS = int(os.environ.get("STATS_IMPORT_MAX_ROWS", 200_000))
+# An upload that is previewed but never confirmed keeps its whole file in the database until
+# `manage.py clear_stale_previews` deletes it, this many hours after the upload.
+STATS_PREVIEW_MAX_AGE_HOURS = int(os.environ.get("STATS_PREVIEW_MAX_AGE_HOURS", 72))
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
