@@ -88,7 +88,7 @@ def _messages(error):
     return " ".join(error.messages)
 
 
-def _block_messages(error):
+def _block_messages(error, where):
     """A block's validation error (Wagtail's as_json_data) as 'path: message' pairs."""
     parts = []
 
@@ -98,9 +98,8 @@ def _block_messages(error):
         for key, sub in (data.get("blockErrors") or {}).items():
             walk(sub, f"{where}[{key}]" if str(key).isdigit() else f"{where}.{key}")
 
-    walk(
-        error.as_json_data() if hasattr(error, "as_json_data") else {"messages": error.messages}, ""
-    )
+    data = error.as_json_data() if hasattr(error, "as_json_data") else {"messages": error.messages}
+    walk(data, where)
     return "; ".join(parts)
 
 
@@ -189,7 +188,7 @@ class Loader:
         try:
             return stream_block.clean(stream_block.to_python(raw))
         except ValidationError as exc:
-            raise PackError(f"{where}: {_block_messages(exc)}") from None
+            raise PackError(_block_messages(exc, where)) from None
 
     # The state and its site.
 
