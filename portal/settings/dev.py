@@ -12,5 +12,5 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-not-for-product
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", ".localhost", "[::1]"]
 # The address `make run` serves (it passes PORT): canonical links and the sitemap name it.
 WAGTAILADMIN_BASE_URL = os.environ.get(
-    "WAGTAILADMIN_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+    "PORTAL_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
 )
