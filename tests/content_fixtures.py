@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from portal.state_pack import load_pack
+from pages.state_pack import load_pack
 
 DATA_DIR = Path(settings.BASE_DIR) / "packs" / "missouri"
 

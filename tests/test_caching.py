@@ -14,8 +14,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from wagtail.models import Page, Site
 
+from pages.models import HomePage, SiteSettings, TopicPage
 from portal.cache import VERSION_KEY, invalidate_public_pages
-from portal.models import HomePage, SiteSettings, TopicPage
 from stats.formatting import format_value
 from stats.models import Jurisdiction, Metric, Observation, Source
 

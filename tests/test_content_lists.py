@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from wagtail.models import Page, Site
 
-from portal.models import TopicPage
+from pages.models import TopicPage
 from resources.models import Organization, Statute
 from stats.formatting import format_value
 from stats.models import Observation

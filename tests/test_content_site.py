@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from wagtail.models import Page, Revision, Site
 
-from portal.models import HomePage, SiteSettings, TopicPage
+from pages.models import HomePage, SiteSettings, TopicPage
 from resources.models import (
     Campaign,
     FundingOpportunity,

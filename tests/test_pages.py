@@ -6,7 +6,7 @@ from wagtail.models import Page, Site
 from wagtail.test.utils import WagtailPageTestCase, page_tests
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
-from portal.models import HomePage, TopicPage
+from pages.models import HomePage, TopicPage
 from stats.models import Jurisdiction, Metric
 from tests.content_fixtures import TOPICS, load_missouri
 

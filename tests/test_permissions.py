@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from wagtail.models import Page, Site
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
-from portal.models import HomePage, TopicPage
+from pages.models import HomePage, TopicPage
 from portal.permissions import DATA_MANAGERS, EDITORS, ensure_groups
 from resources.models import Hotline
 from stats.models import ImportRecord, Jurisdiction, Metric, Observation, Source
@@ -309,7 +309,7 @@ def test_anonymous_reaches_no_admin_url(client, pages, observation):
         ("wagtailadmin_pages:preview_on_edit", ["topic"]),
         ("wagtailadmin_pages:view_draft", ["topic"]),
         ("wagtailadmin_pages:revisions_index", ["topic"]),
-        ("wagtailadmin_pages:preview_on_add", ["portal", "topicpage", "home"]),
+        ("wagtailadmin_pages:preview_on_add", ["pages", "topicpage", "home"]),
         (IMPORT_URL_NAME, []),
     ],
 )

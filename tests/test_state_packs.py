@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from wagtail.models import GroupPagePermission, Page, Revision, Site
 
-from portal.models import HomePage, SiteSettings
+from pages.models import HomePage, SiteSettings
 from resources.models import Hotline, Statute
 from stats.models import Observation
 from tests.content_fixtures import DATA_DIR as MISSOURI

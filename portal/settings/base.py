@@ -9,6 +9,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 INSTALLED_APPS = [
     "portal",
+    "pages",
     "stats",
     "resources",
     "wagtail.contrib.forms",
@@ -74,7 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
-                "portal.context_processors.header_hotlines",
+                "pages.context_processors.header_hotlines",
             ],
         },
     },

@@ -93,7 +93,7 @@ def chart_values(page, chart_id):
 def default_site_state_code():
     from wagtail.models import Site
 
-    from portal.models import SiteSettings
+    from pages.models import SiteSettings
 
     return SiteSettings.for_site(Site.objects.get(is_default_site=True)).jurisdiction.code
 

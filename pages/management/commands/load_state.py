@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.state_pack import PackError, load_pack
+from pages.state_pack import PackError, load_pack
 
 
 class Command(BaseCommand):

@@ -71,7 +71,7 @@ def search(request):
     page = Paginator(results, 10).get_page(request.GET.get("page"))
     return render(
         request,
-        "portal/search.html",
+        "pages/search.html",
         {
             "query": query,
             "results": page,

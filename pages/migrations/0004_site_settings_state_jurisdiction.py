@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portal", "0003_stats_block_help_text"),
+        ("pages", "0003_stats_block_help_text"),
         ("stats", "0002_reference_jurisdictions"),
     ]
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.state_pack import PackError, load_pack
+from pages.state_pack import PackError, load_pack
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Page types and site settings of a state's portal."""
+"""Page types and site settings of a state's site."""
 
 from django.db import models
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
@@ -92,11 +92,11 @@ class BasePage(Page):
 
 class HomePage(BasePage):
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["portal.TopicPage"]
-    template = "portal/home_page.html"
+    subpage_types = ["pages.TopicPage"]
+    template = "pages/home_page.html"
 
 
 class TopicPage(BasePage):
-    parent_page_types = ["portal.HomePage", "portal.TopicPage"]
-    subpage_types = ["portal.TopicPage"]
-    template = "portal/topic_page.html"
+    parent_page_types = ["pages.HomePage", "pages.TopicPage"]
+    subpage_types = ["pages.TopicPage"]
+    template = "pages/topic_page.html"

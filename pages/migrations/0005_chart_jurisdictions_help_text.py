@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0004_site_settings_state_jurisdiction'),
+        ('pages', '0004_site_settings_state_jurisdiction'),
     ]
 
     operations = [
