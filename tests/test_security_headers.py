@@ -125,9 +125,10 @@ def test_admin_loads_no_avatar_from_another_site(client, django_user_model):
 
 @pytest.fixture
 def production_settings(monkeypatch):
-    """portal.settings.production as it loads with its three variables set."""
+    """portal.settings.production as it loads with its four variables set."""
     monkeypatch.setenv("SECRET_KEY", "k" * 60)
     monkeypatch.setenv("ALLOWED_HOSTS", "portal.example.org")
+    monkeypatch.setenv("PORTAL_BASE_URL", "https://portal.example.org")
     monkeypatch.setenv("DATABASE_URL", "sqlite:///unused.sqlite3")
     sys.modules.pop("portal.settings.production", None)
     module = importlib.import_module("portal.settings.production")
