@@ -5,7 +5,6 @@ import importlib
 import sys
 
 import pytest
-from django.core.cache import cache
 from django.test import Client, override_settings
 from wagtail.models import Page, Site
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
@@ -13,12 +12,6 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_
 from pages.models import HomePage, TopicPage
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    # Rendered pages and Wagtail's site lookups live in the cache, which outlives a test.
-    cache.clear()
 
 
 ALLOWED_SOURCES = {"'self'", "'none'", "data:"}
