@@ -7,7 +7,6 @@ rendered on its own), a block fetches its own figures.
 """
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from wagtail import blocks
@@ -119,7 +118,7 @@ def _sample(**filters):
     from .models import Observation
 
     return (
-        Observation.objects.filter(jurisdiction__code=settings.PORTAL_STATE_CODE, **filters)
+        Observation.objects.filter(jurisdiction__kind="state", **filters)
         .select_related("metric", "jurisdiction")
         .order_by("-period_end", "metric__label")
         .first()
@@ -179,7 +178,7 @@ class ChartBlock(FigureBlockMixin, blocks.StructBlock):
     jurisdictions = blocks.ListBlock(
         FigureChooserBlock("stats.Jurisdiction"),
         min_num=1,
-        help_text="Missouri, the nation, a federal district...",
+        help_text="The state, the nation, a federal district...",
     )
     from_year = YearBlock(
         blank_label="Earliest", required=False, min_value=1990, help_text="Empty: earliest."

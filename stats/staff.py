@@ -81,9 +81,10 @@ class WordSearchMixin:
 
 def site_state_code(request):
     """The jurisdiction code of the site's state, from its site settings."""
-    from portal.models import SiteSettings
+    from pages.models import SiteSettings
 
-    return SiteSettings.for_request(request).state_code
+    jurisdiction = SiteSettings.for_request(request).jurisdiction
+    return jurisdiction.code if jurisdiction else None
 
 
 # --- Choosers -------------------------------------------------------------------------------

@@ -10,10 +10,9 @@ from django.utils import timezone
 from wagtail.models import Page
 
 from portal.security import safe_csv
-from resources.models import Organization
 from stats.models import ImportRecord, Observation
 from stats.spreadsheets import export_dataset
-from tests.stats_fixtures import *  # noqa: F403  (the stats_data fixture)
+from tests.conftest import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,9 +46,7 @@ def assert_safe(rows):
 
 def test_an_organization_named_as_a_formula_is_exported_as_text(admin):
     client, _user = admin
-    Organization.objects.create(
-        name=HYPERLINK, kind="coalition", description="line one,\nline two", live=True
-    )
+    OrganizationFactory(name=HYPERLINK, kind="coalition", description="line one,\nline two")
     _body, rows = export(client, reverse("wagtailsnippets_resources_organization:list"))
     assert "'" + HYPERLINK in cells(rows)
     assert "line one,\nline two" in cells(rows)  # quoting and new lines survive

@@ -12,11 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from wagtail.models import Site
 
-from portal.models import SiteSettings
+from pages.models import SiteSettings
 from stats.blocks import ChartBlock
 from stats.models import Jurisdiction, Metric, Observation
 from stats.periods import last_year
-from tests.stats_fixtures import *  # noqa: F403  (the stats_data fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +68,7 @@ def test_jurisdiction_chooser_filters_by_kind(staff):
 @pytest.mark.parametrize(("code", "name"), [("MO", "Missouri"), ("AL", "Alabama")])
 def test_jurisdiction_chooser_lists_the_sites_state_first(staff, code, name):
     settings = SiteSettings.for_site(Site.objects.get(is_default_site=True))
-    settings.state_code = code
+    settings.jurisdiction = Jurisdiction.objects.get(code=code)
     settings.save()
     found = choose(staff, "jurisdiction")
     assert found[0].startswith(f"{name} {code} State"), found[:3]

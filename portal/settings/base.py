@@ -9,13 +9,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 INSTALLED_APPS = [
     "portal",
+    "pages",
     "stats",
     "resources",
-    "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
-    "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
     "wagtail.snippets",
@@ -26,11 +25,9 @@ INSTALLED_APPS = [
     "wagtail",
     "modelcluster",
     "taggit",
-    "import_export",
     "axes",
     "csp",
     "django_filters",
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -41,8 +38,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Permissions-Policy on every response, and a cap on request bodies (portal/security.py).
-    "portal.security.SecurityHeadersMiddleware",
+    # Permissions-Policy on every response (PERMISSIONS_POLICY below).
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    # A cap on request bodies (portal/security.py).
+    "portal.security.RequestSizeLimitMiddleware",
     # A NUL character in the path or query string: 400 with a message (portal/security.py).
     "portal.security.NullCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -54,11 +53,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's CSPMiddleware, with a looser policy for /admin/ (portal/security.py).
+    "portal.security.PortalCSPMiddleware",
     # No CSV export of the admin starts a formula in a spreadsheet (portal/security.py).
     "portal.security.AdminSpreadsheetGuardMiddleware",
-    # After CSPMiddleware, so it can loosen the policy for /admin/ before the header is written.
-    "portal.security.AdminContentSecurityPolicyMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Swaps the login page's response for the lockout page when axes refused the attempt.
     "axes.middleware.AxesMiddleware",
@@ -78,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
+                "pages.context_processors.header_hotlines",
             ],
         },
     },
@@ -171,21 +170,34 @@ STATS_IMPORT_MAX_ROWS = int(os.environ.get("STATS_IMPORT_MAX_ROWS", 200_000))
 # An upload that is previewed but never confirmed keeps its whole file in the database until
 # `manage.py clear_stale_previews` deletes it, this many hours after the upload.
 STATS_PREVIEW_MAX_AGE_HOURS = int(os.environ.get("STATS_PREVIEW_MAX_AGE_HOURS", 72))
+STATS_IMPORT_MAX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("STATS_IMPORT_MAX_UNCOMPRESSED_BYTES", 10 * STATS_IMPORT_MAX_BYTES)
+)
 IMPORT_EXPORT_USE_TRANSACTIONS = True
-IMPORT_EXPORT_SKIP_ADMIN_LOG = True
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# The public API's rate limit per client (stats/api.py).
+PORTAL_API_RATE = os.environ.get("PORTAL_API_RATE", "120/min")
+# The public page cache (portal/cache.py): Cache-Control max-age, how long a page is kept, and
+# the query parameters a cached page may vary by (any other parameter bypasses the cache).
+PUBLIC_PAGE_MAX_AGE = 60
+PUBLIC_PAGE_CACHE_TIMEOUT = 60 * 60
+PUBLIC_PAGE_CACHE_QUERY_PARAMS = ()
 
 # Wagtail
-WAGTAIL_SITE_NAME = os.environ.get("PORTAL_SITE_NAME", "Missouri Human Trafficking Data Portal")
-WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+WAGTAIL_SITE_NAME = os.environ.get("PORTAL_SITE_NAME", "Human Trafficking Data Portal")
+# The default site's public address (production requires PORTAL_BASE_URL).
+WAGTAILADMIN_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ALLOW_UNICODE_SLUGS = False
 # No avatars from gravatar.com: the admin loads nothing from other sites.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
-# The state this installation serves, by jurisdiction code. Another state is a setting away.
-PORTAL_STATE_CODE = os.environ.get("PORTAL_STATE_CODE", "MO")
+# The state packs `load_initial_data` loads, each as one site (README, "State packs"): a
+# comma-separated list of folders in PORTAL_STATE_PACKS, else every pack in packs/. The first
+# is the default site, served for any host no other site claims.
+PORTAL_STATE_PACKS = [
+    Path(p.strip()) for p in os.environ.get("PORTAL_STATE_PACKS", "").split(",") if p.strip()
+] or sorted(p.parent for p in (BASE_DIR / "packs").glob("*/manifest.json"))
 
 # django-axes: lock out a user or an address after repeated failed logins.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 10))
@@ -193,6 +205,7 @@ AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
 # Renders AXES_LOCKOUT_TEMPLATE with the time the lockout ends (portal/security.py).
 AXES_LOCKOUT_CALLABLE = "portal.security.lockout_response"
 # Behind reverse proxies, count by the client's address from X-Forwarded-For, not the proxy's.
@@ -217,6 +230,30 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
         "frame-ancestors": [NONE],
     }
+}
+
+# Browser features no page of the portal uses: denied to the page and to anything it embeds.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
 }
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -15,7 +15,7 @@ class SectionHeadingBlock(blocks.StructBlock):
     class Meta:
         icon = "title"
         label = "Section heading"
-        template = "portal/blocks/section_heading.html"
+        template = "pages/blocks/section_heading.html"
 
 
 class FooterLinkBlock(blocks.StructBlock):
