@@ -319,12 +319,11 @@ Limit = Annotated[int, Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Pag
 Offset = Annotated[int, Query(0, ge=0, le=MAX_OFFSET)]
 
 
-def page(request, rows, limit, offset, shape, count=None):
-    """One page of rows (a list or a queryset); `count` when known, else one COUNT query."""
-    total = len(rows) if count is None and isinstance(rows, list) else count
-    if total is None:
-        total = rows.count()
-    items = [shape(row) for row in rows[offset : offset + limit]]
+def page(request, rows, limit, offset, shape):
+    """One page of a queryset: one COUNT query and one LIMIT/OFFSET query (plus what the
+    queryset fetches for the rows shown)."""
+    total = rows.count()
+    items = [shape(row) for row in rows[offset : offset + limit]] if offset < total else []
 
     def link(to):
         query = request.GET.copy()
