@@ -6,7 +6,7 @@ PORT ?= 8000
 # The site's address (canonical links, sitemap) follows the port it is served on.
 export PORT
 
-.PHONY: run test install install-dev setup serve lint bench bench-import scale-demo clean
+.PHONY: run test install install-dev setup serve lint bench bench-import bench-scale scale-demo clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -53,6 +53,11 @@ bench: install
 
 bench-import: install
 	$(PY) bench/import_bench.py
+
+# The store, API, downloads and a page with ~100,000 and ~200,000 synthetic figures (made up
+# inside the benchmark's throwaway databases only), beside the shipped 72.
+bench-scale: install
+	$(PY) bench/scale.py
 
 # Two gunicorn servers sharing a throwaway PostgreSQL 15 and Redis (run as root).
 scale-demo: install

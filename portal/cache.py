@@ -13,21 +13,35 @@ and authentication middleware. The middleware answers a cached page before any o
 no database query at all. It sits right after WhiteNoise in settings.MIDDLEWARE, so the headers
 the inner middleware add (CSP, X-Frame-Options, Vary, Content-Length) are stored with the page.
 
-What is cached: status 200 responses of `wagtail_serve` (public pages) to GET requests without a
-session cookie, that set no cookie, are not previews, and whose query string holds only the
-parameters in settings.PUBLIC_PAGE_CACHE_QUERY_PARAMS (none by default). Those get
-`Cache-Control: public, max-age=PUBLIC_PAGE_MAX_AGE`. The admin, previews and every response
-to a signed-in user get `Cache-Control: private, no-store` (Django's never_cache headers).
+What is cached: status 200 responses of `wagtail_serve` (public pages) to GET requests that
+are not from a signed-in editor, that set no cookie, are not previews and were not rendered for
+a signed-in user. Those get `Cache-Control: public, max-age=PUBLIC_PAGE_MAX_AGE`. The admin,
+previews and every response to a signed-in user get `Cache-Control: private, no-store`.
+
+The key cannot be inflated by a client: it holds the page's path and only the query parameters
+listed in settings.PUBLIC_PAGE_CACHE_QUERY_PARAMS (none by default; pages read no parameter),
+so `?utm_source=x` or any unknown parameter gets the cached page, and neither the request's
+Host nor its port is part of it (the portal serves one site; Wagtail renders its links from the
+Site record, never from the request). Only a real sign-in skips the cache: a cookie signed with
+SECRET_KEY that the login sets and the logout clears (SIGNED_IN_COOKIE), not any cookie that
+happens to be called `sessionid`.
+
+A cache that fails (Redis down, a disk full or read-only) never fails a request: every call
+here is guarded, logs the failure and carries on as a miss, so the page is rendered uncached.
 """
 
 import hashlib
+import logging
 import time
 
 from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+
+logger = logging.getLogger(__name__)
 
 VERSION_KEY = "portal:public-pages:version"
 
@@ -46,22 +60,43 @@ def allowed_query_params():
     return frozenset(getattr(settings, "PUBLIC_PAGE_CACHE_QUERY_PARAMS", ()))
 
 
+def _guarded(what, default=None):
+    """Run a cache call; on any failure of the backend, log it and return `default`."""
+    try:
+        return what()
+    except Exception:
+        logger.warning("Cache unavailable; serving without it.", exc_info=True)
+        return default
+
+
 def current_version():
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        # Start from the clock, not from 1: if the cache lost the key (restart, eviction), the
-        # new version cannot collide with one that keyed pages stored before.
-        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+    """The version that keys current pages, or None when the cache does not answer."""
+
+    def read():
         version = cache.get(VERSION_KEY)
-    return version
+        if version is None:
+            # Start from the clock, not from 1: if the cache lost the key (restart, eviction),
+            # the new version cannot collide with one that keyed pages stored before.
+            cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+            version = cache.get(VERSION_KEY)
+        return version
+
+    return _guarded(read)
 
 
 def invalidate_public_pages():
-    """Make every cached public page stale, on every server sharing the cache."""
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # no version yet: nothing cached under a version we would reuse
-        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+    """Make every cached public page stale, on every server sharing the cache.
+
+    Never raises: a figure that was saved stays saved when the cache does not answer (the
+    failure is logged; a cache that is down holds no page to go stale)."""
+
+    def bump():
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:  # no version yet: nothing cached under a version we would reuse
+            cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+
+    _guarded(bump)
 
 
 def invalidate_on_commit(**kwargs):
@@ -83,21 +118,79 @@ def _admin_prefix():
     return reverse("wagtailadmin_home")
 
 
+# --- Who is signed in, without a query --------------------------------------------------------
+
+SIGNED_IN_COOKIE = "portal_signed_in"
+_SALT = "portal.cache.signed-in"
+
+
+def mark_signed_in(sender, request, user, **kwargs):
+    """user_logged_in receiver: the response will carry the signed marker cookie."""
+    request._portal_signed_in = True
+
+
+def mark_signed_out(sender, request, user=None, **kwargs):
+    """user_logged_out receiver: the response will clear the marker cookie."""
+    request._portal_signed_in = False
+
+
+def marker_value():
+    """The signed value of the marker cookie (what set_signed_cookie writes)."""
+    return signing.get_cookie_signer(salt=SIGNED_IN_COOKIE + _SALT).sign("1")
+
+
+def _set_marker(request, response):
+    signed_in = getattr(request, "_portal_signed_in", None)
+    if signed_in is True:
+        response.set_cookie(
+            SIGNED_IN_COOKIE,
+            marker_value(),
+            max_age=settings.SESSION_COOKIE_AGE,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+    elif signed_in is False:
+        response.delete_cookie(SIGNED_IN_COOKIE, samesite="Lax")
+
+
+def _is_signed_in(request):
+    """A marker cookie that this site signed at a login (no query; a forged one is refused)."""
+    if SIGNED_IN_COOKIE not in request.COOKIES:
+        return False
+    value = request.get_signed_cookie(
+        SIGNED_IN_COOKIE, default=None, salt=_SALT, max_age=settings.SESSION_COOKIE_AGE
+    )
+    return value == "1"
+
+
 def _has_session(request):
     return settings.SESSION_COOKIE_NAME in request.COOKIES
 
 
+def _rendered_for_user(request):
+    # Only look at the user when there is a session cookie: for a visitor this reads nothing
+    # and runs no query.
+    user = getattr(request, "user", None)
+    return _has_session(request) and user is not None and user.is_authenticated
+
+
+# --- The key -------------------------------------------------------------------------------
+
+
 def cache_key(request):
     """The key of a request's cached page, or None when the request must not be cached."""
-    if request.method != "GET" or _has_session(request):
+    if request.method != "GET" or _is_signed_in(request):
         return None
     params = allowed_query_params()
-    if any(name not in params for name in request.GET):
+    query = "&".join(
+        f"{k}={v}" for k, values in sorted(request.GET.lists()) if k in params for v in values
+    )
+    version = current_version()
+    if version is None:
         return None
-    query = "&".join(f"{k}={v}" for k, v in sorted(request.GET.items()))
-    url = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
-    digest = hashlib.sha256(url.encode()).hexdigest()
-    return f"portal:public-page:{current_version()}:{digest}"
+    digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()
+    return f"portal:public-page:{version}:{digest}"
 
 
 def _is_public_page(request, response):
@@ -110,16 +203,14 @@ def _is_public_page(request, response):
         and not response.cookies
         and not getattr(request, "is_preview", False)
         and not response.has_header("Cache-Control")
+        and not _rendered_for_user(request)
     )
 
 
 def _is_private(request):
     if getattr(request, "is_preview", False) or request.path.startswith(_admin_prefix()):
         return True
-    # Only look at the user when there is a session cookie: for a visitor this reads nothing
-    # and runs no query.
-    user = getattr(request, "user", None)
-    return _has_session(request) and user is not None and user.is_authenticated
+    return _rendered_for_user(request)
 
 
 class PublicPageCacheMiddleware:
@@ -129,20 +220,18 @@ class PublicPageCacheMiddleware:
     def __call__(self, request):
         key = cache_key(request)
         if key is not None:
-            cached = cache.get(key)
+            cached = _guarded(lambda: cache.get(key))
             if cached is not None:
                 status, headers, content = cached
                 return HttpResponse(content, status=status, headers=headers)
 
         response = self.get_response(request)
+        _set_marker(request, response)
 
         if key is not None and _is_public_page(request, response):
             patch_cache_control(response, public=True, max_age=max_age())
-            cache.set(
-                key,
-                (response.status_code, dict(response.items()), response.content),
-                cache_timeout(),
-            )
+            entry = (response.status_code, dict(response.items()), response.content)
+            _guarded(lambda: cache.set(key, entry, cache_timeout()))
         elif _is_private(request):
             add_never_cache_headers(response)
         return response

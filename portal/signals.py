@@ -1,17 +1,19 @@
 """Invalidate the cached public pages when anything they show changes (see portal.cache).
 
-Connected in PortalConfig.ready(): page publish, unpublish, move and delete; every save and
+Connected in PortalConfig.ready(): page publish, unpublish, move and delete; a page's view
+restriction (made private or public); every save and
 delete of a statistics model, a resource snippet and the site settings. Each receiver queues one
 invalidation for when the transaction commits. Bulk imports that bypass model signals call
 `portal.cache.invalidate_public_pages()` themselves.
 """
 
 from django.apps import apps
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_delete, post_save
-from wagtail.models import Page
+from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from .cache import invalidate_on_commit
+from .cache import invalidate_on_commit, mark_signed_in, mark_signed_out
 
 UID = "portal.cache.invalidate"
 
@@ -20,6 +22,14 @@ def connect():
     for signal in (page_published, page_unpublished, post_page_move):
         signal.connect(invalidate_on_commit, dispatch_uid=UID)
     post_delete.connect(invalidate_on_commit, sender=Page, dispatch_uid=f"{UID}.page")
+    # A page made private (or public again): its cached copy must go at once.
+    for signal in (post_save, post_delete):
+        signal.connect(
+            invalidate_on_commit, sender=PageViewRestriction, dispatch_uid=f"{UID}.restriction"
+        )
+    # The signed marker cookie that lets a signed-in editor past the cache.
+    user_logged_in.connect(mark_signed_in, dispatch_uid="portal.cache.signed-in")
+    user_logged_out.connect(mark_signed_out, dispatch_uid="portal.cache.signed-out")
 
     models = [apps.get_model("pages", "SiteSettings")]
     models += apps.get_app_config("stats").get_models()

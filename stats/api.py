@@ -137,18 +137,15 @@ def api_not_found(request):
 
 
 class ClientThrottle(AnonRateThrottle):
-    """Counts requests per client address.
-
-    X-Forwarded-For is trusted only when NINJA_NUM_PROXIES says how many proxies stand in
-    front (set it to 1 behind one reverse proxy); otherwise a client could claim any address.
-    """
+    """Counts requests per client address, found as the login lockout finds it: behind
+    PORTAL_TRUSTED_PROXY_COUNT proxies, from X-Forwarded-For; otherwise REMOTE_ADDR (so a
+    client cannot claim another address). The counts live in the default cache: when it does
+    not answer, requests are let through (the limit fails open) and the API still answers."""
 
     def get_ident(self, request):
-        from ninja.conf import settings as ninja_settings
+        from portal.security import client_ip_address
 
-        if ninja_settings.NUM_PROXIES is None:
-            return request.META.get("REMOTE_ADDR")
-        return super().get_ident(request)
+        return client_ip_address(request)
 
 
 throttle = ClientThrottle(RATE)
@@ -321,12 +318,11 @@ Limit = Annotated[int, Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Pag
 Offset = Annotated[int, Query(0, ge=0, le=MAX_OFFSET)]
 
 
-def page(request, rows, limit, offset, shape, count=None):
-    """One page of rows (a list or a queryset); `count` when known, else one COUNT query."""
-    total = len(rows) if count is None and isinstance(rows, list) else count
-    if total is None:
-        total = rows.count()
-    items = [shape(row) for row in rows[offset : offset + limit]]
+def page(request, rows, limit, offset, shape):
+    """One page of a queryset: one COUNT query and one LIMIT/OFFSET query (plus what the
+    queryset fetches for the rows shown)."""
+    total = rows.count()
+    items = [shape(row) for row in rows[offset : offset + limit]] if offset < total else []
 
     def link(to):
         query = request.GET.copy()

@@ -21,7 +21,7 @@ from django.utils.http import urlencode
 from wagtail import blocks
 
 from .formatting import format_number, format_short, format_value, ordinal, plain_number
-from .models import Observation, Source
+from .models import Jurisdiction, Observation, Source
 
 NATIONAL_CODE = "US"
 
@@ -55,11 +55,14 @@ class Selection:
     def is_empty(self):
         return not self.metric_ids or not self.jurisdiction_ids
 
-    def q(self):
-        places = Q(jurisdiction_id__in=self.jurisdiction_ids)
+    def q(self, national_ids=()):
+        """The selection as a filter on the observation's own columns (no join), so the
+        database reads only these metrics and places from the (metric, jurisdiction) index.
+        national_ids: the pk of the nation, looked up once for the page."""
+        places = set(self.jurisdiction_ids)
         if self.national:
-            places |= Q(jurisdiction__code=NATIONAL_CODE)
-        q = Q(metric_id__in=self.metric_ids) & places
+            places.update(national_ids)
+        q = Q(metric_id__in=sorted(self.metric_ids), jurisdiction_id__in=sorted(places))
         q &= Q(breakdown__isnull=not self.breakdown)
         if self.from_year:
             q &= Q(period_start__gte=datetime.date(self.from_year, 1, 1))
@@ -186,7 +189,12 @@ class FigureStore:
     def _fetch(selections):
         if not selections:
             return []
-        q = reduce(or_, (s.q() for s in selections))
+        national_ids = ()
+        if any(s.national for s in selections):
+            national_ids = list(
+                Jurisdiction.objects.filter(code=NATIONAL_CODE).values_list("pk", flat=True)
+            )
+        q = reduce(or_, (s.q(national_ids) for s in selections))
         return Observation.objects.filter(q).current()
 
     @staticmethod

@@ -1,13 +1,15 @@
 """The statistics store: what is counted (Metric), where (Jurisdiction), by whom (Source),
 and each published value (Observation)."""
 
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from itertools import groupby
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from wagtail.models import RevisionMixin
 from wagtail.search import index
 
@@ -92,6 +94,16 @@ class Source(RevisionMixin, index.Indexed, models.Model):
     @property
     def citation(self):
         return f"{self.publisher}, {self.title}, {self.edition}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_order = instance._edition_order()
+        return instance
+
+    def _edition_order(self):
+        """What decides whether this edition is newer than another (see NEWEST_EDITION_FIRST)."""
+        return tuple(self.__dict__.get(f) for f in ("edition_year", "published_on"))
 
 
 class Dimension(models.Model):
@@ -236,25 +248,117 @@ NEWEST_EDITION_FIRST = (
 )
 
 
+def _newest_edition(source):
+    """Sort key of an edition: the largest is the newest (see NEWEST_EDITION_FIRST)."""
+    edition_year, published_on, source_id = source
+    return (edition_year, published_on is not None, published_on or date.min, source_id)
+
+
 class ObservationQuerySet(models.QuerySet):
     KEY = ("metric_id", "jurisdiction_id", "period_start", "period_end", "breakdown_id")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._with_replaced = False
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._with_replaced = self._with_replaced
+        return clone
+
+    def _fetch_all(self):
+        fetched = self._result_cache is None
+        super()._fetch_all()
+        if fetched and self._with_replaced:
+            attach_replaced(self._result_cache)
 
     def for_display(self):
         return self.select_related("metric", "jurisdiction", "source", "breakdown")
 
-    def current(self):
-        """The newest edition's value for each metric, jurisdiction, period and breakdown.
+    def by_key(self):
+        """In key order; within a key the current value first, then older editions, newest
+        first. The order of the API, the downloads and the pages."""
+        return self.order_by(*self.KEY, "-is_current", *NEWEST_EDITION_FIRST)
 
-        Returns a list of observations, each with `.replaced`: the values of older editions
-        it restates, newest first. One query, whatever the size of the selection.
-        """
-        rows = self.for_display().order_by(*self.KEY, *NEWEST_EDITION_FIRST)
-        current = []
-        for _key, group in groupby(rows, key=lambda o: o.key):
-            newest, *older = group
-            newest.replaced = older
-            current.append(newest)
-        return current
+    def with_replaced(self):
+        """When fetched, each current observation gets `.replaced`: the values of older editions
+        it restates, newest first (one more query for the rows fetched, none per row); every
+        other observation gets an empty list. Not applied by .iterator()."""
+        clone = self._chain()
+        clone._with_replaced = True
+        return clone
+
+    def current(self):
+        """The newest edition's value for each metric, jurisdiction, period and breakdown: a
+        queryset of the rows whose `is_current` flag is set (kept by refresh_current), each
+        with `.replaced` once fetched."""
+        return self.filter(is_current=True).for_display().by_key().with_replaced()
+
+
+def attach_replaced(observations):
+    """Set `.replaced` on each observation: for a current one, the older editions' values of
+    its key, newest first; for any other, []. One query for all of them, bounded by the
+    metrics, places and periods of the observations given, not by the size of the table."""
+    current = [o for o in observations if o.is_current]
+    for o in observations:
+        o.replaced = []
+    if not current:
+        return
+    by_key = {o.key: o for o in current}
+    older = (
+        Observation.objects.filter(
+            is_current=False,
+            metric_id__in={o.metric_id for o in current},
+            jurisdiction_id__in={o.jurisdiction_id for o in current},
+            period_start__in={o.period_start for o in current},
+        )
+        .select_related("source")
+        .order_by(*NEWEST_EDITION_FIRST)
+    )
+    for o in older:
+        newer = by_key.get(o.key)
+        if newer is not None:
+            newer.replaced.append(o)
+
+
+REFRESH_BATCH = 500
+
+
+def refresh_current(keys):
+    """Recompute `Observation.is_current` for exactly these keys (tuples in
+    ObservationQuerySet.KEY order): true for the newest edition of each key, false for the
+    others. Runs one query per batch of 500 keys to read, and at most two updates per batch
+    (only rows whose flag changes are written). Call it inside the writing transaction."""
+    keys = sorted(set(keys), key=lambda k: tuple((v is None, v) for v in k))
+    for start in range(0, len(keys), REFRESH_BATCH):
+        batch = set(keys[start : start + REFRESH_BATCH])
+        rows = Observation.objects.filter(
+            metric_id__in={k[0] for k in batch},
+            jurisdiction_id__in={k[1] for k in batch},
+            period_start__in={k[2] for k in batch},
+        ).values_list(
+            "pk",
+            *ObservationQuerySet.KEY,
+            "is_current",
+            "source__edition_year",
+            "source__published_on",
+            "source_id",
+        )
+        groups = {}
+        for pk, *rest in rows:
+            key, flag, edition = tuple(rest[:5]), rest[5], tuple(rest[6:])
+            if key in batch:
+                groups.setdefault(key, []).append((edition, pk, flag))
+        to_set, to_clear = [], []
+        for group in groups.values():
+            newest = max(group, key=lambda row: _newest_edition(row[0]))
+            for row in group:
+                should = row is newest
+                if should != row[2]:
+                    (to_set if should else to_clear).append(row[1])
+        for flag, pks in ((False, to_clear), (True, to_set)):
+            for i in range(0, len(pks), 900):
+                Observation.objects.filter(pk__in=pks[i : i + 900]).update(is_current=flag)
 
 
 class Observation(RevisionMixin, models.Model):
@@ -283,6 +387,11 @@ class Observation(RevisionMixin, models.Model):
     footnote = models.TextField(blank=True, help_text="Exclusions and caveats, as published.")
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="observations")
     updated_at = models.DateTimeField(auto_now=True)
+    is_current = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Set for the newest edition's value of its figure (refresh_current).",
+    )
 
     objects = ObservationQuerySet.as_manager()
 
@@ -306,7 +415,16 @@ class Observation(RevisionMixin, models.Model):
                 name="unique_total_observation_per_edition",
             ),
         ]
-        indexes = [models.Index(fields=["metric", "jurisdiction", "period_start"])]
+        indexes = [
+            # Every edition of a figure, in key order: history, refresh_current, replaced values.
+            models.Index(fields=["metric", "jurisdiction", "period_start"]),
+            # The current values in key order: pages, the API's pages, the downloads.
+            models.Index(
+                fields=["metric", "jurisdiction", "period_start", "period_end", "breakdown"],
+                condition=Q(is_current=True),
+                name="observation_current",
+            ),
+        ]
         permissions = [("import_observation", "Can import figures from spreadsheets")]
 
     def __str__(self):
@@ -314,6 +432,15 @@ class Observation(RevisionMixin, models.Model):
         if self.breakdown_id:
             parts.append(str(self.breakdown))
         return ", ".join(parts)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_key = instance.key if instance._has_key_fields() else None
+        return instance
+
+    def _has_key_fields(self):
+        return all(f in self.__dict__ for f in ObservationQuerySet.KEY)
 
     @property
     def key(self):
@@ -393,3 +520,37 @@ class ImportRecord(models.Model):
 
     def __str__(self):
         return f"{self.file_name} ({self.get_status_display()}, {self.created_at:%Y-%m-%d %H:%M})"
+
+
+# Every save and delete of an observation, and a change of an edition's order, keeps the
+# current flags true (bulk writes call refresh_current themselves).
+
+
+@receiver(post_save, sender=Observation, dispatch_uid="stats.observation.current.save")
+def _observation_saved(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    keys = {instance.key}
+    loaded = getattr(instance, "_loaded_key", None)
+    if loaded is not None:
+        keys.add(loaded)
+    refresh_current(keys)
+    instance._loaded_key = instance.key
+    instance.refresh_from_db(fields=["is_current"])
+
+
+@receiver(post_delete, sender=Observation, dispatch_uid="stats.observation.current.delete")
+def _observation_deleted(sender, instance, **kwargs):
+    refresh_current([instance.key])
+
+
+@receiver(post_save, sender=Source, dispatch_uid="stats.source.current.save")
+def _source_saved(sender, instance, created=False, raw=False, **kwargs):
+    loaded = getattr(instance, "_loaded_order", None)
+    if raw or created or loaded == instance._edition_order():
+        return
+    keys = (
+        Observation.objects.filter(source=instance).values_list(*ObservationQuerySet.KEY).distinct()
+    )
+    refresh_current([tuple(k) for k in keys])
+    instance._loaded_order = instance._edition_order()

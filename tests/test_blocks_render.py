@@ -573,8 +573,9 @@ def test_store_batches_every_selection_in_one_query(data, django_assert_num_quer
             },
         ]
     )
-    # Chosen metrics and places: one query each for the whole stream; figures: one query.
-    with django_assert_num_queries(3):
+    # Chosen metrics and places: one query each for the whole stream; figures: the nation's
+    # id, the current values, the older values they replaced.
+    with django_assert_num_queries(5):
         store = FigureStore.for_stream(stream)
     assert len(store.selections) == 4
     with django_assert_num_queries(0):

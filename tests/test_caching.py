@@ -1,6 +1,7 @@
 """Public pages are cached whole and go stale on every change; staff views are never cached."""
 
 import datetime
+import logging
 import re
 from decimal import Decimal
 
@@ -11,11 +12,10 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
-from wagtail.models import Page, Site
+from wagtail.models import Page, PageViewRestriction, Site
 
 from pages.models import HomePage, SiteSettings, TopicPage
-from portal.cache import VERSION_KEY, invalidate_public_pages
+from portal.cache import SIGNED_IN_COOKIE, VERSION_KEY, invalidate_public_pages, marker_value
 from stats.formatting import format_value
 from stats.models import Jurisdiction, Metric, Observation, Source
 
@@ -103,14 +103,113 @@ def test_public_page_headers_and_no_cookie_for_a_visitor(site):
     assert not visitor.cookies
 
 
-def test_a_query_string_bypasses_the_cache(client, site):
-    client.get("/")
-    client.get("/?utm_source=x")
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get("/?utm_source=x")
-    assert response.status_code == 200
-    assert "Cache-Control" not in response
-    assert len(queries) > 0  # rendered again, not answered from the cache
+def cache_entries():
+    return len(cache._cache)  # the test settings' local-memory cache
+
+
+def test_query_strings_and_host_ports_get_the_one_cached_page(
+    client, site, django_assert_num_queries
+):
+    first = client.get("/")
+    entries = cache_entries()
+    with django_assert_num_queries(0):
+        for n in range(1000):
+            response = client.get(
+                f"/?utm_source=x{n}&fbclid={n}&whatever={n}", HTTP_HOST=f"127.0.0.1:{n + 1024}"
+            )
+            assert response.status_code == 200
+            assert response.content == first.content
+    assert cache_entries() == entries
+
+
+def test_a_made_up_session_cookie_gets_the_cached_page(site, django_assert_num_queries):
+    Client().get("/")
+    visitor = Client()
+    visitor.cookies["sessionid"] = "made-up"
+    visitor.cookies[SIGNED_IN_COOKIE] = "1:forged:signature"
+    with django_assert_num_queries(0):
+        response = visitor.get("/")
+    assert response.status_code == 200 and response["Cache-Control"] == "public, max-age=60"
+
+
+def test_signing_in_through_the_form_sets_the_marker_and_signing_out_clears_it(site, editor):
+    staff = Client()
+    response = staff.post("/admin/login/", {"username": "editor", "password": "pw-for-tests"})
+    assert response.status_code == 302
+    assert staff.cookies[SIGNED_IN_COOKIE].value == marker_value()
+    page = staff.get("/")
+    assert "no-store" in page["Cache-Control"] and b"wagtail-userbar" in page.content
+    staff.post("/admin/logout/")
+    assert staff.cookies[SIGNED_IN_COOKIE].value == ""
+    for name in [name for name, morsel in staff.cookies.items() if not morsel.value]:
+        del staff.cookies[name]  # as a browser drops the cookies the logout deleted
+    assert staff.get("/")["Cache-Control"] == "public, max-age=60"
+
+
+def test_a_page_made_private_is_not_served_from_the_cache(site, django_capture_on_commit_callbacks):
+    assert Client().get("/test-topic/").status_code == 200  # now cached
+    commit_pending()
+    with django_capture_on_commit_callbacks(execute=True):
+        PageViewRestriction.objects.create(
+            page=site["topic"], restriction_type=PageViewRestriction.PASSWORD, password="secret"
+        )
+    response = Client().get("/test-topic/")
+    assert b"Test topic" not in response.content or b"password" in response.content.lower()
+    assert response.get("Cache-Control") != "public, max-age=60"
+    again = Client().get("/test-topic/")
+    assert again.get("Cache-Control") != "public, max-age=60"
+
+
+def test_a_moved_or_deleted_page_is_not_served_from_the_cache(
+    site, django_capture_on_commit_callbacks
+):
+    other = site["home"].add_child(instance=TopicPage(title="Other", slug="other"))
+    commit_pending()
+    assert Client().get("/test-topic/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        Page.objects.get(pk=site["topic"].pk).move(other, pos="last-child")
+    commit_pending()
+    moved = Client().get("/test-topic/")
+    assert moved.status_code in (301, 404)  # Wagtail's redirect to the new place, or gone
+    assert Client().get("/other/test-topic/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        Page.objects.get(pk=site["topic"].pk).delete()
+    assert Client().get("/other/test-topic/").status_code == 404
+
+
+BROKEN_CACHES = {
+    # Nothing listens on port 1: every call fails at once.
+    "redis down": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1},
+    },
+    # Its folder cannot be made: as a disk that is full or read-only.
+    "file cache unwritable": {"BACKEND": "portal.cache_backends.FailSafeFileBasedCache"},
+}
+
+
+@pytest.mark.parametrize("broken", list(BROKEN_CACHES))
+def test_a_failing_cache_degrades_and_never_fails(
+    site, editor, settings, tmp_path, broken, caplog, django_capture_on_commit_callbacks
+):
+    backend = dict(BROKEN_CACHES[broken])
+    if "LOCATION" not in backend:
+        blocker = tmp_path / "not-a-folder"
+        blocker.write_text("a file where the cache folder should be")
+        backend["LOCATION"] = str(blocker / "cache")
+    settings.CACHES = {"default": backend}
+    visitor = Client()
+    for url in ("/", "/test-topic/", "/api/observations", "/search/?q=test", "/admin/login/"):
+        assert visitor.get(url).status_code == 200, url
+    staff = Client()
+    login = staff.post("/admin/login/", {"username": "editor", "password": "pw-for-tests"})
+    assert login.status_code == 302 and staff.get("/admin/").status_code == 200
+    # A change still commits, and its invalidation only logs.
+    with django_capture_on_commit_callbacks(execute=True):
+        site["observation"].save()
+    invalidate_public_pages()
+    assert any(r.levelno >= logging.WARNING for r in caplog.records)  # logged, not raised
 
 
 def test_publishing_a_page_invalidates(client, site, django_capture_on_commit_callbacks):
@@ -198,6 +297,7 @@ def editor(db):
 def test_logged_in_pages_are_never_cached(client, site, editor):
     client.get("/")  # cached for visitors
     client.force_login(editor)
+    client.cookies[SIGNED_IN_COOKIE] = marker_value()  # what the login form sets
     response = client.get("/")
     assert response.status_code == 200
     cache_control = response["Cache-Control"]

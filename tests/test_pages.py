@@ -110,7 +110,7 @@ class PageTypeTests(WagtailPageTestCase):
         self.assertNotIn("§ 566.212", html)  # a sex trafficking statute
         # The key figure's own element holds the stored value (the header's "233733" text
         # number must not make this pass).
-        self.assertRegex(html, r'<p class="key-figure__value">233\b')
+        self.assertRegex(html, r'<div class="key-figure__value">233\b')
 
     def test_editor_can_create_a_nested_topic_page(self):
         parent = TopicPage.objects.get(slug="federal-prosecutions")

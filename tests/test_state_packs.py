@@ -77,7 +77,7 @@ def test_each_host_serves_its_own_state(two_states, client):
         "<h1>Human trafficking in Testland</h1>" in home or "Human trafficking in Testland" in home
     )
     # Its own figure, in the key figure's own element, and the nation's from the shared store.
-    assert re.search(r'<p class="key-figure__value">41\b', home)
+    assert re.search(r'<div class="key-figure__value">41\b', home)
     national = Observation.objects.get(
         metric__slug="new-criminal-cases", jurisdiction__code="US", period_start__year=2019
     )
@@ -94,7 +94,7 @@ def test_each_host_serves_its_own_state(two_states, client):
     assert "Missouri Human Trafficking Data Portal" in missouri_home
     assert "Testland" not in missouri_home
     assert re.search(
-        rf'<p class="key-figure__value">{national.value:.0f}\b',
+        rf'<div class="key-figure__value">{national.value:.0f}\b',
         get(client, "127.0.0.1:8000", "/federal-prosecutions/"),
     )
     assert "Testland" not in get(client, "127.0.0.1:8000", "/laws/")

@@ -138,7 +138,11 @@ if os.environ.get("CACHE_URL"):
     CACHES["default"] = {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": os.environ["CACHE_URL"],
+        # Redis down: reads miss and writes do nothing, logged, rather than a 500. Pages render
+        # uncached and the API's rate limit lets requests through (it fails open).
+        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
     }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 # Sessions only exist for staff; visitors get no cookie. A staff session ends after
 # SESSION_COOKIE_AGE (8 hours) or when the browser closes, whichever comes first.

@@ -36,7 +36,8 @@ DEBUG = False
 if not os.environ.get("CACHE_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            # A full or read-only disk degrades to no cache, never a 500 (portal/cache_backends.py).
+            "BACKEND": "portal.cache_backends.FailSafeFileBasedCache",
             "LOCATION": os.environ.get("PORTAL_CACHE_DIR", str(BASE_DIR / "var" / "cache")),  # noqa: F405
         }
     }

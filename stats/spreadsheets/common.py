@@ -20,7 +20,17 @@ COLUMNS = (
     "footnote",
     "source",
 )
-EXPORT_ONLY_COLUMNS = ("source_title", "source_publisher", "source_url")
+# What a reader needs to use a row on its own; the importer reads past them.
+EXPORT_ONLY_COLUMNS = (
+    "metric_label",
+    "unit",
+    "current",
+    "source_edition",
+    "source_citation",
+    "source_title",
+    "source_publisher",
+    "source_url",
+)
 EXPORT_COLUMNS = COLUMNS + EXPORT_ONLY_COLUMNS
 FIGURE_FIELDS = ("value", "numerator", "denominator", "rank", "footnote")
 FORMATS = ("csv", "xlsx", "json")

@@ -8,7 +8,7 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 from ..checks import breakdown_warnings, group_key
-from ..models import ImportRecord, Observation
+from ..models import ImportRecord, Observation, refresh_current
 from .common import (
     COLUMNS,
     EXPORT_ONLY_COLUMNS,
@@ -147,6 +147,9 @@ def run_import(dataset, dry_run=True, user=None, progress=None, keep_existing=Fa
             outcome.warnings.append(f"rows {', '.join(map(str, rows))}: {warning.message}")
         outcome.counts["warning"] = len(warned_rows)
         if not dry_run and outcome.ok:
+            # Bulk writes send no signals: keep the current flags here. Only a new row can
+            # change which edition is newest (an update keeps its key and its edition).
+            refresh_current(o.key for o in resource.created)
             _log_updates(resource.updated, user)
             saved = [o for _, o in resource.instances if o.pk is not None]
             transaction.on_commit(lambda: _after_import(saved))

@@ -19,13 +19,16 @@ from ..models import (
 )
 from ..periods import PeriodError, format_period, parse_period
 from .common import (
-    EXPORT_COLUMNS,
+    COLUMNS,
     FIGURE_FIELDS,
     _closest,
     clean_text,
     parse_number,
     unneutralise,
 )
+
+# The import reads these; the export (exporting.py) writes EXPORT_COLUMNS, a few more.
+RESOURCE_COLUMNS = (*COLUMNS, "source_title", "source_publisher", "source_url")
 
 # --- The resource --------------------------------------------------------------------------
 
@@ -51,8 +54,8 @@ class ObservationResource(resources.ModelResource):
 
     class Meta:
         model = Observation
-        fields = EXPORT_COLUMNS
-        export_order = EXPORT_COLUMNS
+        fields = RESOURCE_COLUMNS
+        export_order = RESOURCE_COLUMNS
         import_id_fields = ()
         use_bulk = True
         batch_size = 2000
@@ -123,6 +126,7 @@ class ObservationResource(resources.ModelResource):
         self.changes = []
         self.instances = []  # (row number, observation) of every valid row
         self.updated = []
+        self.created = []
         self.row_changes = None
         self.dry_run = kwargs.get("dry_run", False)
 
@@ -352,7 +356,9 @@ class ObservationResource(resources.ModelResource):
 
     def save_instance(self, instance, is_create, row, **kwargs):
         line = self.line(self._row_number)
-        if not is_create:
+        if is_create:
+            self.created.append(instance)
+        else:
             instance.updated_at = timezone.now()
             self.updated.append(instance)
             self.changes.append(

@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from stats.models import Observation
 from stats.periods import PeriodError, parse_period
-from stats.spreadsheets import FORMATS, export_dataset
+from stats.spreadsheets import FORMATS
+from stats.spreadsheets.exporting import export_stream
 
 
 class Command(BaseCommand):
@@ -50,11 +51,12 @@ class Command(BaseCommand):
                 queryset = queryset.filter(period_start__lte=parse_period(options["period_to"])[1])
         except PeriodError as e:
             raise CommandError(str(e), returncode=2) from None
-        observations = queryset if options["history"] else queryset.current()
-        content = export_dataset(observations, fmt)
+        observations = queryset.by_key() if options["history"] else queryset.current()
         try:
-            Path(path).write_bytes(content)
+            with Path(path).open("wb") as out:
+                for piece in export_stream(observations, fmt):
+                    out.write(piece)
         except OSError as e:
             raise CommandError(f"Cannot write {path}: {e.strerror}.", returncode=2) from None
-        count = queryset.count() if options["history"] else len(observations)
+        count = observations.count()
         self.stdout.write(self.style.SUCCESS(f"Exported {count} observations to {path}."))
