@@ -319,10 +319,20 @@ Offset = Annotated[int, Query(0, ge=0, le=MAX_OFFSET)]
 
 
 def page(request, rows, limit, offset, shape):
-    """One page of a queryset: one COUNT query and one LIMIT/OFFSET query (plus what the
-    queryset fetches for the rows shown)."""
+    """One page of a queryset: one COUNT query and one LIMIT/OFFSET query (for observations,
+    one more to read the page's rows, and one for the values they replaced)."""
     total = rows.count()
-    items = [shape(row) for row in rows[offset : offset + limit]] if offset < total else []
+    if offset >= total:
+        shown = []
+    elif hasattr(rows, "with_replaced"):
+        # Observations: find the page's ids in the index first, then read those rows with
+        # what they name, so that a deep offset skips ids, not joined rows.
+        ids = list(rows.values_list("pk", flat=True)[offset : offset + limit])
+        by_id = {o.pk: o for o in rows.filter(pk__in=ids)}
+        shown = [by_id[pk] for pk in ids]
+    else:
+        shown = rows[offset : offset + limit]
+    items = [shape(row) for row in shown]
 
     def link(to):
         query = request.GET.copy()

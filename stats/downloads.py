@@ -91,10 +91,10 @@ def select_observations(history=False, source=(), **filters):
     """
     source_ids = _ids(Source, "slug", source, "source", "/api/sources")
     rows = filter_observations(**filters)
-    if not history:
-        rows = rows.filter(is_current=True)
     if source_ids is not None:
         rows = rows.filter(source_id__in=source_ids)
+    if not history:
+        return rows.current()
     return rows.for_display().by_key().with_replaced()
 
 

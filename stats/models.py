@@ -269,7 +269,7 @@ class ObservationQuerySet(models.QuerySet):
     def _fetch_all(self):
         fetched = self._result_cache is None
         super()._fetch_all()
-        if fetched and self._with_replaced:
+        if fetched and self._with_replaced and self._iterable_class is models.query.ModelIterable:
             attach_replaced(self._result_cache)
 
     def for_display(self):
@@ -292,7 +292,8 @@ class ObservationQuerySet(models.QuerySet):
         """The newest edition's value for each metric, jurisdiction, period and breakdown: a
         queryset of the rows whose `is_current` flag is set (kept by refresh_current), each
         with `.replaced` once fetched."""
-        return self.filter(is_current=True).for_display().by_key().with_replaced()
+        # One current row per key: the key alone orders them, as the partial index does.
+        return self.filter(is_current=True).for_display().order_by(*self.KEY).with_replaced()
 
 
 def attach_replaced(observations):
