@@ -4,8 +4,8 @@ Throwaway databases (a PostgreSQL 15 cluster on a spare port when this runs as r
 PostgreSQL is installed, else SQLite files), all deleted at the end:
   - "72 figures": migrate and load_initial_data, the shipped content only;
   - "national": the same, plus a synthetic national dataset made up HERE and nowhere else:
-    every state and territory but Missouri (whose figures stay the shipped ones, so the pages
-    show the same figures) x 20 years x every metric with every category of its breakdown,
+    every state and territory but the shipped pack's (whose figures stay the shipped ones, so
+    the pages show the same figures) x 20 years x every metric with every category of its breakdown,
     from one made-up edition, a tenth of them restated by a second one (about 100,000
     current figures);
   - "districts" (unless --skip-districts): the national dataset plus every federal judicial
@@ -80,7 +80,7 @@ def synthesise(districts):
         for year in (2030, 2031)
     )
     kinds = [Jurisdiction.Kind.STATE] + ([Jurisdiction.Kind.FEDERAL_DISTRICT] if districts else [])
-    places = list(Jurisdiction.objects.filter(kind__in=kinds).exclude(code="MO"))
+    places = list(Jurisdiction.objects.filter(kind__in=kinds).filter(observations__isnull=True))
     metrics = list(
         Metric.objects.select_related("dimension").prefetch_related("dimension__categories")
     )

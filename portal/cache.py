@@ -20,9 +20,10 @@ previews and every response to a signed-in user get `Cache-Control: private, no-
 
 The key cannot be inflated by a client: it holds the page's path and only the query parameters
 listed in settings.PUBLIC_PAGE_CACHE_QUERY_PARAMS (none by default; pages read no parameter),
-so `?utm_source=x` or any unknown parameter gets the cached page, and neither the request's
-Host nor its port is part of it (the portal serves one site; Wagtail renders its links from the
-Site record, never from the request). Only a real sign-in skips the cache: a cookie signed with
+so `?utm_source=x` or any unknown parameter gets the cached page. Nor does the request's Host
+go into the key as sent: the key holds the id of the Wagtail site that serves it (one site per
+state; an unknown host gets the default site, as Wagtail routes it), so another port or a
+made-up host adds no entry. Only a real sign-in skips the cache: a cookie signed with
 SECRET_KEY that the login sets and the logout clears (SIGNED_IN_COOKIE), not any cookie that
 happens to be called `sessionid`.
 
@@ -100,15 +101,12 @@ def invalidate_public_pages():
 
 
 def invalidate_on_commit(**kwargs):
-    """Signal receiver: invalidate once the current transaction commits (once per transaction).
+    """Signal receiver: invalidate once the current transaction commits.
 
     Invalidating before the commit would let a concurrent request cache the old figures under
-    the new version. An import of many rows queues one invalidation, not one per row.
+    the new version. Each save queues one increment (cheap); bulk imports send no signals and
+    call invalidate_public_pages() once themselves.
     """
-    from django.db import connection
-
-    if any(func is invalidate_public_pages for _sids, func, _robust in connection.run_on_commit):
-        return
     transaction.on_commit(invalidate_public_pages)
 
 
@@ -177,6 +175,25 @@ def _rendered_for_user(request):
 
 # --- The key -------------------------------------------------------------------------------
 
+# Hostname -> site id, and the default site's id, read once per process and again whenever the
+# version changes (saving a Site invalidates, see portal.signals). Only the sites' own hostnames
+# are held, so a made-up Host header cannot grow it.
+_sites = {"version": None, "hosts": {}, "default": None}
+
+
+def site_id_for(request):
+    """The id of the Wagtail site that serves the request, matched by hostname (any port)."""
+    version = current_version()
+    if _sites["version"] != version or version is None:
+        from wagtail.models import Site
+
+        rows = list(Site.objects.values_list("id", "hostname", "is_default_site"))
+        _sites["hosts"] = {hostname.lower(): pk for pk, hostname, _default in rows}
+        _sites["default"] = next((pk for pk, _h, default in rows if default), None)
+        _sites["version"] = version
+    hostname = request.get_host().rsplit(":", 1)[0].strip("[]").lower()
+    return _sites["hosts"].get(hostname, _sites["default"])
+
 
 def cache_key(request):
     """The key of a request's cached page, or None when the request must not be cached."""
@@ -189,7 +206,8 @@ def cache_key(request):
     version = current_version()
     if version is None:
         return None
-    digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()
+    site = site_id_for(request)
+    digest = hashlib.sha256(f"{site}:{request.path}?{query}".encode()).hexdigest()
     return f"portal:public-page:{version}:{digest}"
 
 

@@ -31,7 +31,8 @@ def connect():
     user_logged_in.connect(mark_signed_in, dispatch_uid="portal.cache.signed-in")
     user_logged_out.connect(mark_signed_out, dispatch_uid="portal.cache.signed-out")
 
-    models = [apps.get_model("pages", "SiteSettings")]
+    # A site's hostname or default flag: the page cache's keys name the site (portal/cache.py).
+    models = [apps.get_model("pages", "SiteSettings"), apps.get_model("wagtailcore", "Site")]
     models += apps.get_app_config("stats").get_models()
     models += apps.get_app_config("resources").get_models()
     for model in models:

@@ -189,7 +189,7 @@ def group_warnings(observations):
 
 
 class ObservationIndexView(WordSearchMixin, IndexView):
-    # Every word must match: "active criminal missouri 2019" finds that figure.
+    # Every word must match: "active criminal <state name> 2019" finds that figure.
     word_search_options = OBSERVATION_SEARCH
 
     def get_base_queryset(self):

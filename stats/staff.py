@@ -2,7 +2,7 @@
 and metric choosers, and the observation form.
 
 Searches run on the database (not Wagtail's search index, which holds no jurisdictions: they
-are loaded by a migration), so "Missouri", "MO" and "active criminal missouri 2019" find what
+are loaded by a migration), so a state's name, its code and "active criminal <state name> 2019" find what
 they name.
 """
 
@@ -32,7 +32,7 @@ def word_search(queryset, text, fields, code_fields=(), year_fields=None):
     """Rows matching every word of `text`.
 
     A word matches when one of `fields` contains it, one of `code_fields` equals it (codes
-    such as "MO" are matched whole, so "MO" does not find "Vermont"), or, for a year such as
+    such as "VT" are matched whole, so "VT" does not find "VTX"), or, for a year such as
     "2019" when `year_fields` (start, end) is given, when the period includes that year.
     """
     words = text.split()
@@ -171,7 +171,7 @@ class JurisdictionChooserViewSet(SnippetChooserViewSet):
 def metric_coverage(metric_ids, listed=4):
     """For each metric: its sources, years and places with data, from ONE query.
 
-    Returns {metric id: {"sources": "a, b", "years": "2010-2019", "places": "MO, US"}}.
+    Returns {metric id: {"sources": "a, b", "years": "2010-2019", "places": "AL, US"}}.
     """
     rows = (
         Observation.objects.filter(metric_id__in=metric_ids)
