@@ -9,6 +9,8 @@ stats blocks, which name metrics and jurisdictions by slug and code. Links the s
 lost are left empty rather than guessed.
 """
 
+import json
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -787,12 +789,25 @@ TOPICS = [
     },
 ]
 
-FOOTER_PAGES = ["get-help", "laws", "data"]
+
+def _pack_page(slug):
+    """A page written in the state pack (packs/missouri/pages.json), until the pack loader
+    builds every page from there."""
+    pages = json.loads((Path(settings.BASE_DIR) / "packs/missouri/pages.json").read_text("utf-8"))
+    spec = next(c for c in pages["home"]["children"] if c["slug"] == slug)
+    return {**spec, "body": lambda b, body=spec["body"]: body}
+
+
+SAFETY_PAGE = "staying-safe-online"
+TOPICS.append(_pack_page(SAFETY_PAGE))
+
+FOOTER_PAGES = ["get-help", SAFETY_PAGE, "laws", "data"]
 
 
 class Builder:
     def __init__(self):
         self.created = {"pages": 0, "snippets": 0, "settings": 0}
+        self.new_pages = set()
         self.blocks = Blocks(Refs())
 
     # Snippets: found by state and natural key; created live, with a first revision.
@@ -840,7 +855,7 @@ class Builder:
             "search_description": spec["search_description"],
             "intro": spec["intro"],
             "body": spec["body"](self.blocks),
-            "show_in_menus": True,
+            "show_in_menus": spec.get("show_in_menus", True),
         }
 
     def publish(self, parent, page):
@@ -878,6 +893,7 @@ class Builder:
             page = TopicPage.objects.child_of(home).filter(slug=spec["slug"]).first()
             if page is None:
                 page = self.publish(home, TopicPage(**self.page_fields(spec)))
+                self.new_pages.add(spec["slug"])
             pages[spec["slug"]] = page
         return pages
 
@@ -896,6 +912,10 @@ class Builder:
         if settings_row.state_tipline_id is None and (fresh or tipline_new):
             settings_row.state_tipline = tipline
             changed.append("state_tipline")
+        # Linked beside the quick exit; set once, like the hotlines.
+        if settings_row.safety_page_id is None and (fresh or SAFETY_PAGE in self.new_pages):
+            settings_row.safety_page = pages[SAFETY_PAGE]
+            changed.append("safety_page")
         if not settings_row.footer_links and fresh:
             settings_row.footer_links = [
                 {"type": "link", "value": {"title": pages[slug].title, "page": pages[slug].pk}}

@@ -37,19 +37,28 @@ class SiteSettings(BaseSiteSetting):
         default="https://www.weather.gov/",
         help_text="A neutral site the 'Exit this page' button leads to.",
     )
+    safety_page = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="staying safe online page",
+        help_text="Advice on covering one's tracks, linked beside the quick exit on every page.",
+    )
     footer_links = StreamField(
         [("link", FooterLinkBlock())], blank=True, help_text="Links at the foot of every page."
     )
 
     # The header shows both hotlines on every page: fetch them with the settings.
-    select_related = ["national_hotline", "state_tipline"]
+    select_related = ["national_hotline", "state_tipline", "safety_page"]
 
     panels = [
         MultiFieldPanel([FieldPanel("state_name"), FieldPanel("state_code")], "State"),
         MultiFieldPanel(
             [FieldPanel("national_hotline"), FieldPanel("state_tipline")], "Hotlines in the header"
         ),
-        FieldPanel("quick_exit_url"),
+        MultiFieldPanel([FieldPanel("quick_exit_url"), FieldPanel("safety_page")], "Quick exit"),
         FieldPanel("footer_links"),
     ]
 
