@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from wagtail.models import Page, Site
+from wagtail.search import index
 
 from resources.models import (
     Campaign,
@@ -931,6 +932,11 @@ class Builder:
         site, home, new_site = self.home_page()
         pages = self.topic_pages(home)
         self.site_settings(site, hotlines, pages, new_site)
+        if self.created["pages"]:
+            # A page is indexed as it renders (portal.search): now that the site and its
+            # settings exist, index the new pages again, as visitors will see them.
+            for page in [home, *pages.values()]:
+                index.insert_or_update_object(page)
         c = self.created
         if not any(c.values()):
             return "nothing to do: every page, snippet and setting exists."

@@ -69,14 +69,21 @@ class BasePage(Page):
     intro = RichTextField(blank=True, features=["bold", "italic", "link"])
     body = StreamField(ContentStreamBlock(), blank=True)
 
+    # The body is searched as a visitor reads it: with the statutes, hotlines, figure labels
+    # and sources its blocks show (portal.search).
     search_fields = Page.search_fields + [
         index.SearchField("intro"),
-        index.SearchField("body"),
+        index.SearchField("search_text"),
     ]
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
 
     class Meta:
         abstract = True
+
+    def search_text(self):
+        from .search import rendered_body_text
+
+        return rendered_body_text(self)
 
     def get_context(self, request, *args, **kwargs):
         from stats.figures import FigureStore

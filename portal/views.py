@@ -54,26 +54,42 @@ def _pages_listing(*block_types):
     return found
 
 
+def _search(query):
+    """Pages, statutes and organizations matching a query."""
+    from resources.models import Organization, Statute
+
+    results = Page.objects.none()
+    words = query.replace("§", " ").strip()
+    if words:
+        results = Page.objects.live().public().specific().search(words)
+    listing = _pages_listing("statutes", "organizations")
+    statutes = _snippet_results(Statute, query, listing.get("statutes"))
+    organizations = _snippet_results(Organization, query, listing.get("organizations"))
+    return results, statutes, organizations
+
+
 @require_GET
 def search(request):
-    from resources.models import Organization, Statute
+    from .search import corrected
 
     query = request.GET.get("q", "").strip()[:200]
     results = Page.objects.none()
     statutes = organizations = []
+    searched_for = None
     if query:
-        words = query.replace("§", " ").strip()
-        if words:
-            results = Page.objects.live().public().specific().search(words)
-        listing = _pages_listing("statutes", "organizations")
-        statutes = _snippet_results(Statute, query, listing.get("statutes"))
-        organizations = _snippet_results(Organization, query, listing.get("organizations"))
+        results, statutes, organizations = _search(query)
+        if not (statutes or organizations or results.count()):
+            # Nothing matched: perhaps a word is misspelt ("trafficing").
+            searched_for = corrected(query)
+            if searched_for:
+                results, statutes, organizations = _search(searched_for)
     page = Paginator(results, 10).get_page(request.GET.get("page"))
     return render(
         request,
         "portal/search.html",
         {
             "query": query,
+            "searched_for": searched_for,
             "results": page,
             "statutes": statutes,
             "organizations": organizations,
