@@ -161,6 +161,10 @@ def heading(text, anchor=""):
     return {"type": "heading", "value": {"heading": text, "anchor": anchor}}
 
 
+def editor_note(note):
+    return {"type": "editor_note", "value": note}
+
+
 def text(html):
     return {"type": "text", "value": html}
 
@@ -617,8 +621,11 @@ def laws(b):
         },
         text(
             "<p>The laws are listed as the state profile of the U.S. Department of Health and "
-            "Human Services, Region VII, lists them. A link to the official text of a section "
-            "appears once the portal's editors have added it.</p>"
+            "Human Services, Region VII, lists them.</p>"
+        ),
+        editor_note(
+            "Add the link to each section's official text in Resources > Statutes: until then "
+            "a section is shown without one."
         ),
     ]
 
@@ -663,8 +670,11 @@ def statewide_efforts(b):
         {"type": "campaigns", "value": {"heading": "Campaigns"}},
         text(
             "<p>These lists come from the state profile of the U.S. Department of Health and "
-            "Human Services, Region VII. Its text version lost the links behind the names; a "
-            "link appears here once the portal's editors have confirmed the address.</p>"
+            "Human Services, Region VII.</p>"
+        ),
+        editor_note(
+            "The text version of the state profile lost the links behind these names: add "
+            "each address in Resources once you have confirmed it."
         ),
     ]
 
@@ -756,9 +766,9 @@ TOPICS = [
         "slug": "laws",
         "title": "Laws",
         "search_description": "Missouri's human trafficking laws: sex trafficking, labor "
-        "trafficking, victim protection and forfeiture.",
-        "intro": "<p>Missouri's human trafficking laws: sex trafficking, labor trafficking, safe "
-        "harbor, vacating convictions and more.</p>",
+        "trafficking, asset forfeiture and other sections on trafficking.",
+        "intro": "<p>Missouri's human trafficking laws on sex trafficking, labor trafficking and "
+        "asset forfeiture, and other sections on trafficking.</p>",
         "body": laws,
     },
     {
