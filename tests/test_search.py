@@ -86,3 +86,14 @@ def test_the_search_costs_a_bounded_number_of_queries(site, client, django_asser
     cache.clear()
     with django_assert_max_num_queries(40):
         page_results(client, "trafficing")
+
+
+def test_the_home_page_says_when_the_figures_were_last_updated(site, client):
+    from django.utils.timezone import localtime
+
+    from stats.models import Observation
+
+    rows = Observation.objects.filter(jurisdiction__code="MO")
+    latest = localtime(rows.latest("updated_at").updated_at)
+    html = client.get("/").content.decode()
+    assert f'Figures last updated on <time datetime="{latest:%Y-%m-%d}">' in html

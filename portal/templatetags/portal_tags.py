@@ -1,7 +1,7 @@
 """Small template helpers for the public pages."""
 
 from django import template
-from django.db.models import Q
+from django.db.models import Max, Q
 from wagtail.models import Page, Site
 
 register = template.Library()
@@ -53,3 +53,15 @@ def main_menu(context):
         )
         .order_by("path")
     )
+
+
+@register.simple_tag
+def figures_last_updated():
+    """When the portal last changed one of its state's figures (one query on the state's rows);
+    None when it holds none."""
+    from django.conf import settings
+
+    from stats.models import Observation
+
+    rows = Observation.objects.filter(jurisdiction__code=settings.PORTAL_STATE_CODE)
+    return rows.aggregate(latest=Max("updated_at"))["latest"]
