@@ -18,6 +18,25 @@ class SectionHeadingBlock(blocks.StructBlock):
         template = "pages/blocks/section_heading.html"
 
 
+class EditorNoteBlock(blocks.TextBlock):
+    """A note to the portal's editors: shown in the preview, never to visitors."""
+
+    class Meta:
+        icon = "help"
+        label = "Note for editors"
+        template = "pages/blocks/editor_note.html"
+        description = "Shown only in the preview, to editors: never on the published page."
+        preview_value = "Add the link to each section's official text in Resources."
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context=parent_context)
+        request = (parent_context or {}).get("request")
+        context["for_editors"] = bool(getattr(request, "is_preview", False)) or (
+            "block_def" in (parent_context or {})
+        )
+        return context
+
+
 class FooterLinkBlock(blocks.StructBlock):
     title = blocks.CharBlock(max_length=100)
     page = blocks.PageChooserBlock()
@@ -45,3 +64,4 @@ class ContentStreamBlock(blocks.StreamBlock):
     publications = resource_blocks.PublicationListBlock()
     funding = resource_blocks.FundingListBlock()
     campaigns = resource_blocks.CampaignListBlock()
+    editor_note = EditorNoteBlock()

@@ -16,6 +16,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from wagtail import blocks
 from wagtail.models import Page, Site
+from wagtail.search import index
 
 from resources.models import (
     Campaign,
@@ -47,7 +48,13 @@ PAGE_FIELDS = {"slug", "title", "seo_title", "search_description", "intro", "sho
 # Reserved for translations (issue 17): accepted, not loaded yet.
 RESERVED = {"translations"}
 MANIFEST_FIELDS = {"format", "jurisdiction", "name", "site_name", "hostname", "language"}
-SETTINGS_FIELDS = {"national_hotline", "state_tipline", "quick_exit_url", "footer_links"}
+SETTINGS_FIELDS = {
+    "national_hotline",
+    "state_tipline",
+    "quick_exit_url",
+    "footer_links",
+    "safety_page",
+}
 
 
 class PackError(Exception):
@@ -354,6 +361,9 @@ class Loader:
         for name in ("national_hotline", "state_tipline"):
             pk = self.natural_key(Hotline, data.get(name), f"{where}: {name}")
             setattr(row, f"{name}_id", pk)
+        row.safety_page_id = self.natural_key(
+            Page, data.get("safety_page"), f"{where}: safety_page"
+        )
         if data.get("quick_exit_url"):
             row.quick_exit_url = data["quick_exit_url"]
         row.footer_links = self.stream(
@@ -402,6 +412,11 @@ class Loader:
         self.snippets(snippets)
         self.pages_tree(pages)
         self.site_settings(site_settings, new_site)
+        if self.outcome.created["pages"]:
+            # Pages are indexed by their blocks as rendered for the site (pages.search), which
+            # needs the site and its settings: index them again now that both exist.
+            for page in self.pages.values():
+                index.insert_or_update_object(page.specific)
         self.outcome.site = self.site
         return self.outcome
 

@@ -2,8 +2,8 @@
 and metric choosers, and the observation form.
 
 Searches run on the database (not Wagtail's search index, which holds no jurisdictions: they
-are loaded by a migration), so a state's name, its code and "active criminal <state name> 2019" find what
-they name.
+are loaded by a migration), so a state's name, its code and "active criminal <state name>
+2019" find what they name.
 """
 
 import re

@@ -1,7 +1,7 @@
 """Small template helpers for the public pages."""
 
 from django import template
-from django.db.models import Q
+from django.db.models import Max, Q
 from wagtail.models import Page, Site
 
 register = template.Library()
@@ -53,3 +53,16 @@ def main_menu(context):
         )
         .order_by("path")
     )
+
+
+@register.simple_tag(takes_context=True)
+def figures_last_updated(context):
+    """When the portal last changed one of its site's state's figures (one query on the state's
+    rows); None when it holds none."""
+    from stats.models import Observation
+
+    from ..models import SiteSettings
+
+    state = SiteSettings.for_request(context["request"]).jurisdiction_id
+    rows = Observation.objects.filter(jurisdiction_id=state)
+    return rows.aggregate(latest=Max("updated_at"))["latest"]

@@ -1,0 +1,40 @@
+"""Sentences that speak to editors are notes for editors: in the preview, never on the
+published page; and the Laws introduction promises only what the page lists."""
+
+import pytest
+from django.core.cache import cache
+
+from pages.models import TopicPage
+from resources.models import Statute
+from tests.content_fixtures import load_missouri
+
+pytestmark = pytest.mark.django_db
+
+EDITOR_WORDS = ("portal's editors", "text version lost", "Note for editors", "Resources >")
+
+
+@pytest.fixture
+def site(db):
+    cache.clear()
+    load_missouri()
+
+
+@pytest.mark.parametrize("slug", ["laws", "statewide-efforts"])
+def test_notes_for_editors_show_in_the_preview_only(site, client, slug):
+    page = TopicPage.objects.get(slug=slug)
+    published = client.get(page.url).content.decode()
+    for words in EDITOR_WORDS:
+        assert words not in published, f"{words!r} is shown to visitors on {slug}"
+    # Wagtail's preview of the page (anonymous here, so the page cache must not answer it).
+    cache.clear()
+    preview = page.make_preview_request().content.decode()
+    assert "Note for editors, not shown to visitors" in preview
+
+
+def test_laws_intro_names_only_what_the_page_lists(site):
+    page = TopicPage.objects.get(slug="laws")
+    listed = {s.get_category_display().lower() for s in Statute.objects.filter(live=True)}
+    for promise in ("safe harbor", "vacating", "victim protection"):
+        assert promise not in page.intro.lower() + page.search_description.lower()
+    for named in ("sex trafficking", "labor trafficking", "asset forfeiture"):
+        assert named in page.intro.lower() and named in listed
