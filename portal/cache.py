@@ -28,6 +28,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.translation import get_language_from_path
 
 VERSION_KEY = "portal:public-pages:version"
 
@@ -95,7 +96,10 @@ def cache_key(request):
     if any(name not in params for name in request.GET):
         return None
     query = "&".join(f"{k}={v}" for k, v in sorted(request.GET.items()))
-    url = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
+    # The language a page is served in comes from its path (/es/...), read here because this
+    # middleware runs before LocaleMiddleware has activated it.
+    language = get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+    url = f"{language}:{request.scheme}://{request.get_host()}{request.path}?{query}"
     digest = hashlib.sha256(url.encode()).hexdigest()
     return f"portal:public-page:{current_version()}:{digest}"
 

@@ -3,15 +3,44 @@
 from itertools import groupby
 
 from django.conf import settings
+from django.db.models import Q
 from wagtail import blocks
 from wagtail.snippets.blocks import SnippetChooserBlock
 
-from .models import Campaign, FundingOpportunity, Hotline, Organization, Publication, Statute
+from .models import (
+    Campaign,
+    FundingOpportunity,
+    Hotline,
+    Organization,
+    Publication,
+    Statute,
+    active_language,
+    default_language,
+    localized,
+)
+
+
+def in_active_language(queryset):
+    """The items in the active language, and the default language's items that have no
+    translation into it (an untranslated law still belongs on the Spanish Laws page).
+    Filtered by language code through a join: no query for the Locale rows."""
+    active, default = active_language(), default_language()
+    if active == default:
+        return queryset.filter(locale__language_code=default)
+    translated = queryset.model.objects.filter(locale__language_code=active)
+    return queryset.filter(
+        Q(locale__language_code=active)
+        | Q(locale__language_code=default)
+        & ~Q(translation_key__in=translated.values("translation_key"))
+    )
 
 
 def live_items(model, **filters):
-    """The published items of this installation's state, in the editors' order."""
-    return model.objects.filter(live=True, state=settings.PORTAL_STATE_CODE, **filters)
+    """The published items of this installation's state in the page's language, in the
+    editors' order."""
+    return in_active_language(
+        model.objects.filter(live=True, state=settings.PORTAL_STATE_CODE, **filters)
+    )
 
 
 class SnippetListBlock(blocks.StructBlock):
@@ -145,5 +174,7 @@ class HotlineCalloutBlock(blocks.StructBlock):
             request = (parent_context or {}).get("request")
             site_settings = SiteSettings.for_request(request) if request else None
             hotline = site_settings.national_hotline if site_settings else None
+        if hotline is not None:
+            hotline = localized(hotline)  # the hotline's text in the page's language, if any
         context["hotline"] = hotline if hotline is not None and hotline.live else None
         return context

@@ -4,13 +4,54 @@ Each is a snippet with drafts, revisions, previews and search, so a change can b
 before it is live and every earlier version is kept.
 """
 
+from django.conf import settings
 from django.db import models
-from wagtail.models import DraftStateMixin, LockableMixin, PreviewableMixin, RevisionMixin
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import (
+    DraftStateMixin,
+    LockableMixin,
+    PreviewableMixin,
+    RevisionMixin,
+    TranslatableMixin,
+)
 from wagtail.search import index
 
 
+def active_language():
+    return get_supported_content_language_variant(get_language() or settings.LANGUAGE_CODE)
+
+
+def default_language():
+    return get_supported_content_language_variant(settings.LANGUAGE_CODE)
+
+
+def localized(obj):
+    """A snippet in the active language: its live translation, or itself when it has none.
+
+    In the default language the snippet is returned as it is, with no query: what the site
+    settings and the English pages choose is English.
+    """
+    language = active_language()
+    if obj is None or language == default_language():
+        return obj
+    translation = (
+        obj.get_translations(inclusive=True)
+        .filter(locale__language_code=language, live=True)
+        .first()
+    )
+    return translation or obj
+
+
 class ResourceSnippet(
-    DraftStateMixin, LockableMixin, RevisionMixin, PreviewableMixin, index.Indexed, models.Model
+    TranslatableMixin,
+    DraftStateMixin,
+    LockableMixin,
+    RevisionMixin,
+    PreviewableMixin,
+    index.Indexed,
+    models.Model,
 ):
     """What every editor-kept list item shares: state, notes, ordering."""
 
@@ -19,7 +60,7 @@ class ResourceSnippet(
     )
     sort_order = models.PositiveSmallIntegerField(default=0)
 
-    class Meta:
+    class Meta(TranslatableMixin.Meta):
         abstract = True
 
     def get_preview_template(self, request, mode_name):
@@ -31,11 +72,11 @@ class ResourceSnippet(
 
 class Statute(ResourceSnippet):
     class Category(models.TextChoices):
-        SEX_TRAFFICKING = "sex", "Sex trafficking"
-        LABOR_TRAFFICKING = "labor", "Labor trafficking"
-        VICTIM_PROTECTION = "victims", "Victim protection and services"
-        FORFEITURE = "forfeiture", "Asset forfeiture"
-        OTHER = "other", "Other"
+        SEX_TRAFFICKING = "sex", _("Sex trafficking")
+        LABOR_TRAFFICKING = "labor", _("Labor trafficking")
+        VICTIM_PROTECTION = "victims", _("Victim protection and services")
+        FORFEITURE = "forfeiture", _("Asset forfeiture")
+        OTHER = "other", _("Other")
 
     citation = models.CharField(max_length=60, help_text="The section, e.g. § 566.206.")
     title = models.CharField(max_length=400)
@@ -54,7 +95,7 @@ class Statute(ResourceSnippet):
         index.FilterField("live"),
     ]
 
-    class Meta:
+    class Meta(TranslatableMixin.Meta):
         ordering = ["category", "sort_order", "citation"]
 
     def __str__(self):
@@ -63,13 +104,13 @@ class Statute(ResourceSnippet):
 
 class Organization(ResourceSnippet):
     class Kind(models.TextChoices):
-        COALITION = "coalition", "Coalition"
-        TASK_FORCE = "task_force", "Task force"
-        WORKING_GROUP = "working_group", "Working group"
-        NETWORK = "network", "Network"
-        SERVICE_PROVIDER = "service_provider", "Service provider"
-        PROJECT = "project", "Project"
-        CAMPAIGN_GROUP = "campaign_group", "Campaign group"
+        COALITION = "coalition", _("Coalition")
+        TASK_FORCE = "task_force", _("Task force")
+        WORKING_GROUP = "working_group", _("Working group")
+        NETWORK = "network", _("Network")
+        SERVICE_PROVIDER = "service_provider", _("Service provider")
+        PROJECT = "project", _("Project")
+        CAMPAIGN_GROUP = "campaign_group", _("Campaign group")
 
     name = models.CharField(max_length=255)
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -85,7 +126,7 @@ class Organization(ResourceSnippet):
         index.FilterField("live"),
     ]
 
-    class Meta:
+    class Meta(TranslatableMixin.Meta):
         ordering = ["sort_order", "name"]
 
     def __str__(self):
@@ -94,10 +135,10 @@ class Organization(ResourceSnippet):
 
 class Publication(ResourceSnippet):
     class Kind(models.TextChoices):
-        RESEARCH = "research", "Research"
-        MANUAL = "manual", "Manual"
-        TRAINING = "training", "Training"
-        REPORT = "report", "Report"
+        RESEARCH = "research", _("Research")
+        MANUAL = "manual", _("Manual")
+        TRAINING = "training", _("Training")
+        REPORT = "report", _("Report")
 
     title = models.CharField(max_length=400)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -113,7 +154,7 @@ class Publication(ResourceSnippet):
         index.FilterField("live"),
     ]
 
-    class Meta:
+    class Meta(TranslatableMixin.Meta):
         ordering = ["sort_order", "title"]
 
     def __str__(self):
@@ -134,7 +175,7 @@ class FundingOpportunity(ResourceSnippet):
         index.FilterField("live"),
     ]
 
-    class Meta:
+    class Meta(TranslatableMixin.Meta):
         ordering = ["sort_order", "name"]
         verbose_name_plural = "funding opportunities"
 
@@ -155,7 +196,7 @@ class Campaign(ResourceSnippet):
         index.FilterField("live"),
     ]
 
-    class Meta:
+    class Meta(TranslatableMixin.Meta):
         ordering = ["sort_order", "name"]
 
     def __str__(self):
@@ -164,9 +205,9 @@ class Campaign(ResourceSnippet):
 
 class Hotline(ResourceSnippet):
     class Scope(models.TextChoices):
-        NATIONAL = "national", "National"
-        STATE = "state", "Statewide"
-        LOCAL = "local", "Local"
+        NATIONAL = "national", _("National")
+        STATE = "state", _("Statewide")
+        LOCAL = "local", _("Local")
 
     name = models.CharField(max_length=255)
     scope = models.CharField(max_length=16, choices=Scope.choices)
@@ -199,7 +240,7 @@ class Hotline(ResourceSnippet):
         index.FilterField("live"),
     ]
 
-    class Meta:
+    class Meta(TranslatableMixin.Meta):
         ordering = ["sort_order", "name"]
 
     def __str__(self):
