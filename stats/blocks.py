@@ -8,6 +8,7 @@ rendered on its own), a block fetches its own figures.
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from wagtail import blocks
 from wagtail.blocks import StructBlockValidationError
 from wagtail.snippets.blocks import SnippetChooserBlock
@@ -260,7 +261,7 @@ class KeyFigureBlock(FigureBlockMixin, blocks.StructBlock):
     @staticmethod
     def label_of(value):
         metric = value.get("metric")
-        return value.get("label") or (metric.label if metric else "")
+        return value.get("label") or (metric.display_label if metric else "")
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
@@ -356,12 +357,18 @@ class StackUpBlock(FigureBlockMixin, blocks.StructBlock):
                 rows.append(figure)
         context["rows"] = rows
         context["heading"] = value.get("heading") or (
-            f"How does {jurisdiction.name} stack up?" if jurisdiction else ""
+            gettext("How does %(place)s stack up?") % {"place": jurisdiction.display_name}
+            if jurisdiction
+            else ""
         )
         shown = [o for r in rows for o in (r["observation"], r["national"]) if o]
         context["sources"] = shaping.source_lines(shown)
         context["footnotes"] = shaping.footnotes(
-            (f"{o.metric.label}, {o.jurisdiction.name}, {o.period_label}", o) for o in shown
+            (
+                f"{o.metric.display_label}, {o.jurisdiction.display_name}, {o.period_label}",
+                o,
+            )
+            for o in shown
         )
         return context
 

@@ -17,10 +17,13 @@ from operator import or_
 
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from wagtail import blocks
 
-from .formatting import format_number, format_short, format_value, ordinal, plain_number
+from .formatting import format_number, format_short, format_value, n_of_m, ordinal, plain_number
 from .models import Observation, Source
 
 NATIONAL_CODE = "US"
@@ -258,10 +261,21 @@ def restatement(o, name=None):
     revised = [r for r in o.replaced if r.value != o.value]
     if not revised:
         return None
-    older = " and from ".join(
-        f"{format_value(r.value, unit)} in the {r.source.edition}" for r in revised
+    # The edition's name stays as its publisher wrote it, marked as English.
+    older = gettext(" and from ").join(
+        format_html(
+            gettext("{value} in the {edition}"),
+            value=format_value(r.value, unit),
+            edition=format_html('<span lang="en">{}</span>', r.source.edition),
+        )
+        for r in revised
     )
-    return f"{name or o.period_label}: {format_value(o.value, unit)}, revised from {older}"
+    return format_html(
+        gettext("{name}: {value}, revised from {older}"),
+        name=name or o.period_label,
+        value=format_value(o.value, unit),
+        older=mark_safe(older),  # built by format_html above
+    )
 
 
 def footnotes(named_observations):
@@ -272,7 +286,8 @@ def footnotes(named_observations):
     notes = []
     for name, o in named_observations:
         if o.footnote:
-            notes.append(f"{name}: {o.footnote}")
+            # The footnote is quoted as published, in English.
+            notes.append(format_html('{}: <span lang="en">{}</span>', name, o.footnote))
         note = restatement(o, name)
         if note:
             notes.append(note)
@@ -316,8 +331,8 @@ def build_chart(value, observations):
 
     def series_label(m, j):
         if len(metrics) > 1 and len(jurisdictions) > 1:
-            return f"{m.label}, {j.name}"
-        return m.label if len(jurisdictions) == 1 else j.name
+            return f"{m.display_label}, {j.display_name}"
+        return m.display_label if len(jurisdictions) == 1 else j.display_name
 
     if chart_type == "doughnut":
         # A doughnut shows the parts of one period: the latest.
@@ -339,8 +354,8 @@ def build_chart(value, observations):
     if by_breakdown and (len(periods) == 1 or chart_type == "doughnut"):
         # Rows are categories, one column per series.
         period = periods[0]
-        row_header = "Category"
-        rows = [c.label for c in categories]
+        row_header = gettext("Category")
+        rows = [c.display_label for c in categories]
         columns = [
             Column(
                 series_label(m, j),
@@ -352,7 +367,7 @@ def build_chart(value, observations):
     elif chart_type == "doughnut":
         # Rows are the series, one column: the period.
         period = periods[0]
-        row_header = "Figure"
+        row_header = gettext("Figure")
         rows = [series_label(m, j) for m, j in series]
         columns = [
             Column(
@@ -363,13 +378,17 @@ def build_chart(value, observations):
         ]
     else:
         # Rows are periods; one column per series (and per category, when broken down).
-        row_header = "Period"
+        row_header = gettext("Period")
         rows = [period_labels[p] for p in periods]
         columns = []
         for m, j in series:
             if by_breakdown:
                 for c in categories:
-                    label = c.label if len(series) == 1 else f"{series_label(m, j)}: {c.label}"
+                    label = (
+                        c.display_label
+                        if len(series) == 1
+                        else f"{series_label(m, j)}: {c.display_label}"
+                    )
                     columns.append(
                         Column(label, m.unit, [cell.get((m.pk, j.pk, c.pk, p)) for p in periods])
                     )
@@ -394,7 +413,7 @@ def build_chart(value, observations):
         if many and len(series) > 1:
             parts.append(series_label(o.metric, o.jurisdiction))
         if o.breakdown_id:
-            parts.append(o.breakdown.label)
+            parts.append(o.breakdown.display_label)
         parts.append(o.period_label)
         return ", ".join(parts)
 
@@ -479,14 +498,17 @@ def key_figure(metric, jurisdiction, observations, show_national=True):
         # The headline number alone, with "(4 of 4)" set smaller beside it.
         "headline": format_value(figure.value, metric.unit),
         "fraction": (
-            f"({format_value(figure.numerator, 'count')} of "
-            f"{format_value(figure.denominator, 'count')})"
+            f"({n_of_m(figure.numerator, figure.denominator)})"
             if figure.numerator is not None and figure.denominator is not None
             else ""
         ),
         "period": figure.period_label,
         "rank": figure.rank,
-        "rank_text": f"Ranked {format_value(figure.rank, 'rank')}" if figure.rank else "",
+        "rank_text": (
+            gettext("Ranked %(rank)s") % {"rank": format_value(figure.rank, "rank")}
+            if figure.rank
+            else ""
+        ),
         "rank_short": ordinal(figure.rank) if figure.rank else "",
         "national": national,
         "national_text": format_value(
@@ -495,7 +517,9 @@ def key_figure(metric, jurisdiction, observations, show_national=True):
         if national
         else "",
         "sources": source_lines(shown),
-        "footnotes": footnotes((f"{o.jurisdiction.name}, {o.period_label}", o) for o in shown),
+        "footnotes": footnotes(
+            (f"{o.jurisdiction.display_name}, {o.period_label}", o) for o in shown
+        ),
     }
 
 
@@ -510,7 +534,9 @@ def ranked_categories(observations, limit):
     )[:limit]
     return {
         "period": newest.period_label,
-        "items": [{"label": o.breakdown.label, "rank": format_number(o.value)} for o in rows],
+        "items": [
+            {"label": o.breakdown.display_label, "rank": format_number(o.value)} for o in rows
+        ],
         "sources": source_lines(rows),
-        "footnotes": footnotes((f"{o.breakdown.label}, {o.period_label}", o) for o in rows),
+        "footnotes": footnotes((f"{o.breakdown.display_label}, {o.period_label}", o) for o in rows),
     }

@@ -87,7 +87,9 @@
   }
 
   function formatTick(value, unit) {
-    var text = Number(value).toLocaleString("en-US");
+    // Digits grouped as the page's language writes them (in English "1,234"; in Spanish
+    // "12 345", and "1234" without a separator), as the server formats the tables.
+    var text = Number(value).toLocaleString(document.documentElement.lang || "en");
     return unit === "percent" ? text + "%" : text;
   }
 
@@ -234,7 +236,10 @@
       var show = table.hidden;
       table.hidden = !show;
       button.setAttribute("aria-expanded", show ? "true" : "false");
-      button.textContent = show ? "Hide table" : "Show as table";
+      // The words come from the button's data- attributes, in the page's language.
+      button.textContent = show
+        ? button.getAttribute("data-label-hide")
+        : button.getAttribute("data-label-show");
     });
   }
 

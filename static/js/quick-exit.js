@@ -12,7 +12,8 @@
   function exitPage(event) {
     if (event) event.preventDefault();
     document.documentElement.classList.add("quick-exit-active");
-    document.title = "Loading";
+    // The title in the page's language, from the markup (no inline script: strict CSP).
+    document.title = container.getAttribute("data-quick-exit-title") || "Loading";
     window.location.replace(destination);
   }
 
