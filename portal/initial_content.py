@@ -9,12 +9,14 @@ stats blocks, which name metrics and jurisdictions by slug and code. Links the s
 lost are left empty rather than guessed.
 """
 
+import json
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from wagtail.models import Page, Site
+from wagtail.models import Locale, Page, Site
 
 from resources.models import (
     Campaign,
@@ -789,6 +791,26 @@ TOPICS = [
 
 FOOTER_PAGES = ["get-help", "laws", "data"]
 
+# The site in other languages: each page's title, slug, description and introduction, the
+# text of its blocks (English text -> translation) and the hotlines' text, one file a language.
+TRANSLATIONS = [Path(__file__).resolve().parent / "content" / "es.json"]
+# Block fields that hold codes, not words.
+UNTRANSLATED_KEYS = {"type", "id", "anchor", "chart_type", "category", "kinds"}
+
+
+def translate_stream(raw, text):
+    """A copy of raw StreamField data with every string found in `text` replaced by its
+    translation; other strings (and the chosen metrics, places and snippets) stay as they are."""
+    if isinstance(raw, dict):
+        return {
+            k: v if k in UNTRANSLATED_KEYS else translate_stream(v, text) for k, v in raw.items()
+        }
+    if isinstance(raw, list):
+        return [translate_stream(v, text) for v in raw]
+    if isinstance(raw, str):
+        return text.get(raw, raw)
+    return raw
+
 
 class Builder:
     def __init__(self):
@@ -799,7 +821,9 @@ class Builder:
 
     def snippet(self, model, key, fields):
         lookup = {"state": STATE, **key}
-        obj = model.objects.filter(**lookup).first()
+        # The English item: translations share its natural key in another locale.
+        default = Locale.get_default()
+        obj = model.objects.filter(**lookup, locale=default).first()
         if obj is not None:
             return obj, False
         obj = model(**lookup, **fields, live=True)
@@ -853,7 +877,7 @@ class Builder:
         site = Site.objects.filter(is_default_site=True).first() or Site.objects.first()
         if site is not None and isinstance(site.root_page.specific, HomePage):
             return site, site.root_page.specific, False
-        home = HomePage.objects.first()
+        home = HomePage.objects.filter(locale=Locale.get_default()).first()
         if home is None:
             root = Page.get_first_root_node()
             # Wagtail's "Welcome" page: a bare Page with nothing under it. Replace it.
@@ -906,11 +930,52 @@ class Builder:
             settings_row.save()
             self.created["settings"] += 1
 
+    # Translations: created once as Wagtail translations of the English pages and hotlines
+    # (same translation key, the language's locale), then left to the editors.
+
+    def translate_page(self, page, locale, spec, text):
+        if page.get_translation_or_none(locale) is not None:
+            return
+        translation = page.copy_for_translation(locale).specific
+        translation.title = spec["title"]
+        translation.slug = spec["slug"]
+        translation.search_description = spec["search_description"]
+        translation.intro = spec["intro"]
+        translation.body = translate_stream(list(page.body.raw_data), text)
+        translation.save()
+        translation.save_revision().publish()
+        self.created["pages"] += 1
+
+    def translate_hotline(self, hotline, locale, fields):
+        if hotline.get_translation_or_none(locale) is not None:
+            return
+        translation = hotline.copy_for_translation(locale)
+        for name, value in fields.items():
+            setattr(translation, name, value)
+        translation.live = True
+        translation.save()
+        translation.save_revision().publish()
+        self.created["snippets"] += 1
+
+    def translations(self, home, pages, hotlines):
+        for path in TRANSLATIONS:
+            with open(path, encoding="utf-8") as f:
+                spec = json.load(f)
+            locale, _ = Locale.objects.get_or_create(language_code=spec["language"])
+            self.translate_page(home, locale, spec["pages"]["home"], spec["text"])
+            for slug, page in pages.items():
+                if slug in spec["pages"]:
+                    self.translate_page(page, locale, spec["pages"][slug], spec["text"])
+            for name, fields in spec["hotlines"].items():
+                if name in hotlines:
+                    self.translate_hotline(hotlines[name][0], locale, fields)
+
     def run(self):
         hotlines = self.snippets()
         site, home, new_site = self.home_page()
         pages = self.topic_pages(home)
         self.site_settings(site, hotlines, pages, new_site)
+        self.translations(home, pages, hotlines)
         c = self.created
         if not any(c.values()):
             return "nothing to do: every page, snippet and setting exists."
