@@ -6,6 +6,7 @@ before it is live and every earlier version is kept.
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail.coreutils import get_supported_content_language_variant
@@ -44,6 +45,28 @@ def localized(obj):
     return translation or obj
 
 
+def in_active_language(queryset):
+    """The items in the active language, and the default language's items that have no
+    translation into it (an untranslated law still belongs on the Spanish Laws page).
+    Filtered by language code through a join: no query for the Locale rows."""
+    active, default = active_language(), default_language()
+    if active == default:
+        return queryset.filter(locale__language_code=default)
+    translated = queryset.model.objects.filter(locale__language_code=active)
+    return queryset.filter(
+        Q(locale__language_code=active)
+        | Q(locale__language_code=default)
+        & ~Q(translation_key__in=translated.values("translation_key"))
+    )
+
+
+class ResourceQuerySet(models.QuerySet):
+    def for_site(self, site):
+        """The published items of one site (one state) in the page's language, in the
+        editors' order."""
+        return in_active_language(self.filter(live=True, site=site))
+
+
 class ResourceSnippet(
     TranslatableMixin,
     DraftStateMixin,
@@ -53,12 +76,18 @@ class ResourceSnippet(
     index.Indexed,
     models.Model,
 ):
-    """What every editor-kept list item shares: state, notes, ordering."""
+    """What every editor-kept list item shares: the site (state) it belongs to, ordering."""
 
-    state = models.CharField(
-        max_length=2, default="MO", help_text="Postal code of the state this item belongs to."
+    site = models.ForeignKey(
+        "wagtailcore.Site",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name="state site",
+        help_text="The state's site that lists this item.",
     )
     sort_order = models.PositiveSmallIntegerField(default=0)
+
+    objects = ResourceQuerySet.as_manager()
 
     class Meta(TranslatableMixin.Meta):
         abstract = True
@@ -91,7 +120,7 @@ class Statute(ResourceSnippet):
         index.AutocompleteField("title"),
         index.SearchField("summary"),
         index.FilterField("category"),
-        index.FilterField("state"),
+        index.FilterField("site"),
         index.FilterField("live"),
     ]
 
@@ -122,7 +151,7 @@ class Organization(ResourceSnippet):
         index.AutocompleteField("name"),
         index.SearchField("description"),
         index.FilterField("kind"),
-        index.FilterField("state"),
+        index.FilterField("site"),
         index.FilterField("live"),
     ]
 
@@ -150,7 +179,7 @@ class Publication(ResourceSnippet):
         index.AutocompleteField("title"),
         index.SearchField("description"),
         index.FilterField("kind"),
-        index.FilterField("state"),
+        index.FilterField("site"),
         index.FilterField("live"),
     ]
 
@@ -171,7 +200,7 @@ class FundingOpportunity(ResourceSnippet):
         index.SearchField("name", boost=2),
         index.AutocompleteField("name"),
         index.SearchField("description"),
-        index.FilterField("state"),
+        index.FilterField("site"),
         index.FilterField("live"),
     ]
 
@@ -192,7 +221,7 @@ class Campaign(ResourceSnippet):
         index.SearchField("name", boost=2),
         index.AutocompleteField("name"),
         index.SearchField("description"),
-        index.FilterField("state"),
+        index.FilterField("site"),
         index.FilterField("live"),
     ]
 
@@ -236,7 +265,7 @@ class Hotline(ResourceSnippet):
         index.AutocompleteField("name"),
         index.SearchField("description"),
         index.FilterField("scope"),
-        index.FilterField("state"),
+        index.FilterField("site"),
         index.FilterField("live"),
     ]
 

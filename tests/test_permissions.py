@@ -184,7 +184,7 @@ def test_editor_adds_and_publishes_a_hotline_in_the_admin(editor):
         {
             "name": "Test tipline",
             "scope": "state",
-            "state": "MO",
+            "site": Site.objects.get(is_default_site=True).pk,
             "sort_order": "0",
             "phone": "1-555-0100",
             "action-publish": "action-publish",
@@ -323,7 +323,9 @@ def test_anonymous_is_sent_to_login_from_admin_and_previews(client, pages, name,
 
 
 def test_anonymous_cannot_preview_a_snippet(client):
-    hotline = Hotline.objects.create(name="Draft line", scope="state", live=False)
+    hotline = Hotline.objects.create(
+        name="Draft line", scope="state", live=False, site=Site.objects.get(is_default_site=True)
+    )
     url = reverse(Hotline.snippet_viewset.get_url_name("preview_on_edit"), args=[hotline.pk])
     response = client.get(url)
     assert response.status_code == 302

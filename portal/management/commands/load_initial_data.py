@@ -1,37 +1,32 @@
-"""Set up a new state site: reference data, the shipped figures, pages and snippets.
+"""Set up the install's state sites from the packs named in PORTAL_STATE_PACKS.
 
-Idempotent: it creates what is missing and never overwrites what editors changed later.
-Figures go through the same import code that data managers use.
+Idempotent: it creates what is missing and never overwrites what editors or data managers
+changed later. The first pack is the default site, served at WAGTAILADMIN_BASE_URL's host and
+port (so canonical links name the address `make run` serves).
 """
 
-from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from stats.catalog import load_catalog
-
-DATA_DIR = Path(settings.BASE_DIR) / "stats" / "data" / "missouri"
+from portal.state_pack import PackError, load_pack
 
 
 class Command(BaseCommand):
-    help = "Load the Missouri catalog, figures, pages and snippets (safe to run again)."
+    help = "Load the state packs named in PORTAL_STATE_PACKS (safe to run again)."
 
     def handle(self, *args, **options):
-        from portal.initial_content import build_site
-        from stats.spreadsheets import read_upload, run_import
-
-        created = load_catalog(DATA_DIR / "catalog.json")
-        self.stdout.write(f"Catalog: {created} new dimensions, categories, sources or metrics.")
-
-        path = DATA_DIR / "observations.csv"
-        outcome = run_import(
-            read_upload(path.name, path.read_bytes()), dry_run=False, user=None, keep_existing=True
-        )
-        if not outcome.ok:
-            for message in outcome.errors:
-                self.stderr.write(message)
-            raise CommandError(f"{path.name} was rejected; nothing was imported.")
-        self.stdout.write(f"Figures: {outcome.summary()}")
-
-        self.stdout.write(f"Content: {build_site()}")
+        base = urlsplit(settings.WAGTAILADMIN_BASE_URL)
+        for position, path in enumerate(settings.PORTAL_STATE_PACKS):
+            where = {}
+            if position == 0:
+                where = {
+                    "hostname": base.hostname,
+                    "port": base.port or (443 if base.scheme == "https" else 80),
+                }
+            try:
+                outcome = load_pack(path, **where)
+            except PackError as exc:
+                raise CommandError(f"{exc} Nothing was loaded from {path}.") from None
+            self.stdout.write(outcome.summary())

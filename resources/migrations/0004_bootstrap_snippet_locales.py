@@ -1,7 +1,7 @@
 """Give the snippets that existed before translation their locale and translation key.
 
 As Wagtail's documentation prescribes for making an existing model translatable: the fields
-were added without constraints (0002), this fills them for the existing rows, and 0004 adds
+were added without constraints (0003), this fills them for the existing rows, and 0005 adds
 the constraints. First, the content languages get their Locale rows: the default language's
 row may have been created as "en-us" before the content languages were set to "en" and "es".
 """
@@ -26,7 +26,7 @@ def content_locales(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("resources", "0002_translatable_snippets"),
+        ("resources", "0003_translatable_snippets"),
     ]
 
     operations = [

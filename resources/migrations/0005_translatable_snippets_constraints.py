@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('resources', '0003_bootstrap_snippet_locales'),
+        ('resources', '0004_bootstrap_snippet_locales'),
         ('wagtailcore', '0098_apitoken'),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('resources', '0001_initial'),
+        ('resources', '0002_snippets_belong_to_a_site'),
         ('wagtailcore', '0098_apitoken'),
     ]
 
