@@ -407,6 +407,13 @@ class Loader:
             locale = self.locale(code, here)
             if page.get_translation_or_none(locale) is not None:
                 continue
+            parent = page.get_parent()
+            if not parent.is_root():
+                parent = parent.get_translation_or_none(locale)
+            if parent is None or parent.get_children().filter(slug=spec.get("slug")).exists():
+                # No translated parent, or an editor's page holds the slug (say the English
+                # page was deleted and made again): the translation is theirs to make.
+                continue
             translation = page.copy_for_translation(locale).specific
             for name in PAGE_FIELDS & set(spec):
                 setattr(translation, name, spec[name])
