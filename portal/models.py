@@ -42,19 +42,28 @@ class SiteSettings(BaseSiteSetting):
         default="https://www.weather.gov/",
         help_text="A neutral site the 'Exit this page' button leads to.",
     )
+    safety_page = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="staying safe online page",
+        help_text="Advice on covering one's tracks, linked beside the quick exit on every page.",
+    )
     footer_links = StreamField(
         [("link", FooterLinkBlock())], blank=True, help_text="Links at the foot of every page."
     )
 
     # The header shows both hotlines on every page: fetch them with the settings.
-    select_related = ["jurisdiction", "national_hotline", "state_tipline"]
+    select_related = ["jurisdiction", "national_hotline", "state_tipline", "safety_page"]
 
     panels = [
         FieldPanel("jurisdiction"),
         MultiFieldPanel(
             [FieldPanel("national_hotline"), FieldPanel("state_tipline")], "Hotlines in the header"
         ),
-        FieldPanel("quick_exit_url"),
+        MultiFieldPanel([FieldPanel("quick_exit_url"), FieldPanel("safety_page")], "Quick exit"),
         FieldPanel("footer_links"),
     ]
 
@@ -65,14 +74,21 @@ class BasePage(Page):
     intro = RichTextField(blank=True, features=["bold", "italic", "link"])
     body = StreamField(ContentStreamBlock(), blank=True)
 
+    # The body is searched as a visitor reads it: with the statutes, hotlines, figure labels
+    # and sources its blocks show (portal.search).
     search_fields = Page.search_fields + [
         index.SearchField("intro"),
-        index.SearchField("body"),
+        index.SearchField("search_text"),
     ]
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
 
     class Meta:
         abstract = True
+
+    def search_text(self):
+        from .search import rendered_body_text
+
+        return rendered_body_text(self)
 
     def get_context(self, request, *args, **kwargs):
         from stats.figures import FigureStore

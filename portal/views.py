@@ -60,30 +60,46 @@ def _pages_listing(site, *block_types):
     return found
 
 
+def _search(site, query):
+    """The site's pages, statutes and organizations matching a query, in the page's language."""
+    from resources.models import Organization, Statute
+
+    results = Page.objects.none()
+    words = query.replace("§", " ").strip()
+    if words:
+        # The site's pages in the language of the search page (/es/search/: Spanish).
+        home = site.root_page.localized
+        pages = Page.objects.live().public().descendant_of(home, inclusive=True)
+        results = pages.specific().search(words)
+    listing = _pages_listing(site, "statutes", "organizations")
+    statutes = _snippet_results(Statute, site, query, listing.get("statutes"))
+    organizations = _snippet_results(Organization, site, query, listing.get("organizations"))
+    return results, statutes, organizations
+
+
 @require_GET
 def search(request):
-    from resources.models import Organization, Statute
+    from .search import corrected
 
     query = request.GET.get("q", "").strip()[:200]
     site = Site.find_for_request(request)
     results = Page.objects.none()
     statutes = organizations = []
+    searched_for = None
     if query and site is not None:
-        words = query.replace("§", " ").strip()
-        if words:
-            # The site's pages in the language of the search page (/es/search/: Spanish).
-            home = site.root_page.localized
-            pages = Page.objects.live().public().descendant_of(home, inclusive=True)
-            results = pages.specific().search(words)
-        listing = _pages_listing(site, "statutes", "organizations")
-        statutes = _snippet_results(Statute, site, query, listing.get("statutes"))
-        organizations = _snippet_results(Organization, site, query, listing.get("organizations"))
+        results, statutes, organizations = _search(site, query)
+        if not (statutes or organizations or results.count()):
+            # Nothing matched: perhaps a word is misspelt ("trafficing").
+            searched_for = corrected(query)
+            if searched_for:
+                results, statutes, organizations = _search(site, searched_for)
     page = Paginator(results, 10).get_page(request.GET.get("page"))
     return render(
         request,
         "portal/search.html",
         {
             "query": query,
+            "searched_for": searched_for,
             "results": page,
             "statutes": statutes,
             "organizations": organizations,

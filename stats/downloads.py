@@ -19,6 +19,7 @@ import hashlib
 
 from django.db.models import Count, Max
 from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import condition, require_safe
 
@@ -189,6 +190,27 @@ def download_etag(request, fmt):
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def _from_the_form(request):
+    """A person at the data page's form (a browser asking for a page), not a script."""
+    return "text/html" in request.headers.get("Accept", "")
+
+
+def _download_problem(request, message, empty=False, status=400):
+    """The form again with what was wrong, for a browser; the message as text for a script."""
+    if not _from_the_form(request):
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+    query = request.GET
+    chosen = {
+        name: query.get(name, "")
+        for name in ("metric", "jurisdiction", "source", "period_from", "period_to", "breakdown")
+    }
+    chosen["history"] = wants_history(query)
+    for name, label in (("period_from", "From year"), ("period_to", "To year")):
+        message = message.replace(name, label)
+    context = {"message": message, "empty": empty, "chosen": chosen}
+    return render(request, "stats/download_problem.html", context, status=status)
+
+
 @require_safe
 @condition(etag_func=download_etag)
 def data_download(request, fmt):
@@ -199,7 +221,15 @@ def data_download(request, fmt):
     try:
         rows = select_observations(history=history, **filters_from_query(request.GET))
     except FilterError as e:
-        return HttpResponseBadRequest(str(e), content_type="text/plain; charset=utf-8")
+        return _download_problem(request, str(e))
+    if _from_the_form(request) and not (rows.exists() if hasattr(rows, "exists") else rows):
+        return _download_problem(
+            request,
+            "The store holds no figure for this choice. Try another place, metric, "
+            "source or years.",
+            empty=True,
+            status=404,
+        )
     response = HttpResponse(export_dataset(rows, fmt), content_type=FORMATS[fmt])
     name = "figures-history" if history else "figures"
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'

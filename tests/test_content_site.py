@@ -63,7 +63,9 @@ def test_tree_after_build(site):
     assert home.live and home.url == "/"
     children = list(home.get_children().live().specific())
     assert [c.slug for c in children] == [t["slug"] for t in TOPICS]
-    assert all(isinstance(c, TopicPage) and c.show_in_menus for c in children)
+    assert all(isinstance(c, TopicPage) for c in children)
+    # Every topic is in the menu but the safety advice, linked beside the quick exit instead.
+    assert [c.slug for c in children if not c.show_in_menus] == ["staying-safe-online"]
     assert TopicPage.objects.get(slug="data").url == "/data/"
     # Wagtail's "Welcome" page is gone: the only pages are the root, home and the topics, and
     # the Spanish translations of home and the topics.
@@ -115,9 +117,11 @@ def test_site_settings_point_at_the_hotline_snippets(site, client):
     assert settings_row.state_tipline.phone == "800-700-1650"
     assert [link.value["page"].slug for link in settings_row.footer_links] == [
         "get-help",
+        "staying-safe-online",
         "laws",
         "data",
     ]
+    assert settings_row.safety_page.slug == "staying-safe-online"
     html = client.get("/laws/").content.decode()
     header = html.split("</header>")[0]
     assert 'href="tel:+18883737888"' in header and 'href="sms:233733"' in header

@@ -389,3 +389,38 @@ def test_the_filter_form_builds_working_download_urls(client, figures):
     )
     assert response.status_code == 200
     assert len(csv_rows(response)) == 5
+
+
+# The filter form, as a browser submits it (asking for a page).
+BROWSER = {"HTTP_ACCEPT": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+
+def test_the_form_lists_only_places_with_figures(figures):
+    block = DataDownloadsBlock()
+    html = block.render(block.to_python({}))
+    place = html.split('name="jurisdiction"', 1)[1].split("</select>", 1)[0]
+    offered = re.findall(r'<option value="([^"]+)"', place)
+    assert sorted(offered) == ["MO", "US"], offered
+    assert "Only places with figures are listed" in html
+
+
+def test_a_bad_year_from_the_form_shows_the_form_with_a_message(client, figures):
+    path, _ = url("csv")
+    response = client.get(path, {"period_from": "20x9", "jurisdiction": "MO"}, **BROWSER)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    body = response.content.decode()
+    assert 'role="alert"' in body and "From year must be a year such as 2019" in body
+    assert '<option value="MO" selected>' in body, "the visitor's choices are kept"
+    assert 'class="data-downloads__form"' in body
+    # A script still gets the plain message.
+    response = client.get(path, {"period_from": "20x9"})
+    assert response["Content-Type"].startswith("text/plain")
+
+
+def test_a_choice_with_no_figures_says_so_instead_of_an_empty_file(client, figures):
+    path, _ = url("csv")
+    response = client.get(path, {"jurisdiction": "US", "period_to": "2018"}, **BROWSER)
+    assert response.status_code == 404
+    assert "No figures match these choices" in response.content.decode()
+    assert client.get(path, {"jurisdiction": "US"}, **BROWSER).status_code == 200

@@ -1,8 +1,9 @@
 """Template tags of the open-data downloads (the data_downloads block)."""
 
 from django import template
+from django.db.models import Exists, OuterRef
 
-from ..models import Jurisdiction, Metric, Source
+from ..models import Jurisdiction, Metric, Observation, Source
 
 register = template.Library()
 
@@ -10,7 +11,11 @@ register = template.Library()
 @register.simple_tag
 def download_filter_choices():
     """The choices of the download filter form: three small queries, made once per block."""
-    places = Jurisdiction.objects.order_by("kind", "name").only("kind", "code", "name", "name_es")
+    # Only places the store holds figures for: choosing one gives a file with figures in it.
+    with_figures = Jurisdiction.objects.filter(
+        Exists(Observation.objects.filter(jurisdiction=OuterRef("pk")))
+    )
+    places = list(with_figures.order_by("kind", "name").only("kind", "code", "name", "name_es"))
     groups = [
         (label, [(p.code, p.display_name) for p in places if p.kind == value])
         for value, label in Jurisdiction.Kind.choices

@@ -1,0 +1,88 @@
+"""The site search finds the text a visitor reads on a page, not only its title: the words of
+its blocks, the statutes, hotlines, figures and sources they show; and it forgives a misspelt
+word. On the Missouri content as load_initial_data builds it."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+
+from portal.models import TopicPage
+from portal.search import corrected, rendered_body_text, text_of
+from tests.content_fixtures import load_missouri
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def site(db):
+    cache.clear()
+    load_missouri()
+
+
+def page_results(client, query):
+    """The URLs of the pages found, in order, and the results' heading."""
+    html = client.get("/search/", {"q": query}).content.decode()
+    main = html.split('<main id="main"', 1)[1].split("</main>", 1)[0]
+    pages = main.split('id="results-pages"', 1)
+    found = re.findall(r'<li><a href="([^"]+)">', pages[1]) if len(pages) > 1 else []
+    heading = re.search(r"<h2>(.*?)</h2>", main)
+    return found, heading.group(1) if heading else "", main
+
+
+@pytest.mark.parametrize(
+    ("query", "page", "shown_by"),
+    [
+        ("TVPA", "/federal-prosecutions/", "a metric's label in a chart"),
+        ("hotel", "/state-profile/", "a category of a breakdown"),
+        ("polaris", "/hotline-statistics/", "a source's publisher"),
+        ("911", "/get-help/", "a hotline snippet's text"),
+        ("hotline", "/get-help/", "the hotline list"),
+        ("incognito", "/staying-safe-online/", "a text block"),
+    ],
+)
+def test_search_finds_text_the_page_shows(site, client, query, page, shown_by):
+    found, _heading, _main = page_results(client, query)
+    assert page in found, f"{query!r} ({shown_by}) did not find {page}: {found}"
+
+
+def test_search_for_a_word_no_page_uses_finds_nothing(site, client):
+    found, heading, main = page_results(client, "zzyzxq")
+    assert found == [] and heading.startswith("0 results")
+    assert "Nothing matched" in main
+
+
+def test_a_misspelt_word_is_corrected_and_says_so(site, client):
+    found, heading, main = page_results(client, "trafficing")
+    assert "trafficking" in heading
+    assert "Nothing matched “trafficing”" in main
+    assert "/federal-prosecutions/" in found
+    assert corrected("hotlin statistcs") == "hotline statistics"
+    assert corrected("hotline") is None, "a word pages use is left alone"
+    assert corrected("911 MO") is None, "numbers and short words are left alone"
+
+
+def test_indexed_text_is_what_a_visitor_reads_not_editor_notes_or_chart_data(site):
+    page = TopicPage.objects.get(slug="federal-prosecutions")
+    text = rendered_body_text(page)
+    assert "outside the TVPA" in text
+    assert '"datasets"' not in text and "{" not in text, "a chart's JSON data was indexed"
+    assert text_of('<p>a<script type="application/json">{"x": 1}</script> b</p>') == "a b"
+
+
+def test_a_page_whose_blocks_cannot_render_is_indexed_by_its_text(site, monkeypatch):
+    page = TopicPage.objects.get(slug="laws")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a block template failed")
+
+    monkeypatch.setattr("portal.search.render_to_string", broken)
+    text = rendered_body_text(page)
+    assert "Laws" in page.title and text, "the body's own text should still be indexed"
+
+
+def test_the_search_costs_a_bounded_number_of_queries(site, client, django_assert_max_num_queries):
+    page_results(client, "hotline")  # warm the site root paths and settings
+    cache.clear()
+    with django_assert_max_num_queries(40):
+        page_results(client, "trafficing")
