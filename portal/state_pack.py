@@ -51,7 +51,9 @@ RESERVED = {"translations"}
 # Block fields that hold codes or chosen items, not words: a page translation leaves them.
 UNTRANSLATED_KEYS = {"type", "id", "anchor", "chart_type", "category", "kinds"}
 MANIFEST_FIELDS = {"format", "jurisdiction", "name", "site_name", "hostname", "language"}
-SETTINGS_FIELDS = {"national_hotline", "state_tipline", "quick_exit_url", "footer_links"}
+SETTINGS_FIELDS = {
+    "national_hotline", "state_tipline", "quick_exit_url", "footer_links", "safety_page"
+}  # fmt: skip
 
 
 def translate_stream(raw, text):
@@ -377,6 +379,10 @@ class Loader:
         for name in ("national_hotline", "state_tipline"):
             pk = self.natural_key(Hotline, data.get(name), f"{where}: {name}")
             setattr(row, f"{name}_id", pk)
+        # The "Staying safe online" page linked beside the quick exit (issue 15a).
+        row.safety_page_id = self.natural_key(
+            Page, data.get("safety_page"), f"{where}: safety_page"
+        )
         if data.get("quick_exit_url"):
             row.quick_exit_url = data["quick_exit_url"]
         row.footer_links = self.stream(
