@@ -577,7 +577,6 @@ def state_profile(b):
                 f"Potential persons trafficked in cases reported to the hotline about Missouri "
                 f"from December 2012 to December 2016, by {what}.",
                 by_breakdown=True,
-                note="These statistics are non-cumulative.",
             )
             for metric, what, _label in demographics
         ),

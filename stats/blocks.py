@@ -67,14 +67,29 @@ def figure_store(block, value, parent_context):
     return store
 
 
+def anchor_for(store, block_id, prefix="figure"):
+    """A permalink anchor for a figure: from its StreamField block id, which survives edits
+    to the rest of the page (reordering, new blocks); a counter only where there is no id."""
+    if block_id:
+        return store.unique_id(f"{prefix}-{str(block_id)[:8]}")
+    return store.next_id(prefix)
+
+
 class FigureBlockMixin:
-    """Shared by the figure blocks: the store, and whether we are in a preview."""
+    """Shared by the figure blocks: the store, whether we are in a preview, the figure's
+    permalink anchor, and the notes already said in its section of the page."""
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         context["is_preview"] = is_preview(context)
         context["figures"] = figure_store(self, value, parent_context)
+        context["anchor"] = anchor_for(context["figures"], context.get("block_id"))
         return context
+
+    @staticmethod
+    def unsaid(context, notes):
+        """The notes not yet said by an earlier figure of the same section of the page."""
+        return context["figures"].unsaid(context.get("section"), notes)
 
 
 # Preview values: real figures from the store when it has some, so the picker shows a real block.
@@ -198,14 +213,26 @@ class ChartBlock(FigureBlockMixin, blocks.StructBlock):
             )
         ]
 
+    def plotted(self, value, store):
+        """Exactly the observations the chart shows (its CSV)."""
+        (selection,) = self.figure_selections(value)
+        chart = shaping.build_chart(value, store.observations(selection))
+        return chart["observations"] if chart else []
+
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         (selection,) = self.figure_selections(value)
         chart = shaping.build_chart(value, context["figures"].observations(selection))
         context["chart"] = chart
         if chart:
-            context["chart_id"] = chart_id = context["figures"].next_id("chart")
+            context["chart_id"] = chart_id = context["anchor"]
             context["data_id"] = f"{chart_id}-data"
+            notes = self.unsaid(context, [*chart["footnotes"], chart["note"]])
+            chart["footnotes"] = [n for n in chart["footnotes"] if n in notes]
+            chart["note"] = chart["note"] if chart["note"] in notes else ""
+            if not chart["single"]:
+                context["figures"].drawn("chart")
+            context.update(shaping.figure_links(context, value.get("title"), chart["sources"]))
         return context
 
 
@@ -257,6 +284,13 @@ class KeyFigureBlock(FigureBlockMixin, blocks.StructBlock):
             show_national=bool(value.get("show_national")),
         )
 
+    def plotted(self, value, store):
+        """The observations the key figure shows: its own, and the nation's beside it."""
+        figure = self.figure(value, store)
+        if not figure:
+            return []
+        return [o for o in (figure["observation"], figure["national"]) if o]
+
     @staticmethod
     def label_of(value):
         metric = value.get("metric")
@@ -264,8 +298,12 @@ class KeyFigureBlock(FigureBlockMixin, blocks.StructBlock):
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
-        context["figure"] = self.figure(value, context["figures"])
-        context["label"] = self.label_of(value)
+        figure = self.figure(value, context["figures"])
+        context["figure"] = figure
+        context["label"] = label = self.label_of(value)
+        if figure:
+            figure["footnotes"] = self.unsaid(context, figure["footnotes"])
+            context.update(shaping.figure_links(context, label, figure["sources"]))
         return context
 
 
@@ -291,11 +329,27 @@ class KeyFigureRowBlock(FigureBlockMixin, blocks.StructBlock):
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         child = self.child_blocks["figures"].child_block
+        store = context["figures"]
+        listed = value.get("figures") or ()
+        # Each figure's permalink and CSV use its own list item's id.
+        ids = [getattr(b, "id", None) for b in getattr(listed, "bound_blocks", ())]
+        ids += [None] * (len(listed) - len(ids))
         # Each figure is worked out once, here, and its template rendered with it.
-        items = [
-            {"figure": child.figure(item, context["figures"]), "label": child.label_of(item)}
-            for item in value.get("figures") or ()
-        ]
+        items = []
+        for item, item_id in zip(listed, ids, strict=True):
+            figure = child.figure(item, store)
+            label = child.label_of(item)
+            entry = {"figure": figure, "label": label, "anchor": anchor_for(store, item_id)}
+            if figure:
+                figure["footnotes"] = self.unsaid(context, figure["footnotes"])
+                entry.update(
+                    shaping.figure_links(
+                        {**context, "block_id": item_id, "anchor": entry["anchor"]},
+                        label,
+                        figure["sources"],
+                    )
+                )
+            items.append(entry)
         context["items"] = items
         shown = [item["figure"] for item in items if item["figure"]]
         context["has_figures"] = bool(shown)
@@ -360,8 +414,11 @@ class StackUpBlock(FigureBlockMixin, blocks.StructBlock):
         )
         shown = [o for r in rows for o in (r["observation"], r["national"]) if o]
         context["sources"] = shaping.source_lines(shown)
-        context["footnotes"] = shaping.footnotes(
-            (f"{o.metric.label}, {o.jurisdiction.name}, {o.period_label}", o) for o in shown
+        context["footnotes"] = self.unsaid(
+            context,
+            shaping.footnotes(
+                (f"{o.metric.label}, {o.jurisdiction.name}, {o.period_label}", o) for o in shown
+            ),
         )
         return context
 
@@ -402,9 +459,12 @@ class RankedListBlock(FigureBlockMixin, blocks.StructBlock):
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         (selection,) = self.figure_selections(value)
-        context["ranking"] = shaping.ranked_categories(
+        ranking = shaping.ranked_categories(
             context["figures"].observations(selection), value.get("limit") or 5
         )
+        if ranking:
+            ranking["footnotes"] = self.unsaid(context, ranking["footnotes"])
+        context["ranking"] = ranking
         return context
 
 

@@ -22,6 +22,7 @@ from wagtail import blocks
 
 from .formatting import format_number, format_short, format_value, ordinal, plain_number
 from .models import Observation, Source
+from .periods import is_calendar_year
 
 NATIONAL_CODE = "US"
 
@@ -161,6 +162,9 @@ class FigureStore:
         self._all_sources = None
         self._ids = defaultdict(int)
         self._id_tag = ""
+        self._used_ids = set()
+        self._said = defaultdict(set)  # section -> notes already said in it
+        self.kinds_drawn = set()  # "chart", "map": which scripts the page needs
 
     @classmethod
     def for_stream(cls, stream_value):
@@ -216,7 +220,40 @@ class FigureStore:
     def next_id(self, prefix):
         """A page-unique element id: chart-1, chart-2..."""
         self._ids[prefix] += 1
-        return f"{prefix}-{self._id_tag}{self._ids[prefix]}"
+        return self.unique_id(f"{prefix}-{self._id_tag}{self._ids[prefix]}")
+
+    def unique_id(self, wanted):
+        """`wanted`, or `wanted-2`... when the page already has an element of that id."""
+        candidate, n = wanted, 1
+        while candidate in self._used_ids:
+            n += 1
+            candidate = f"{wanted}-{n}"
+        self._used_ids.add(candidate)
+        return candidate
+
+    def unsaid(self, section, notes):
+        """The notes not yet said in this section of the page; they count as said from now.
+
+        A note several figures of a section share (a caveat, an exclusion) is said once, by
+        the first of them. A block rendered on its own (an embed) has a store of its own, so it
+        always carries its notes.
+        """
+        said = self._said[section]
+        fresh = [n for n in dict.fromkeys(notes) if n and n not in said]
+        said.update(fresh)
+        return fresh
+
+    def drawn(self, kind):
+        """Record that the page draws a chart or map, so its template loads the scripts."""
+        self.kinds_drawn.add(kind)
+
+    @property
+    def has_charts(self):
+        return bool(self.kinds_drawn)
+
+    @property
+    def has_map(self):
+        return "map" in self.kinds_drawn
 
     def all_sources(self):
         """Every source edition in the store: one query, made once, only when asked."""
@@ -241,11 +278,17 @@ def source_lines(observations):
         key=lambda s: (s.edition_year, s.published_on or datetime.date.min, s.pk),
         reverse=True,
     )
+    # When the portal last changed a figure from each edition (a correction, a new import).
+    changed = {}
+    for o in observations:
+        if o.updated_at and (o.source_id not in changed or o.updated_at > changed[o.source_id]):
+            changed[o.source_id] = o.updated_at
     return [
         {
             "citation": s.citation,
             "url": s.url,
             "data_as_of": s.data_as_of,
+            "updated_at": changed.get(s.pk),
             "source": s,
         }
         for s in ordered
@@ -268,15 +311,69 @@ def footnotes(named_observations):
     """Exclusions (observation.footnote) and restatements, each once, in reading order.
 
     named_observations: (name, observation) pairs; the name says which figure a note is about.
+    A footnote several figures share is said once, naming them all: "2018, 2019: ...".
     """
-    notes = []
+    by_text = {}  # footnote text -> names, in reading order (dicts keep insertion order)
+    restated = []
     for name, o in named_observations:
         if o.footnote:
-            notes.append(f"{name}: {o.footnote}")
+            by_text.setdefault(o.footnote.strip(), {})[name] = None
         note = restatement(o, name)
         if note:
-            notes.append(note)
-    return list(dict.fromkeys(notes))
+            restated.append(note)
+    notes = [f"{', '.join(names)}: {text}" for text, names in by_text.items()]
+    return list(dict.fromkeys(notes + restated))
+
+
+def _plain(text):
+    return " ".join(str(text).lower().split()).rstrip(".")
+
+
+def editor_note(note, notes):
+    """The chart's own note, unless a footnote already says it (said once, not twice)."""
+    note = (note or "").strip()
+    if not note or any(_plain(note) in _plain(n) for n in notes):
+        return ""
+    return note
+
+
+def figure_links(context, title, sources):
+    """Permalink, citation text, the figure's own CSV and embed URLs, for a block's template.
+
+    context: the block's; the page's context gives `page`, `page_url` (absolute),
+    `portal_name` and the block's `block_id`.
+    """
+    page, block_id, anchor = context.get("page"), context.get("block_id"), context["anchor"]
+    page_url = context.get("page_url") or ""
+    permalink = f"{page_url}#{anchor}"
+    where = ", ".join(
+        part for part in (context.get("portal_name"), getattr(page, "title", "")) if part
+    )
+    data = "; ".join(s["citation"] for s in sources)
+    citation = " ".join(
+        part
+        for part in (
+            f"“{title}”." if title else "",
+            f"{where}." if where else "",
+            f"{permalink}." if page_url else "",
+            f"Data: {data}." if data else "",
+        )
+        if part
+    )
+    links = {
+        "permalink": permalink,
+        "citation": citation,
+        "figure_csv_url": "",
+        "embed_url": "",
+        "embed_path": "",
+    }
+    if page is not None and getattr(page, "pk", None) and block_id:
+        links["figure_csv_url"] = reverse("figure_csv", args=[page.pk, block_id])
+        embed = reverse("figure_embed", args=[page.pk, block_id])
+        root = context.get("site_root_url") or ""
+        links["embed_url"] = f"{root}{embed}"
+        links["embed_path"] = embed
+    return links
 
 
 def download_url(fmt="csv", **params):
@@ -328,6 +425,16 @@ def build_chart(value, observations):
     period_labels = {}
     for o in observations:
         period_labels[_period_key(o)] = o.period_label
+    # A year axis is continuous: a year with nothing published is a row of its own (a gap in
+    # the chart, "Not published" in the table), so years are spaced by their value.
+    yearly = all(is_calendar_year(*p) for p in periods)
+    if yearly and chart_type != "doughnut" and len(periods) > 1:
+        first, last = periods[0][0].year, periods[-1][0].year
+        periods = [
+            (datetime.date(y, 1, 1), datetime.date(y, 12, 31)) for y in range(first, last + 1)
+        ]
+        for p in periods:
+            period_labels.setdefault(p, str(p[0].year))
     categories = sorted(
         {o.breakdown for o in observations if o.breakdown_id},
         key=lambda c: (c.sort_order, c.label),
@@ -388,6 +495,8 @@ def build_chart(value, observations):
 
     plotted = [o for c in columns for o in c.cells if o]
     many = len(columns) > 1
+    # One period on a period axis is not a trend: it is shown as key figures instead.
+    single = row_header == "Period" and len(rows) == 1
 
     def name(o):
         parts = []
@@ -424,6 +533,7 @@ def build_chart(value, observations):
         "type": chart_type,
         "title": value.get("title") or "",
         "unit": columns[0].unit,
+        "years": row_header == "Period" and yearly,
         "labels": rows,
         "datasets": [
             {
@@ -435,13 +545,29 @@ def build_chart(value, observations):
             for c in columns
         ],
     }
+    notes = footnotes((name(o), o) for o in plotted)
     return {
         "config": config,
+        "single": single,
+        "singles": [
+            {
+                "label": c.label,
+                "headline": format_value(c.cells[0].value, c.unit),
+                "text": format_value(
+                    c.cells[0].value, c.unit, c.cells[0].numerator, c.cells[0].denominator
+                ),
+                "period": rows[0],
+            }
+            for c in columns
+        ]
+        if single
+        else [],
         "row_header": row_header,
         "column_labels": [c.label for c in columns],
         "rows": table_rows,
         "sources": source_lines(plotted),
-        "footnotes": footnotes((name(o), o) for o in plotted),
+        "footnotes": notes,
+        "note": editor_note(value.get("note"), notes),
         "csv_url": download_url(
             "csv",
             metric=[m.slug for m in metrics],
