@@ -230,8 +230,7 @@ class ChartBlock(FigureBlockMixin, blocks.StructBlock):
             notes = self.unsaid(context, [*chart["footnotes"], chart["note"]])
             chart["footnotes"] = [n for n in chart["footnotes"] if n in notes]
             chart["note"] = chart["note"] if chart["note"] in notes else ""
-            if not chart["single"]:
-                context["figures"].drawn("chart")
+            context["figures"].drawn("figure" if chart["single"] else "chart")
             context.update(shaping.figure_links(context, value.get("title"), chart["sources"]))
         return context
 
@@ -303,6 +302,7 @@ class KeyFigureBlock(FigureBlockMixin, blocks.StructBlock):
         context["label"] = label = self.label_of(value)
         if figure:
             figure["footnotes"] = self.unsaid(context, figure["footnotes"])
+            context["figures"].drawn("figure")
             context.update(shaping.figure_links(context, label, figure["sources"]))
         return context
 
@@ -342,6 +342,7 @@ class KeyFigureRowBlock(FigureBlockMixin, blocks.StructBlock):
             entry = {"figure": figure, "label": label, "anchor": anchor_for(store, item_id)}
             if figure:
                 figure["footnotes"] = self.unsaid(context, figure["footnotes"])
+                store.drawn("figure")
                 entry.update(
                     shaping.figure_links(
                         {**context, "block_id": item_id, "anchor": entry["anchor"]},

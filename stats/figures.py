@@ -8,6 +8,7 @@ store in memory (`store.observations(selection)`), shaped by the helpers below.
 
 import contextvars
 import datetime
+import re
 import secrets
 from collections import defaultdict
 from contextlib import contextmanager
@@ -244,12 +245,17 @@ class FigureStore:
         return fresh
 
     def drawn(self, kind):
-        """Record that the page draws a chart or map, so its template loads the scripts."""
+        """Record that the page shows a "chart", "map" or "figure" (its copy buttons), so the
+        page's template loads static/js/charts.js, and Chart.js only for a chart or map."""
         self.kinds_drawn.add(kind)
 
     @property
-    def has_charts(self):
+    def needs_script(self):
         return bool(self.kinds_drawn)
+
+    @property
+    def has_charts(self):
+        return bool(self.kinds_drawn & {"chart", "map"})
 
     @property
     def has_map(self):
@@ -325,14 +331,19 @@ def footnotes(named_observations):
     return list(dict.fromkeys(notes + restated))
 
 
-def _plain(text):
-    return " ".join(str(text).lower().split()).rstrip(".")
+def _words(text):
+    return {w for w in re.findall(r"[a-z0-9]+", str(text).lower()) if len(w) > 3}
 
 
 def editor_note(note, notes):
-    """The chart's own note, unless a footnote already says it (said once, not twice)."""
+    """The chart's own note, unless a footnote already says it (said once, not twice).
+
+    A note says the same as a footnote when nearly all of its words are in that footnote
+    ("... are excluded" beside the source's "... have been excluded for purposes of ...").
+    """
     note = (note or "").strip()
-    if not note or any(_plain(note) in _plain(n) for n in notes):
+    words = _words(note)
+    if not note or any(len(words & _words(n)) >= 0.8 * len(words) for n in notes):
         return ""
     return note
 
