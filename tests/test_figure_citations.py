@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures imported below are parameters of the tests
 """Charts honest about time, notes said once, and what a journalist takes away: citation,
 permalink, a CSV named after the figure, and an embeddable view (made-up data)."""
 
