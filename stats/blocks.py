@@ -469,6 +469,79 @@ class RankedListBlock(FigureBlockMixin, blocks.StructBlock):
         return context
 
 
+def site_state_code(context):
+    """The code of the state this site serves, from its site settings."""
+    from portal.models import SiteSettings
+
+    request = context.get("request")
+    try:
+        return SiteSettings.for_request(request).state_code if request else ""
+    except Exception:  # a request outside any site (a bare test request): no highlight
+        return ""
+
+
+class MapBlock(FigureBlockMixin, blocks.StructBlock):
+    title = blocks.CharBlock(max_length=200, help_text="The map's caption.")
+    metric = FigureChooserBlock("stats.Metric", help_text="The figure to show for each state.")
+    year = blocks.IntegerBlock(min_value=1990, help_text="The year shown.")
+    description = blocks.TextBlock(
+        help_text="A sentence or two saying what the map shows. Screen readers read it "
+        "instead of the picture."
+    )
+
+    class Meta:
+        icon = "site"
+        label = "US map"
+        template = "stats/blocks/map.html"
+        preview_template = PREVIEW_TEMPLATE
+        description = (
+            "One figure by state for one year, on a map of the United States with a table of "
+            "the same data; the site's state and its rank are highlighted. Shown only when the "
+            "statistics store holds the figure for enough states to compare."
+        )
+
+    def get_preview_value(self):
+        o = _sample(breakdown__isnull=True, metric__unit="count")
+        value = {
+            "title": "Example map",
+            "year": 2019,
+            "description": "One figure for each state.",
+        }
+        if o:
+            value.update(title=o.metric.label, metric=o.metric, year=o.period_end.year)
+        return self.normalize(value)
+
+    def figure_selections(self, value):
+        return [
+            Selection.of([value.get("metric")], [], end_year=value.get("year"), every_state=True)
+        ]
+
+    def plotted(self, value, store):
+        (selection,) = self.figure_selections(value)
+        found, _reason = shaping.state_map(
+            store.observations(selection), "", settings.PORTAL_MAP_MIN_STATES
+        )
+        return found["observations"] if found else []
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context=parent_context)
+        (selection,) = self.figure_selections(value)
+        found, reason = shaping.state_map(
+            context["figures"].observations(selection) if not selection.is_empty else [],
+            site_state_code(context),
+            settings.PORTAL_MAP_MIN_STATES,
+        )
+        context["map"], context["reason"] = found, reason
+        if found:
+            context["map_id"] = context["anchor"]
+            context["data_id"] = f"{context['anchor']}-data"
+            found["footnotes"] = self.unsaid(context, found["footnotes"])
+            context["figures"].drawn("chart")
+            context["figures"].drawn("map")
+            context.update(shaping.figure_links(context, value.get("title"), found["sources"]))
+        return context
+
+
 class SourceListBlock(FigureBlockMixin, blocks.StructBlock):
     heading = blocks.CharBlock(required=False, max_length=200, help_text="Optional heading.")
     sources = blocks.ListBlock(

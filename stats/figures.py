@@ -26,6 +26,7 @@ from .models import Observation, Source
 from .periods import is_calendar_year
 
 NATIONAL_CODE = "US"
+STATE_KIND = "state"  # Jurisdiction.Kind.STATE: states, the District and the territories
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Selection:
     breakdown: True for the categories of a breakdown only, False for totals only.
     from_year / to_year: the period lies within these years. end_year: the period ends in it.
     national: also the nation's figures for the same metrics.
+    every_state: every state's figures (a map), whatever jurisdiction_ids holds.
     """
 
     metric_ids: frozenset
@@ -44,6 +46,7 @@ class Selection:
     to_year: int | None = None
     end_year: int | None = None
     national: bool = False
+    every_state: bool = False
 
     @classmethod
     def of(cls, metrics, jurisdictions, **kwargs):
@@ -55,10 +58,12 @@ class Selection:
 
     @property
     def is_empty(self):
-        return not self.metric_ids or not self.jurisdiction_ids
+        return not self.metric_ids or not (self.jurisdiction_ids or self.every_state)
 
     def q(self):
         places = Q(jurisdiction_id__in=self.jurisdiction_ids)
+        if self.every_state:
+            places |= Q(jurisdiction__kind=STATE_KIND)
         if self.national:
             places |= Q(jurisdiction__code=NATIONAL_CODE)
         q = Q(metric_id__in=self.metric_ids) & places
@@ -77,8 +82,10 @@ class Selection:
     def matches(self, o):
         if o.metric_id not in self.metric_ids:
             return False
-        if o.jurisdiction_id not in self.jurisdiction_ids and not (
-            self.national and o.jurisdiction.code == NATIONAL_CODE
+        if (
+            o.jurisdiction_id not in self.jurisdiction_ids
+            and not (self.national and o.jurisdiction.code == NATIONAL_CODE)
+            and not (self.every_state and o.jurisdiction.kind == STATE_KIND)
         ):
             return False
         if (o.breakdown_id is not None) != self.breakdown:
@@ -651,3 +658,62 @@ def ranked_categories(observations, limit):
         "sources": source_lines(rows),
         "footnotes": footnotes((f"{o.breakdown.label}, {o.period_label}", o) for o in rows),
     }
+
+
+def state_map(observations, state_code, minimum):
+    """Every state's value of one metric in one year, ranked, for a map and its table.
+
+    The rank is worked out here, by value (1 = the highest; ties share a rank), among the
+    states the store holds a figure for. Returns (map, reason): map is None, with the reason
+    for editors, when fewer than `minimum` states have a figure.
+    """
+    from .geo import FIPS
+
+    states = [o for o in observations if o.jurisdiction.kind == STATE_KIND]
+    if len(states) < minimum:
+        return None, (
+            f"the store holds this figure for {len(states)} state{'s' if len(states) != 1 else ''}"
+            f"; a map needs at least {minimum} to compare"
+        )
+    states.sort(key=lambda o: (-o.value, o.jurisdiction.name))
+    rows, rank, previous = [], 0, None
+    for i, o in enumerate(states, start=1):
+        if o.value != previous:
+            rank, previous = i, o.value
+        unit = o.metric.unit
+        rows.append(
+            {
+                "observation": o,
+                "code": o.jurisdiction.code,
+                "name": o.jurisdiction.name,
+                "fips": FIPS.get(o.jurisdiction.code, ""),
+                "value": plain_number(o.value),
+                "text": format_value(o.value, unit, o.numerator, o.denominator),
+                "rank": rank,
+                "rank_text": ordinal(rank),
+                "mine": o.jurisdiction.code == state_code,
+            }
+        )
+    mine = next((r for r in rows if r["mine"]), None)
+    unit = states[0].metric.unit
+    config = {
+        "type": "map",
+        "unit": unit,
+        "label": states[0].metric.label,
+        "highlight": mine["fips"] if mine else "",
+        "states": [
+            {"id": r["fips"], "name": r["name"], "value": r["value"], "text": r["text"]}
+            for r in rows
+            if r["fips"]
+        ],
+    }
+    return {
+        "config": config,
+        "rows": rows,
+        "mine": mine,
+        "count": len(rows),
+        "period": states[0].period_label,
+        "sources": source_lines(states),
+        "footnotes": footnotes((f"{o.jurisdiction.name}, {o.period_label}", o) for o in states),
+        "observations": states,
+    }, ""

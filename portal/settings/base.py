@@ -180,6 +180,9 @@ WAGTAIL_GRAVATAR_PROVIDER_URL = None
 # The state this installation serves, by jurisdiction code. Another state is a setting away.
 PORTAL_STATE_CODE = os.environ.get("PORTAL_STATE_CODE", "MO")
 
+# A US map block is shown only when the store holds its figure for at least this many states.
+PORTAL_MAP_MIN_STATES = int(os.environ.get("PORTAL_MAP_MIN_STATES", 40))
+
 # django-axes: lock out a user or an address after repeated failed logins.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 10))
 AXES_COOLOFF_TIME = 1  # hours

@@ -545,13 +545,88 @@
     return loading;
   }
 
+  // The map: the geo plugin and the US atlas, fetched from the portal only for a map.
+  var geo = null;
+  function geoLibraries() {
+    if (!geo) {
+      geo = loadScript(script.getAttribute("data-geo")).then(function () {
+        return fetch(script.getAttribute("data-atlas")).then(function (r) { return r.json(); });
+      }).then(function (atlas) {
+        var g = window.ChartGeo;
+        window.Chart.register(g.ChoroplethController, g.GeoFeature, g.ProjectionScale, g.ColorScale);
+        return g.topojson.feature(atlas, atlas.objects.states).features;
+      });
+    }
+    return geo;
+  }
+
+  function drawMap(figure, features) {
+    var data = JSON.parse(document.getElementById(figure.getAttribute("data-map")).textContent);
+    var canvas = figure.querySelector("[data-chart-canvas]");
+    var byId = {};
+    data.states.forEach(function (s) { byId[s.id] = s; });
+    var shown = features.filter(function (f) { return f.id !== "72" && +f.id < 60; });
+    var chart = new window.Chart(canvas, {
+      type: "choropleth",
+      data: {
+        labels: shown.map(function (f) { return f.properties.name; }),
+        datasets: [{
+          label: data.label,
+          outline: shown,
+          data: shown.map(function (f) {
+            var s = byId[f.id];
+            return { feature: f, value: s ? s.value : NaN };
+          }),
+          borderColor: function (ctx) {
+            return ctx.raw && ctx.raw.feature.id === data.highlight ? "#000000" : "#ffffff";
+          },
+          borderWidth: function (ctx) {
+            return ctx.raw && ctx.raw.feature.id === data.highlight ? 3 : 0.75;
+          },
+        }],
+      },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        plugins: {
+          legend: { display: false },
+          tooltip: {
+            bodyFont: { size: FONT_SIZE },
+            callbacks: {
+              label: function (item) {
+                var s = byId[item.raw.feature.id];
+                return item.raw.feature.properties.name + ": " + (s ? s.text : "not published");
+              },
+            },
+          },
+        },
+        scales: {
+          projection: { axis: "x", projection: "albersUsa" },
+          color: {
+            axis: "x",
+            quantize: 5,
+            interpolate: "blues",
+            missing: "#e6e6e6",
+            ticks: { font: { size: FONT_SIZE }, color: TEXT },
+            legend: { position: "bottom-right", align: "bottom" },
+          },
+        },
+      },
+    });
+    setUpPng(figure, chart, []);
+    figure.setAttribute("data-chart-drawn", "true");
+  }
+
   function drawNext() {
     scheduled = false;
     var figure = queue.shift();
     if (!figure) return;
     try {
       if (figure.hasAttribute("data-map")) {
-        if (window.PortalMap) window.PortalMap.draw(figure);
+        geoLibraries().then(function (features) { drawMap(figure, features); }).catch(
+          function (e) { if (window.console) window.console.error(e); }
+        );
       } else {
         draw(figure);
       }
@@ -572,8 +647,7 @@
     if (figure.getAttribute("data-chart-queued")) return;
     figure.setAttribute("data-chart-queued", "true");
     queue.push(figure);
-    var needs = figure.hasAttribute("data-map") && window.PortalMap
-      ? libraries().then(window.PortalMap.libraries) : libraries();
+    var needs = figure.hasAttribute("data-map") ? libraries().then(geoLibraries) : libraries();
     needs.then(schedule, function () { /* no Chart.js: the tables stay in view */ });
   }
 
@@ -598,8 +672,6 @@
       Array.prototype.forEach.call(figures, enqueue);
     });
   }
-
-  window.PortalCharts = { script: script, loadScript: loadScript, enqueue: enqueue };
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
