@@ -1,5 +1,7 @@
+# ruff: noqa: F811 - the fixtures imported below are parameters of the tests
 """The US map block, with made-up figures for every state (made here, never shipped)."""
 
+import json
 import re
 
 import pytest
@@ -55,8 +57,6 @@ def test_the_map_holds_every_state_and_its_table_matches(every_state, home, clie
     page = topic(home, "map", [{"type": "state_map", "value": map_raw(metric)}])
     html = client.get(page.url).content.decode()
     config = re.search(r'<script id="[^"]+-data" type="application/json">(.*?)</script>', html)
-    import json
-
     config = json.loads(config.group(1))
     assert {s["id"] for s in config["states"]} == set(FIPS[c] for c in values)
     assert len(config["states"]) == 56
