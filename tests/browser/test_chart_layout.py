@@ -147,3 +147,23 @@ def test_embed_is_framed_by_another_site_and_the_page_is_not(framing_page, live_
     framed_page = page.frame(url=f"{live_server.url}/federal-prosecutions/")
     # Refused: Chromium shows its error page instead, so the portal's page never loads in it.
     assert framed_page is None or not framed_page.locator("main").count()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_figure_tools_pass_axe_opened_at_each_width(browser, live_server, width):
+    from .support import run_axe
+
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    page = context.new_page()
+    violations = {}
+    for path in ("/federal-prosecutions/", "/state-profile/"):
+        page.goto(live_server.url + path)
+        draw_every_chart(page)
+        # Open every "Cite this" and "Embed" panel, and one table, so axe sees them too.
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        page.locator("[data-chart-toggle]").first.click()
+        found = run_axe(page)
+        if found:
+            violations[path] = found
+    context.close()
+    assert not violations, violations
