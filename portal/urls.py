@@ -6,6 +6,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from stats import views as stats_views
 from stats.api import api
 from stats.downloads import data_download
 
@@ -18,6 +19,12 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("api/", api.urls),
     re_path(r"^data/download/(?P<fmt>csv|xlsx|json)/$", data_download, name="data_download"),
+    path(
+        "figures/<int:page_id>/<uuid:block_id>.csv",
+        stats_views.figure_csv,
+        name="figure_csv",
+    ),
+    path("embed/<int:page_id>/<uuid:block_id>/", stats_views.figure_embed, name="figure_embed"),
 ]
 
 if settings.DEBUG:

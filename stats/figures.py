@@ -8,6 +8,7 @@ store in memory (`store.observations(selection)`), shaped by the helpers below.
 
 import contextvars
 import datetime
+import re
 import secrets
 from collections import defaultdict
 from contextlib import contextmanager
@@ -25,8 +26,10 @@ from wagtail import blocks
 
 from .formatting import format_number, format_short, format_value, n_of_m, ordinal, plain_number
 from .models import Observation, Source
+from .periods import is_calendar_year
 
 NATIONAL_CODE = "US"
+STATE_KIND = "state"  # Jurisdiction.Kind.STATE: states, the District and the territories
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Selection:
     breakdown: True for the categories of a breakdown only, False for totals only.
     from_year / to_year: the period lies within these years. end_year: the period ends in it.
     national: also the nation's figures for the same metrics.
+    every_state: every state's figures (a map), whatever jurisdiction_ids holds.
     """
 
     metric_ids: frozenset
@@ -45,6 +49,7 @@ class Selection:
     to_year: int | None = None
     end_year: int | None = None
     national: bool = False
+    every_state: bool = False
 
     @classmethod
     def of(cls, metrics, jurisdictions, **kwargs):
@@ -56,10 +61,12 @@ class Selection:
 
     @property
     def is_empty(self):
-        return not self.metric_ids or not self.jurisdiction_ids
+        return not self.metric_ids or not (self.jurisdiction_ids or self.every_state)
 
     def q(self):
         places = Q(jurisdiction_id__in=self.jurisdiction_ids)
+        if self.every_state:
+            places |= Q(jurisdiction__kind=STATE_KIND)
         if self.national:
             places |= Q(jurisdiction__code=NATIONAL_CODE)
         q = Q(metric_id__in=self.metric_ids) & places
@@ -78,8 +85,10 @@ class Selection:
     def matches(self, o):
         if o.metric_id not in self.metric_ids:
             return False
-        if o.jurisdiction_id not in self.jurisdiction_ids and not (
-            self.national and o.jurisdiction.code == NATIONAL_CODE
+        if (
+            o.jurisdiction_id not in self.jurisdiction_ids
+            and not (self.national and o.jurisdiction.code == NATIONAL_CODE)
+            and not (self.every_state and o.jurisdiction.kind == STATE_KIND)
         ):
             return False
         if (o.breakdown_id is not None) != self.breakdown:
@@ -164,6 +173,9 @@ class FigureStore:
         self._all_sources = None
         self._ids = defaultdict(int)
         self._id_tag = ""
+        self._used_ids = set()
+        self._said = defaultdict(set)  # section -> notes already said in it
+        self.kinds_drawn = set()  # "chart", "map": which scripts the page needs
 
     @classmethod
     def for_stream(cls, stream_value):
@@ -219,7 +231,45 @@ class FigureStore:
     def next_id(self, prefix):
         """A page-unique element id: chart-1, chart-2..."""
         self._ids[prefix] += 1
-        return f"{prefix}-{self._id_tag}{self._ids[prefix]}"
+        return self.unique_id(f"{prefix}-{self._id_tag}{self._ids[prefix]}")
+
+    def unique_id(self, wanted):
+        """`wanted`, or `wanted-2`... when the page already has an element of that id."""
+        candidate, n = wanted, 1
+        while candidate in self._used_ids:
+            n += 1
+            candidate = f"{wanted}-{n}"
+        self._used_ids.add(candidate)
+        return candidate
+
+    def unsaid(self, section, notes):
+        """The notes not yet said in this section of the page; they count as said from now.
+
+        A note several figures of a section share (a caveat, an exclusion) is said once, by
+        the first of them. A block rendered on its own (an embed) has a store of its own, so it
+        always carries its notes.
+        """
+        said = self._said[section]
+        fresh = [n for n in dict.fromkeys(notes) if n and n not in said]
+        said.update(fresh)
+        return fresh
+
+    def drawn(self, kind):
+        """Record that the page shows a "chart", "map" or "figure" (its copy buttons), so the
+        page's template loads static/js/charts.js, and Chart.js only for a chart or map."""
+        self.kinds_drawn.add(kind)
+
+    @property
+    def needs_script(self):
+        return bool(self.kinds_drawn)
+
+    @property
+    def has_charts(self):
+        return bool(self.kinds_drawn & {"chart", "map"})
+
+    @property
+    def has_map(self):
+        return "map" in self.kinds_drawn
 
     def all_sources(self):
         """Every source edition in the store: one query, made once, only when asked."""
@@ -244,11 +294,17 @@ def source_lines(observations):
         key=lambda s: (s.edition_year, s.published_on or datetime.date.min, s.pk),
         reverse=True,
     )
+    # When the portal last changed a figure from each edition (a correction, a new import).
+    changed = {}
+    for o in observations:
+        if o.updated_at and (o.source_id not in changed or o.updated_at > changed[o.source_id]):
+            changed[o.source_id] = o.updated_at
     return [
         {
             "citation": s.citation,
             "url": s.url,
             "data_as_of": s.data_as_of,
+            "updated_at": changed.get(s.pk),
             "source": s,
         }
         for s in ordered
@@ -282,16 +338,78 @@ def footnotes(named_observations):
     """Exclusions (observation.footnote) and restatements, each once, in reading order.
 
     named_observations: (name, observation) pairs; the name says which figure a note is about.
+    A footnote several figures share is said once, naming them all: "2018, 2019: ...".
     """
-    notes = []
+    by_text = {}  # footnote text -> names, in reading order (dicts keep insertion order)
+    restated = []
     for name, o in named_observations:
         if o.footnote:
-            # The footnote is quoted as published, in English.
-            notes.append(format_html('{}: <span lang="en">{}</span>', name, o.footnote))
+            by_text.setdefault(o.footnote.strip(), {})[name] = None
         note = restatement(o, name)
         if note:
-            notes.append(note)
-    return list(dict.fromkeys(notes))
+            restated.append(note)
+    # The footnote is quoted as published, in English.
+    notes = [
+        format_html('{}: <span lang="en">{}</span>', ", ".join(names), text)
+        for text, names in by_text.items()
+    ]
+    return list(dict.fromkeys(notes + restated))
+
+
+def _words(text):
+    return {w for w in re.findall(r"[a-z0-9]+", str(text).lower()) if len(w) > 3}
+
+
+def editor_note(note, notes):
+    """The chart's own note, unless a footnote already says it (said once, not twice).
+
+    A note says the same as a footnote when nearly all of its words are in that footnote
+    ("... are excluded" beside the source's "... have been excluded for purposes of ...").
+    """
+    note = (note or "").strip()
+    words = _words(note)
+    if not note or any(len(words & _words(n)) >= 0.8 * len(words) for n in notes):
+        return ""
+    return note
+
+
+def figure_links(context, title, sources):
+    """Permalink, citation text, the figure's own CSV and embed URLs, for a block's template.
+
+    context: the block's; the page's context gives `page`, `page_url` (absolute),
+    `portal_name` and the block's `block_id`.
+    """
+    page, block_id, anchor = context.get("page"), context.get("block_id"), context["anchor"]
+    page_url = context.get("page_url") or ""
+    permalink = f"{page_url}#{anchor}"
+    where = ", ".join(
+        part for part in (context.get("portal_name"), getattr(page, "title", "")) if part
+    )
+    data = "; ".join(s["citation"] for s in sources)
+    citation = " ".join(
+        part
+        for part in (
+            f"“{title}”." if title else "",
+            f"{where}." if where else "",
+            f"{permalink}." if page_url else "",
+            gettext("Data: %(sources)s.") % {"sources": data} if data else "",
+        )
+        if part
+    )
+    links = {
+        "permalink": permalink,
+        "citation": citation,
+        "figure_csv_url": "",
+        "embed_url": "",
+        "embed_path": "",
+    }
+    if page is not None and getattr(page, "pk", None) and block_id:
+        links["figure_csv_url"] = reverse("figure_csv", args=[page.pk, block_id])
+        embed = reverse("figure_embed", args=[page.pk, block_id])
+        root = context.get("site_root_url") or ""
+        links["embed_url"] = f"{root}{embed}"
+        links["embed_path"] = embed
+    return links
 
 
 def download_url(fmt="csv", **params):
@@ -343,6 +461,16 @@ def build_chart(value, observations):
     period_labels = {}
     for o in observations:
         period_labels[_period_key(o)] = o.period_label
+    # A year axis is continuous: a year with nothing published is a row of its own (a gap in
+    # the chart, "Not published" in the table), so years are spaced by their value.
+    yearly = all(is_calendar_year(*p) for p in periods)
+    if yearly and chart_type != "doughnut" and len(periods) > 1:
+        first, last = periods[0][0].year, periods[-1][0].year
+        periods = [
+            (datetime.date(y, 1, 1), datetime.date(y, 12, 31)) for y in range(first, last + 1)
+        ]
+        for p in periods:
+            period_labels.setdefault(p, str(p[0].year))
     categories = sorted(
         {o.breakdown for o in observations if o.breakdown_id},
         key=lambda c: (c.sort_order, c.label),
@@ -407,6 +535,8 @@ def build_chart(value, observations):
 
     plotted = [o for c in columns for o in c.cells if o]
     many = len(columns) > 1
+    # One period on a period axis is not a trend: it is shown as key figures instead.
+    single = row_header == gettext("Period") and len(rows) == 1
 
     def name(o):
         parts = []
@@ -443,6 +573,7 @@ def build_chart(value, observations):
         "type": chart_type,
         "title": value.get("title") or "",
         "unit": columns[0].unit,
+        "years": row_header == gettext("Period") and yearly,
         "labels": rows,
         "datasets": [
             {
@@ -454,13 +585,29 @@ def build_chart(value, observations):
             for c in columns
         ],
     }
+    notes = footnotes((name(o), o) for o in plotted)
     return {
         "config": config,
+        "single": single,
+        "singles": [
+            {
+                "label": c.label,
+                "headline": format_value(c.cells[0].value, c.unit),
+                "text": format_value(
+                    c.cells[0].value, c.unit, c.cells[0].numerator, c.cells[0].denominator
+                ),
+                "period": rows[0],
+            }
+            for c in columns
+        ]
+        if single
+        else [],
         "row_header": row_header,
         "column_labels": [c.label for c in columns],
         "rows": table_rows,
         "sources": source_lines(plotted),
-        "footnotes": footnotes((name(o), o) for o in plotted),
+        "footnotes": notes,
+        "note": editor_note(value.get("note"), notes),
         "csv_url": download_url(
             "csv",
             metric=[m.slug for m in metrics],
@@ -540,3 +687,64 @@ def ranked_categories(observations, limit):
         "sources": source_lines(rows),
         "footnotes": footnotes((f"{o.breakdown.display_label}, {o.period_label}", o) for o in rows),
     }
+
+
+def state_map(observations, state_code, minimum):
+    """Every state's value of one metric in one year, ranked, for a map and its table.
+
+    The rank is worked out here, by value (1 = the highest; ties share a rank), among the
+    states the store holds a figure for. Returns (map, reason): map is None, with the reason
+    for editors, when fewer than `minimum` states have a figure.
+    """
+    from .geo import FIPS
+
+    states = [o for o in observations if o.jurisdiction.kind == STATE_KIND]
+    if len(states) < minimum:
+        return None, (
+            f"the store holds this figure for {len(states)} state{'s' if len(states) != 1 else ''}"
+            f"; a map needs at least {minimum} to compare"
+        )
+    states.sort(key=lambda o: (-o.value, o.jurisdiction.name))
+    rows, rank, previous = [], 0, None
+    for i, o in enumerate(states, start=1):
+        if o.value != previous:
+            rank, previous = i, o.value
+        unit = o.metric.unit
+        rows.append(
+            {
+                "observation": o,
+                "code": o.jurisdiction.code,
+                "name": o.jurisdiction.display_name,
+                "fips": FIPS.get(o.jurisdiction.code, ""),
+                "value": plain_number(o.value),
+                "text": format_value(o.value, unit, o.numerator, o.denominator),
+                "rank": rank,
+                "rank_text": ordinal(rank),
+                "mine": o.jurisdiction.code == state_code,
+            }
+        )
+    mine = next((r for r in rows if r["mine"]), None)
+    unit = states[0].metric.unit
+    config = {
+        "type": "map",
+        "unit": unit,
+        "label": states[0].metric.label,
+        "highlight": mine["fips"] if mine else "",
+        "states": [
+            {"id": r["fips"], "name": r["name"], "value": r["value"], "text": r["text"]}
+            for r in rows
+            if r["fips"]
+        ],
+    }
+    return {
+        "config": config,
+        "rows": rows,
+        "mine": mine,
+        "count": len(rows),
+        "period": states[0].period_label,
+        "sources": source_lines(states),
+        "footnotes": footnotes(
+            (f"{o.jurisdiction.display_name}, {o.period_label}", o) for o in states
+        ),
+        "observations": states,
+    }, ""

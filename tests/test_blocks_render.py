@@ -232,7 +232,7 @@ class TableParser(HTMLParser):
 
 
 def chart_json(html):
-    pattern = r'<script id="(chart-[0-9a-f-]*\d+-data)" type="application/json">(.*?)</script>'
+    pattern = r'<script id="(figure-[0-9a-f-]*\d+-data)" type="application/json">(.*?)</script>'
     match = re.search(pattern, html)
     assert match, html
     return json.loads(match.group(2))
@@ -358,10 +358,19 @@ def test_chart_by_breakdown_of_one_year_plots_categories(data):
 
 
 def test_chart_years_limit_the_periods(data):
-    html = render(stats_blocks.ChartBlock(), chart_raw(data, from_year=2018, to_year=2018))
+    html = render(stats_blocks.ChartBlock(), chart_raw(data, from_year=2018, to_year=2019))
     config = chart_json(html)
-    assert config["labels"] == ["2018"]
-    assert config["datasets"][0]["data"] == [170]
+    assert config["labels"] == ["2018", "2019"]
+    assert config["datasets"][0]["data"] == [170, 1234]
+
+
+def test_a_chart_of_one_year_is_a_key_figure_not_a_one_point_trend(data):
+    html = render(stats_blocks.ChartBlock(), chart_raw(data, from_year=2018, to_year=2018))
+    assert 'type="application/json"' not in html  # nothing for Chart.js to draw
+    assert "<canvas" not in html
+    single = re.search(r'<p class="key-figure__value">(.*?)</p>', html).group(1)
+    assert single == "170"
+    assert "2018" in re.search(r'class="key-figure__label">(.*?)</p>', html).group(1)
 
 
 def test_chart_note_is_shown(data):
@@ -478,13 +487,17 @@ def test_a_row_whose_figures_share_their_source_names_it_once(data):
     raw = {"heading": "", "figures": [key_raw(data, "months"), key_raw(data, "share")]}
     html = render(stats_blocks.KeyFigureRowBlock(), raw)
     citation = data["months"].observations.get(jurisdiction=data["mo"]).source.citation
-    assert html.count(citation) == 1
+
+    def source_lines(html):
+        return "".join(re.findall(r'class="figure-sources__list">(.*?)</ul>', html, re.S))
+
+    assert source_lines(html).count(citation) == 1
     assert 'class="key-figures__source"' in html
     # Figures from different editions each keep their own source line.
     raw["figures"].append(key_raw(data, "cases", year=2017))
     html = render(stats_blocks.KeyFigureRowBlock(), raw)
     assert 'class="key-figures__source"' not in html
-    assert html.count(citation) >= 2
+    assert source_lines(html).count(citation) >= 2
 
 
 def test_key_figure_row_without_data_renders_nothing(data):

@@ -199,6 +199,9 @@ PORTAL_STATE_PACKS = [
     Path(p.strip()) for p in os.environ.get("PORTAL_STATE_PACKS", "").split(",") if p.strip()
 ] or sorted(p.parent for p in (BASE_DIR / "packs").glob("*/manifest.json"))
 
+# A US map block is shown only when the store holds its figure for at least this many states.
+PORTAL_MAP_MIN_STATES = int(os.environ.get("PORTAL_MAP_MIN_STATES", 40))
+
 # django-axes: lock out a user or an address after repeated failed logins.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 10))
 AXES_COOLOFF_TIME = 1  # hours
