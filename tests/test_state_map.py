@@ -91,7 +91,7 @@ def test_the_highlighted_state_comes_from_the_site_settings(every_state, home, c
 
     metric, _source, _values = every_state
     settings = SiteSettings.for_site(Site.objects.get(is_default_site=True))
-    settings.state_code = "KS"
+    settings.jurisdiction = Jurisdiction.objects.get(code="KS")  # issue-12: the state by FK
     settings.save()
     page = topic(home, "map-ks", [{"type": "state_map", "value": map_raw(metric)}])
     invalidate_public_pages()
