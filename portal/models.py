@@ -1,6 +1,7 @@
 """Page types and site settings of a state's portal."""
 
 from django.db import models
+from django.utils.translation import gettext
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
@@ -73,11 +74,15 @@ def figure_page_context(page, request):
     site's root URL (for embed codes) and the portal's name."""
     parts = page.get_url_parts(request) if page.pk else None
     root, path = (parts[1], parts[2]) if parts else ("", "")
-    state = SiteSettings.for_request(request).state_name if request else ""
+    # issue-12's site settings name the state's jurisdiction (state_name is gone).
+    jurisdiction = SiteSettings.for_request(request).jurisdiction if request else None
+    state = jurisdiction.display_name if jurisdiction else ""
     return {
         "page_url": f"{root}{path}" if root else "",
         "site_root_url": root or "",
-        "portal_name": f"{state} Human Trafficking Data Portal" if state else "",
+        "portal_name": (
+            gettext("%(state)s Human Trafficking Data Portal") % {"state": state} if state else ""
+        ),
     }
 
 
