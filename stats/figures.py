@@ -18,7 +18,7 @@ from operator import or_
 
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -386,15 +386,21 @@ def figure_links(context, title, sources):
         part for part in (context.get("portal_name"), getattr(page, "title", "")) if part
     )
     data = "; ".join(s["citation"] for s in sources)
-    citation = " ".join(
-        part
-        for part in (
-            f"“{title}”." if title else "",
-            f"{where}." if where else "",
-            f"{permalink}." if page_url else "",
-            gettext("Data: %(sources)s.") % {"sources": data} if data else "",
-        )
-        if part
+    # HTML: the sources' citations stay as published, marked as English.
+    quoted = format_html('<span lang="en">{}</span>', data)
+    citation = format_html_join(
+        " ",
+        "{}",
+        (
+            (part,)
+            for part in (
+                f"“{title}”." if title else "",
+                f"{where}." if where else "",
+                f"{permalink}." if page_url else "",
+                format_html(gettext("Data: {sources}."), sources=quoted) if data else "",
+            )
+            if part
+        ),
     )
     links = {
         "permalink": permalink,
