@@ -141,6 +141,13 @@ def english_left(html):
     return found
 
 
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A request to /es/ leaves Spanish active in the thread; later tests expect English."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture(scope="module")
 def missouri_loaded(django_db_setup, django_db_blocker):
     """The Missouri site in both languages, loaded once for this module (it takes a while);
