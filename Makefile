@@ -6,7 +6,7 @@ PORT ?= 8000
 # The site's address (canonical links, sitemap) follows the port it is served on.
 export PORT
 
-.PHONY: run test install install-dev setup serve lint bench bench-import bench-scale scale-demo clean
+.PHONY: run test install install-dev setup messages messages-update serve lint bench bench-import bench-scale scale-demo clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -23,7 +23,18 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-setup: install
+# The interface in Spanish: compile locale/*/LC_MESSAGES/django.po (needs gettext's msgfmt).
+# The compiled .mo files are not kept in git, so they are never stale.
+messages: install
+	@command -v msgfmt >/dev/null 2>&1 || { echo "msgfmt is missing: install gettext (apt-get install -y gettext)" >&2; exit 1; }
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=var
+
+# After changing interface strings: add the new ones to the catalog, then translate them.
+messages-update: install
+	$(PY) manage.py makemessages --locale=es --no-location --ignore=.venv --ignore=var \
+		--ignore=bench --ignore=tests
+
+setup: install messages
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_initial_data
 	$(PY) manage.py ensure_admin
@@ -32,7 +43,7 @@ run: setup
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (admin: http://127.0.0.1:$(PORT)/admin/)"
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: install-dev
+test: install-dev messages
 	$(PY) -m pytest
 
 lint: install-dev

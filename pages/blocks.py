@@ -54,6 +54,7 @@ class ContentStreamBlock(blocks.StreamBlock):
     key_figures = stats_blocks.KeyFigureRowBlock()
     chart = stats_blocks.ChartBlock()
     stack_up = stats_blocks.StackUpBlock()
+    state_map = stats_blocks.MapBlock()
     ranked_list = stats_blocks.RankedListBlock()
     sources = stats_blocks.SourceListBlock()
     data_downloads = stats_blocks.DataDownloadsBlock()

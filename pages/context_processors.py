@@ -4,7 +4,10 @@ from django.utils.functional import SimpleLazyObject
 
 
 def _live(hotline):
-    return hotline if hotline is not None and hotline.live else None
+    """The hotline while it is live, in the page's language when it is translated."""
+    from resources.models import localized
+
+    return localized(hotline) if hotline is not None and hotline.live else None
 
 
 def header_hotlines(request):

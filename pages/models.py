@@ -1,6 +1,7 @@
 """Page types and site settings of a state's site."""
 
 from django.db import models
+from django.utils.translation import gettext
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
@@ -68,6 +69,23 @@ class SiteSettings(BaseSiteSetting):
     ]
 
 
+def figure_page_context(page, request):
+    """What figure blocks need to cite and link to themselves: the page's absolute URL, the
+    site's root URL (for embed codes) and the portal's name."""
+    parts = page.get_url_parts(request) if page.pk else None
+    root, path = (parts[1], parts[2]) if parts else ("", "")
+    # issue-12's site settings name the state's jurisdiction (state_name is gone).
+    jurisdiction = SiteSettings.for_request(request).jurisdiction if request else None
+    state = jurisdiction.display_name if jurisdiction else ""
+    return {
+        "page_url": f"{root}{path}" if root else "",
+        "site_root_url": root or "",
+        "portal_name": (
+            gettext("%(state)s Human Trafficking Data Portal") % {"state": state} if state else ""
+        ),
+    }
+
+
 class BasePage(Page):
     """What every content page has: an introduction and the shared stream of blocks."""
 
@@ -96,10 +114,14 @@ class BasePage(Page):
         context = super().get_context(request, *args, **kwargs)
         # One batched fetch for every figure the page's blocks need.
         context["figures"] = FigureStore.for_stream(self.body)
+        context.update(figure_page_context(self, request))
         # Blocks after a section heading sit inside that section: their own headings are h3.
-        levels, level = [], 2
+        # A note several figures of one section share is said once in it (stats.figures).
+        levels, level, section = [], 2, 0
         for block in self.body:
-            levels.append((block, level))
+            if block.block_type == "heading":
+                section += 1
+            levels.append((block, level, section))
             if block.block_type == "heading":
                 level = 3
         context["body_blocks"] = levels

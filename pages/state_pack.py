@@ -5,17 +5,19 @@ touches what exists, so editors' and data managers' later changes survive, and a
 changes nothing. Everything goes through the paths staff use: figures through the importer,
 page bodies through the block classes (an unknown block or field stops the load), snippets and
 settings through their models' validation. A bad pack stops with a message naming the file and
-the entry, inside one transaction, so nothing is changed.
+the entry, inside one transaction, so nothing is changed. Entries may carry their translations
+("translations": {"es": {...}}), loaded as Wagtail translations of the English.
 """
 
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from wagtail import blocks
-from wagtail.models import Page, Site
+from wagtail.models import Locale, Page, Site
 from wagtail.search import index
 
 from resources.models import (
@@ -45,8 +47,10 @@ SNIPPETS = {
     "hotlines": (Hotline, "name"),
 }
 PAGE_FIELDS = {"slug", "title", "seo_title", "search_description", "intro", "show_in_menus"}
-# Reserved for translations (issue 17): accepted, not loaded yet.
+# An entry's translations: {"es": {...}} beside the English (see Loader.translations).
 RESERVED = {"translations"}
+# Block fields that hold codes or chosen items, not words: a page translation leaves them.
+UNTRANSLATED_KEYS = {"type", "id", "anchor", "chart_type", "category", "kinds"}
 MANIFEST_FIELDS = {"format", "jurisdiction", "name", "site_name", "hostname", "language"}
 SETTINGS_FIELDS = {
     "national_hotline",
@@ -55,6 +59,20 @@ SETTINGS_FIELDS = {
     "footer_links",
     "safety_page",
 }
+
+
+def translate_stream(raw, text):
+    """A copy of raw StreamField data with every string found in `text` replaced by its
+    translation; codes and chosen items (primary keys) stay as they are."""
+    if isinstance(raw, dict):
+        return {
+            k: v if k in UNTRANSLATED_KEYS else translate_stream(v, text) for k, v in raw.items()
+        }
+    if isinstance(raw, list):
+        return [translate_stream(v, text) for v in raw]
+    if isinstance(raw, str):
+        return text.get(raw, raw)
+    return raw
 
 
 class PackError(Exception):
@@ -137,7 +155,9 @@ class Loader:
                 raise PackError(f"{where}: no page {key!r} in this pack (before this entry).")
             return page.pk
         if model is Hotline:
-            found = Hotline.objects.filter(site=self.site, name=key).values_list("pk", flat=True)
+            found = Hotline.objects.filter(
+                site=self.site, name=key, locale=Locale.get_default()
+            ).values_list("pk", flat=True)
         else:
             lookup = {Metric: "slug", Source: "slug", Jurisdiction: "code"}.get(model)
             if lookup is None:
@@ -281,7 +301,9 @@ class Loader:
                     raise PackError(f"{here}: an object with {key!r} is expected.")
                 here = f"{here} {entry[key]!r}"
                 _unknown(entry, names, here)
-                if model.objects.filter(site=self.site, **{key: entry[key]}).exists():
+                default = Locale.get_default()
+                found = model.objects.filter(site=self.site, locale=default, **{key: entry[key]})
+                if found.exists():
                     continue
                 fields = {k: v for k, v in entry.items() if k not in RESERVED}
                 obj = model(site=self.site, live=True, **{"sort_order": position, **fields})
@@ -361,6 +383,7 @@ class Loader:
         for name in ("national_hotline", "state_tipline"):
             pk = self.natural_key(Hotline, data.get(name), f"{where}: {name}")
             setattr(row, f"{name}_id", pk)
+        # The "Staying safe online" page linked beside the quick exit (issue 15a).
         row.safety_page_id = self.natural_key(
             Page, data.get("safety_page"), f"{where}: safety_page"
         )
@@ -377,6 +400,82 @@ class Loader:
             raise PackError(f"{where}: {_messages(exc)}") from None
         row.save()
         self.outcome.created["settings"] += 1
+
+    # Translations: each page or snippet entry may hold "translations": {"es": {...}}. They are
+    # created once as Wagtail translations of the English (same translation key, the
+    # language's locale), then left to the editors.
+
+    def locale(self, code, where):
+        if code not in dict(settings.WAGTAIL_CONTENT_LANGUAGES):
+            raise PackError(f"{where}: {code!r} is not one of WAGTAIL_CONTENT_LANGUAGES.")
+        return Locale.objects.get_or_create(language_code=code)[0]
+
+    def translate_page(self, page, entry, where):
+        for code, spec in (entry.get("translations") or {}).items():
+            here = f"{where}.translations.{code}"
+            _unknown(spec, PAGE_FIELDS | {"text"}, here)
+            locale = self.locale(code, here)
+            if page.get_translation_or_none(locale) is not None:
+                continue
+            parent = page.get_parent()
+            if not parent.is_root():
+                parent = parent.get_translation_or_none(locale)
+            if parent is None or parent.get_children().filter(slug=spec.get("slug")).exists():
+                # No translated parent, or an editor's page holds the slug (say the English
+                # page was deleted and made again): the translation is theirs to make.
+                continue
+            translation = page.copy_for_translation(locale).specific
+            for name in PAGE_FIELDS & set(spec):
+                setattr(translation, name, spec[name])
+            # The English blocks with their words translated: the same figures, places and
+            # snippets. A string the pack does not translate stays as it is.
+            text = spec.get("text") or {}
+            stream_block = HomePage._meta.get_field("body").stream_block
+            raw = translate_stream(list(page.body.raw_data), text)
+            try:
+                translation.body = stream_block.clean(stream_block.to_python(raw))
+            except ValidationError as exc:
+                raise PackError(f"{here}.text: {_block_messages(exc)}") from None
+            try:
+                translation.full_clean()
+            except ValidationError as exc:
+                raise PackError(f"{here}: {_messages(exc)}") from None
+            translation.save()
+            translation.save_revision().publish()
+            self.outcome.created["pages"] += 1
+        for child in entry.get("children", []):
+            self.translate_page(self.pages[child["slug"]], child, f"{where}.children")
+
+    def translate_snippets(self, data):
+        where = self.file("snippets.json")
+        default = Locale.get_default()
+        for kind, items in data.items():
+            model, key = SNIPPETS[kind]
+            names = {f.name for f in model._meta.concrete_fields} - {"id", "site", "live"}
+            for entry in items:
+                for code, fields in (entry.get("translations") or {}).items():
+                    here = f"{where}: {kind} {entry[key]!r} translations.{code}"
+                    _unknown(fields, names, here)
+                    locale = self.locale(code, here)
+                    original = model.objects.get(
+                        site=self.site, locale=default, **{key: entry[key]}
+                    )
+                    if original.get_translation_or_none(locale) is not None:
+                        continue
+                    translation = original.copy_for_translation(locale)
+                    for name, value in fields.items():
+                        setattr(translation, name, value)
+                    try:
+                        translation.full_clean()
+                    except ValidationError as exc:
+                        raise PackError(f"{here}: {_messages(exc)}") from None
+                    translation.save()
+                    translation.save_revision().publish()
+                    self.outcome.created["snippets"] += 1
+
+    def translations(self, pages, snippets):
+        self.translate_page(self.site.root_page.specific, pages["home"], "pages.json: home")
+        self.translate_snippets(snippets)
 
     def figures(self):
         catalog = self.file("catalog.json")
@@ -412,11 +511,13 @@ class Loader:
         self.snippets(snippets)
         self.pages_tree(pages)
         self.site_settings(site_settings, new_site)
+        self.translations(pages, snippets)
         if self.outcome.created["pages"]:
             # Pages are indexed by their blocks as rendered for the site (pages.search), which
-            # needs the site and its settings: index them again now that both exist.
+            # needs the site and its settings: index them again, translations too, now.
             for page in self.pages.values():
-                index.insert_or_update_object(page.specific)
+                for each in page.get_translations(inclusive=True).specific():
+                    index.insert_or_update_object(each)
         self.outcome.site = self.site
         return self.outcome
 

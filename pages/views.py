@@ -1,10 +1,12 @@
 import re
 
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
+from wagtail.contrib.sitemaps import Sitemap
 from wagtail.models import Page, Site
 from wagtail.search.backends import get_search_backend
 
@@ -23,7 +25,12 @@ def _snippet_results(model, site, query, listing_page):
             found.extend(items.filter(citation__contains=citation))
     words = query.replace("§", " ").strip()
     if words:
-        found.extend(get_search_backend().search(words, items)[:SNIPPET_RESULTS])
+        # The search backend filters on indexed fields only; the language filter (a join on
+        # the locale) is applied to what it finds, keeping its order.
+        hits = get_search_backend().search(words, model.objects.filter(live=True))
+        hits = list(hits[: SNIPPET_RESULTS * 4])
+        shown = set(items.filter(pk__in=[h.pk for h in hits]).values_list("pk", flat=True))
+        found.extend(h for h in hits if h.pk in shown)
     found = list(dict.fromkeys(found))[:SNIPPET_RESULTS]
     if not found:
         return []
@@ -43,7 +50,8 @@ def _pages_listing(site, *block_types):
     from .models import TopicPage
 
     found = {}
-    for page in TopicPage.objects.live().public().descendant_of(site.root_page).order_by("path"):
+    home = site.root_page.localized  # the home page in the page's language
+    for page in TopicPage.objects.live().public().descendant_of(home).order_by("path"):
         for child in page.body.raw_data:
             if child.get("type") in block_types:
                 found.setdefault(child["type"], page)
@@ -53,13 +61,15 @@ def _pages_listing(site, *block_types):
 
 
 def _search(site, query):
-    """The site's pages, statutes and organizations matching a query."""
+    """The site's pages, statutes and organizations matching a query, in the page's language."""
     from resources.models import Organization, Statute
 
     results = Page.objects.none()
     words = query.replace("§", " ").strip()
     if words:
-        pages = Page.objects.live().public().descendant_of(site.root_page, inclusive=True)
+        # The site's pages in the language of the search page (/es/search/: Spanish).
+        home = site.root_page.localized
+        pages = Page.objects.live().public().descendant_of(home, inclusive=True)
         results = pages.specific().search(words)
     listing = _pages_listing(site, "statutes", "organizations")
     statutes = _snippet_results(Statute, site, query, listing.get("statutes"))
@@ -106,6 +116,26 @@ def robots_txt(request):
         f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+class PagesSitemap(Sitemap):
+    """Every live public page of the site in every language: Wagtail's own sitemap lists the
+    tree under the site's root page only, and each translation of the home page is a sibling
+    of it (English at /, Spanish under /es/)."""
+
+    def items(self):
+        roots = self.get_wagtail_site().root_page.get_translations(inclusive=True)
+        under_a_root = Q()
+        for root in roots:
+            under_a_root |= Q(path__startswith=root.path)
+        return (
+            Page.objects.live()
+            .public()
+            .filter(under_a_root)
+            .order_by("path")
+            .defer_streamfields()
+            .specific()
+        )
 
 
 def page_not_found(request, exception=None):

@@ -41,6 +41,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.translation import get_language_from_path
 
 logger = logging.getLogger(__name__)
 
@@ -207,7 +208,10 @@ def cache_key(request):
     if version is None:
         return None
     site = site_id_for(request)
-    digest = hashlib.sha256(f"{site}:{request.path}?{query}".encode()).hexdigest()
+    # The language a page is served in comes from its path (/es/...), read here because this
+    # middleware runs before LocaleMiddleware has activated it.
+    language = get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+    digest = hashlib.sha256(f"{site}:{language}:{request.path}?{query}".encode()).hexdigest()
     return f"portal:public-page:{version}:{digest}"
 
 

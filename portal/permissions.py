@@ -3,9 +3,9 @@
 ensure_groups() runs after every `migrate` (see PortalConfig.ready). It only adds what is
 missing: rights an administrator grants by hand in Settings > Groups are left alone.
 
-- Editors: use the admin; add, edit and publish pages anywhere in the tree; add, edit and
-  publish the resources lists; add and choose images and documents; view (not change) the
-  statistics.
+- Editors: use the admin; add, edit, publish and translate pages anywhere in the tree; add,
+  edit, publish and translate the resources lists; add and choose images and documents; view
+  (not change) the statistics.
 - Data managers: all of that, plus add, change and delete statistics, view import records
   and import spreadsheets (stats.import_observation).
 """
@@ -51,6 +51,19 @@ def _permission(model, action, using):
     return permission
 
 
+def _translate_permission(using):
+    """simple_translation's right to translate a page or snippet ("Translate" in the admin)."""
+    from wagtail.contrib.simple_translation.models import SimpleTranslation
+
+    content_type = ContentType.objects.db_manager(using).get_for_model(SimpleTranslation)
+    permission, _ = Permission.objects.using(using).get_or_create(
+        content_type=content_type,
+        codename="submit_translation",
+        defaults={"name": "Can submit translations"},
+    )
+    return permission
+
+
 def _grant(group, using, model_permissions, page_permissions, collection_permissions):
     from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
 
@@ -85,7 +98,7 @@ def ensure_groups(using=DEFAULT_DB_ALIAS):
         ]
 
     editor_model_perms = (
-        [_permission(Admin, "access", using)]
+        [_permission(Admin, "access", using), _translate_permission(using)]
         + perms("resources", RESOURCE_MODELS, RESOURCE_ACTIONS)
         + perms("stats", STATS_MODELS, ("view",))
     )

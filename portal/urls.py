@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -6,17 +7,23 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from pages import views
+from stats import views as stats_views
 from stats.api import api_urls
 from stats.downloads import data_download
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    path("search/", views.search, name="search"),
-    path("sitemap.xml", sitemap, name="sitemap"),
+    path("sitemap.xml", sitemap, {"sitemaps": {"pages": views.PagesSitemap}}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("api/", api_urls()),
     re_path(r"^data/download/(?P<fmt>csv|xlsx|json)/$", data_download, name="data_download"),
+    path(
+        "figures/<int:page_id>/<uuid:block_id>.csv",
+        stats_views.figure_csv,
+        name="figure_csv",
+    ),
+    path("embed/<int:page_id>/<uuid:block_id>/", stats_views.figure_embed, name="figure_embed"),
 ]
 
 if settings.DEBUG:
@@ -24,7 +31,12 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-urlpatterns += [path("", include(wagtail_urls))]
+# English at /, Spanish under /es/: search and every Wagtail page, in each language.
+urlpatterns += i18n_patterns(
+    path("search/", views.search, name="search"),
+    path("", include(wagtail_urls)),
+    prefix_default_language=False,
+)
 
 handler404 = "pages.views.page_not_found"
 handler500 = "pages.views.server_error"

@@ -6,7 +6,15 @@ from wagtail import blocks
 from wagtail.models import Site
 from wagtail.snippets.blocks import SnippetChooserBlock
 
-from .models import Campaign, FundingOpportunity, Hotline, Organization, Publication, Statute
+from .models import (
+    Campaign,
+    FundingOpportunity,
+    Hotline,
+    Organization,
+    Publication,
+    Statute,
+    localized,
+)
 
 
 def request_site(context):
@@ -141,8 +149,11 @@ class HotlineCalloutBlock(blocks.StructBlock):
         context = super().get_context(value, parent_context=parent_context)
         hotline = value.get("hotline")
         if hotline is None or not hotline.live:
-            # The header's national hotline, already read (live only) with the site settings.
+            # The header's national hotline, already read (live only, in the page's language)
+            # with the site settings.
             header = (parent_context or {}).get("header_hotlines") or {}
             hotline = header.get("national")
+        else:
+            hotline = localized(hotline)  # its text in the page's language, when translated
         context["hotline"] = hotline
         return context

@@ -4,19 +4,77 @@ Each is a snippet with drafts, revisions, previews and search, so a change can b
 before it is live and every earlier version is kept.
 """
 
+from django.conf import settings
 from django.db import models
-from wagtail.models import DraftStateMixin, LockableMixin, PreviewableMixin, RevisionMixin
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import (
+    DraftStateMixin,
+    LockableMixin,
+    PreviewableMixin,
+    RevisionMixin,
+    TranslatableMixin,
+)
 from wagtail.search import index
+
+
+def active_language():
+    return get_supported_content_language_variant(get_language() or settings.LANGUAGE_CODE)
+
+
+def default_language():
+    return get_supported_content_language_variant(settings.LANGUAGE_CODE)
+
+
+def localized(obj):
+    """A snippet in the active language: its live translation, or itself when it has none.
+
+    In the default language the snippet is returned as it is, with no query: what the site
+    settings and the English pages choose is English.
+    """
+    language = active_language()
+    if obj is None or language == default_language():
+        return obj
+    translation = (
+        obj.get_translations(inclusive=True)
+        .filter(locale__language_code=language, live=True)
+        .first()
+    )
+    return translation or obj
+
+
+def in_active_language(queryset):
+    """The items in the active language, and the default language's items that have no
+    translation into it (an untranslated law still belongs on the Spanish Laws page).
+    Filtered by language code through a join: no query for the Locale rows."""
+    active, default = active_language(), default_language()
+    if active == default:
+        return queryset.filter(locale__language_code=default)
+    translated = queryset.model.objects.filter(locale__language_code=active)
+    return queryset.filter(
+        Q(locale__language_code=active)
+        | Q(locale__language_code=default)
+        & ~Q(translation_key__in=translated.values("translation_key"))
+    )
 
 
 class ResourceQuerySet(models.QuerySet):
     def for_site(self, site):
-        """The published items of one site (one state), in the editors' order."""
-        return self.filter(live=True, site=site)
+        """The published items of one site (one state) in the page's language, in the
+        editors' order."""
+        return in_active_language(self.filter(live=True, site=site))
 
 
 class ResourceSnippet(
-    DraftStateMixin, LockableMixin, RevisionMixin, PreviewableMixin, index.Indexed, models.Model
+    TranslatableMixin,
+    DraftStateMixin,
+    LockableMixin,
+    RevisionMixin,
+    PreviewableMixin,
+    index.Indexed,
+    models.Model,
 ):
     """What every editor-kept list item shares: the site (state) it belongs to, ordering."""
 
@@ -31,7 +89,7 @@ class ResourceSnippet(
 
     objects = ResourceQuerySet.as_manager()
 
-    class Meta:
+    class Meta(TranslatableMixin.Meta):
         abstract = True
 
     def get_preview_template(self, request, mode_name):
@@ -43,11 +101,11 @@ class ResourceSnippet(
 
 class Statute(ResourceSnippet):
     class Category(models.TextChoices):
-        SEX_TRAFFICKING = "sex", "Sex trafficking"
-        LABOR_TRAFFICKING = "labor", "Labor trafficking"
-        VICTIM_PROTECTION = "victims", "Victim protection and services"
-        FORFEITURE = "forfeiture", "Asset forfeiture"
-        OTHER = "other", "Other"
+        SEX_TRAFFICKING = "sex", _("Sex trafficking")
+        LABOR_TRAFFICKING = "labor", _("Labor trafficking")
+        VICTIM_PROTECTION = "victims", _("Victim protection and services")
+        FORFEITURE = "forfeiture", _("Asset forfeiture")
+        OTHER = "other", _("Other")
 
     citation = models.CharField(max_length=60, help_text="The section, e.g. § 566.206.")
     title = models.CharField(max_length=400)
@@ -66,7 +124,7 @@ class Statute(ResourceSnippet):
         index.FilterField("live"),
     ]
 
-    class Meta:
+    class Meta(TranslatableMixin.Meta):
         ordering = ["category", "sort_order", "citation"]
 
     def __str__(self):
@@ -75,13 +133,13 @@ class Statute(ResourceSnippet):
 
 class Organization(ResourceSnippet):
     class Kind(models.TextChoices):
-        COALITION = "coalition", "Coalition"
-        TASK_FORCE = "task_force", "Task force"
-        WORKING_GROUP = "working_group", "Working group"
-        NETWORK = "network", "Network"
-        SERVICE_PROVIDER = "service_provider", "Service provider"
-        PROJECT = "project", "Project"
-        CAMPAIGN_GROUP = "campaign_group", "Campaign group"
+        COALITION = "coalition", _("Coalition")
+        TASK_FORCE = "task_force", _("Task force")
+        WORKING_GROUP = "working_group", _("Working group")
+        NETWORK = "network", _("Network")
+        SERVICE_PROVIDER = "service_provider", _("Service provider")
+        PROJECT = "project", _("Project")
+        CAMPAIGN_GROUP = "campaign_group", _("Campaign group")
 
     name = models.CharField(max_length=255)
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -97,7 +155,7 @@ class Organization(ResourceSnippet):
         index.FilterField("live"),
     ]
 
-    class Meta:
+    class Meta(TranslatableMixin.Meta):
         ordering = ["sort_order", "name"]
 
     def __str__(self):
@@ -106,10 +164,10 @@ class Organization(ResourceSnippet):
 
 class Publication(ResourceSnippet):
     class Kind(models.TextChoices):
-        RESEARCH = "research", "Research"
-        MANUAL = "manual", "Manual"
-        TRAINING = "training", "Training"
-        REPORT = "report", "Report"
+        RESEARCH = "research", _("Research")
+        MANUAL = "manual", _("Manual")
+        TRAINING = "training", _("Training")
+        REPORT = "report", _("Report")
 
     title = models.CharField(max_length=400)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -125,7 +183,7 @@ class Publication(ResourceSnippet):
         index.FilterField("live"),
     ]
 
-    class Meta:
+    class Meta(TranslatableMixin.Meta):
         ordering = ["sort_order", "title"]
 
     def __str__(self):
@@ -146,7 +204,7 @@ class FundingOpportunity(ResourceSnippet):
         index.FilterField("live"),
     ]
 
-    class Meta:
+    class Meta(TranslatableMixin.Meta):
         ordering = ["sort_order", "name"]
         verbose_name_plural = "funding opportunities"
 
@@ -167,7 +225,7 @@ class Campaign(ResourceSnippet):
         index.FilterField("live"),
     ]
 
-    class Meta:
+    class Meta(TranslatableMixin.Meta):
         ordering = ["sort_order", "name"]
 
     def __str__(self):
@@ -176,9 +234,9 @@ class Campaign(ResourceSnippet):
 
 class Hotline(ResourceSnippet):
     class Scope(models.TextChoices):
-        NATIONAL = "national", "National"
-        STATE = "state", "Statewide"
-        LOCAL = "local", "Local"
+        NATIONAL = "national", _("National")
+        STATE = "state", _("Statewide")
+        LOCAL = "local", _("Local")
 
     name = models.CharField(max_length=255)
     scope = models.CharField(max_length=16, choices=Scope.choices)
@@ -211,7 +269,7 @@ class Hotline(ResourceSnippet):
         index.FilterField("live"),
     ]
 
-    class Meta:
+    class Meta(TranslatableMixin.Meta):
         ordering = ["sort_order", "name"]
 
     def __str__(self):

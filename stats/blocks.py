@@ -7,8 +7,10 @@ rendered on its own), a block fetches its own figures.
 """
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
+from django.utils.translation import gettext
 from wagtail import blocks
 from wagtail.blocks import StructBlockValidationError
 from wagtail.snippets.blocks import SnippetChooserBlock
@@ -101,14 +103,29 @@ def figure_store(block, value, parent_context):
     return store
 
 
+def anchor_for(store, block_id, prefix="figure"):
+    """A permalink anchor for a figure: from its StreamField block id, which survives edits
+    to the rest of the page (reordering, new blocks); a counter only where there is no id."""
+    if block_id:
+        return store.unique_id(f"{prefix}-{str(block_id)[:8]}")
+    return store.next_id(prefix)
+
+
 class FigureBlockMixin:
-    """Shared by the figure blocks: the store, and whether we are in a preview."""
+    """Shared by the figure blocks: the store, whether we are in a preview, the figure's
+    permalink anchor, and the notes already said in its section of the page."""
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         context["is_preview"] = is_preview(context)
         context["figures"] = figure_store(self, value, parent_context)
+        context["anchor"] = anchor_for(context["figures"], context.get("block_id"))
         return context
+
+    @staticmethod
+    def unsaid(context, notes):
+        """The notes not yet said by an earlier figure of the same section of the page."""
+        return context["figures"].unsaid(context.get("section"), notes)
 
 
 # Preview values: real figures from the store when it has some, so the picker shows a real block.
@@ -236,14 +253,25 @@ class ChartBlock(FigureBlockMixin, blocks.StructBlock):
             )
         ]
 
+    def plotted(self, value, store):
+        """Exactly the observations the chart shows (its CSV)."""
+        (selection,) = self.figure_selections(value)
+        chart = shaping.build_chart(value, store.observations(selection))
+        return chart["observations"] if chart else []
+
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         (selection,) = self.figure_selections(value)
         chart = shaping.build_chart(value, context["figures"].observations(selection))
         context["chart"] = chart
         if chart:
-            context["chart_id"] = chart_id = context["figures"].next_id("chart")
+            context["chart_id"] = chart_id = context["anchor"]
             context["data_id"] = f"{chart_id}-data"
+            notes = self.unsaid(context, [*chart["footnotes"], chart["note"]])
+            chart["footnotes"] = [n for n in chart["footnotes"] if n in notes]
+            chart["note"] = chart["note"] if chart["note"] in notes else ""
+            context["figures"].drawn("figure" if chart["single"] else "chart")
+            context.update(shaping.figure_links(context, value.get("title"), chart["sources"]))
         return context
 
 
@@ -295,15 +323,27 @@ class KeyFigureBlock(FigureBlockMixin, blocks.StructBlock):
             show_national=bool(value.get("show_national")),
         )
 
+    def plotted(self, value, store):
+        """The observations the key figure shows: its own, and the nation's beside it."""
+        figure = self.figure(value, store)
+        if not figure:
+            return []
+        return [o for o in (figure["observation"], figure["national"]) if o]
+
     @staticmethod
     def label_of(value):
         metric = value.get("metric")
-        return value.get("label") or (metric.label if metric else "")
+        return value.get("label") or (metric.display_label if metric else "")
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
-        context["figure"] = self.figure(value, context["figures"])
-        context["label"] = self.label_of(value)
+        figure = self.figure(value, context["figures"])
+        context["figure"] = figure
+        context["label"] = label = self.label_of(value)
+        if figure:
+            figure["footnotes"] = self.unsaid(context, figure["footnotes"])
+            context["figures"].drawn("figure")
+            context.update(shaping.figure_links(context, label, figure["sources"]))
         return context
 
 
@@ -329,11 +369,28 @@ class KeyFigureRowBlock(FigureBlockMixin, blocks.StructBlock):
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         child = self.child_blocks["figures"].child_block
+        store = context["figures"]
+        listed = value.get("figures") or ()
+        # Each figure's permalink and CSV use its own list item's id.
+        ids = [getattr(b, "id", None) for b in getattr(listed, "bound_blocks", ())]
+        ids += [None] * (len(listed) - len(ids))
         # Each figure is worked out once, here, and its template rendered with it.
-        items = [
-            {"figure": child.figure(item, context["figures"]), "label": child.label_of(item)}
-            for item in value.get("figures") or ()
-        ]
+        items = []
+        for item, item_id in zip(listed, ids, strict=True):
+            figure = child.figure(item, store)
+            label = child.label_of(item)
+            entry = {"figure": figure, "label": label, "anchor": anchor_for(store, item_id)}
+            if figure:
+                figure["footnotes"] = self.unsaid(context, figure["footnotes"])
+                store.drawn("figure")
+                entry.update(
+                    shaping.figure_links(
+                        {**context, "block_id": item_id, "anchor": entry["anchor"]},
+                        label,
+                        figure["sources"],
+                    )
+                )
+            items.append(entry)
         context["items"] = items
         shown = [item["figure"] for item in items if item["figure"]]
         context["has_figures"] = bool(shown)
@@ -394,12 +451,21 @@ class StackUpBlock(FigureBlockMixin, blocks.StructBlock):
                 rows.append(figure)
         context["rows"] = rows
         context["heading"] = value.get("heading") or (
-            f"How does {jurisdiction.name} stack up?" if jurisdiction else ""
+            gettext("How does %(place)s stack up?") % {"place": jurisdiction.display_name}
+            if jurisdiction
+            else ""
         )
         shown = [o for r in rows for o in (r["observation"], r["national"]) if o]
         context["sources"] = shaping.source_lines(shown)
-        context["footnotes"] = shaping.footnotes(
-            (f"{o.metric.label}, {o.jurisdiction.name}, {o.period_label}", o) for o in shown
+        context["footnotes"] = self.unsaid(
+            context,
+            shaping.footnotes(
+                (
+                    f"{o.metric.display_label}, {o.jurisdiction.display_name}, {o.period_label}",
+                    o,
+                )
+                for o in shown
+            ),
         )
         return context
 
@@ -440,9 +506,87 @@ class RankedListBlock(FigureBlockMixin, blocks.StructBlock):
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         (selection,) = self.figure_selections(value)
-        context["ranking"] = shaping.ranked_categories(
+        ranking = shaping.ranked_categories(
             context["figures"].observations(selection), value.get("limit") or 5
         )
+        if ranking:
+            ranking["footnotes"] = self.unsaid(context, ranking["footnotes"])
+        context["ranking"] = ranking
+        return context
+
+
+def site_state_code(context):
+    """The code of the state this site serves, from its site settings."""
+    from pages.models import SiteSettings
+
+    request = context.get("request")
+    try:
+        # issue-12's site settings name the state's jurisdiction (state_code is gone).
+        jurisdiction = SiteSettings.for_request(request).jurisdiction if request else None
+        return jurisdiction.code if jurisdiction else ""
+    except Exception:  # a request outside any site (a bare test request): no highlight
+        return ""
+
+
+class MapBlock(FigureBlockMixin, blocks.StructBlock):
+    title = blocks.CharBlock(max_length=200, help_text="The map's caption.")
+    metric = FigureChooserBlock("stats.Metric", help_text="The figure to show for each state.")
+    year = blocks.IntegerBlock(min_value=1990, help_text="The year shown.")
+    description = blocks.TextBlock(
+        help_text="A sentence or two saying what the map shows. Screen readers read it "
+        "instead of the picture."
+    )
+
+    class Meta:
+        icon = "site"
+        label = "US map"
+        template = "stats/blocks/map.html"
+        preview_template = PREVIEW_TEMPLATE
+        description = (
+            "One figure by state for one year, on a map of the United States with a table of "
+            "the same data; the site's state and its rank are highlighted. Shown only when the "
+            "statistics store holds the figure for enough states to compare."
+        )
+
+    def get_preview_value(self):
+        o = _sample(breakdown__isnull=True, metric__unit="count")
+        value = {
+            "title": "Example map",
+            "year": 2019,
+            "description": "One figure for each state.",
+        }
+        if o:
+            value.update(title=o.metric.label, metric=o.metric, year=o.period_end.year)
+        return self.normalize(value)
+
+    def figure_selections(self, value):
+        return [
+            Selection.of([value.get("metric")], [], end_year=value.get("year"), every_state=True)
+        ]
+
+    def plotted(self, value, store):
+        (selection,) = self.figure_selections(value)
+        found, _reason = shaping.state_map(
+            store.observations(selection), "", settings.PORTAL_MAP_MIN_STATES
+        )
+        return found["observations"] if found else []
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context=parent_context)
+        (selection,) = self.figure_selections(value)
+        found, reason = shaping.state_map(
+            context["figures"].observations(selection) if not selection.is_empty else [],
+            site_state_code(context),
+            settings.PORTAL_MAP_MIN_STATES,
+        )
+        context["map"], context["reason"] = found, reason
+        if found:
+            context["map_id"] = context["anchor"]
+            context["data_id"] = f"{context['anchor']}-data"
+            found["footnotes"] = self.unsaid(context, found["footnotes"])
+            context["figures"].drawn("chart")
+            context["figures"].drawn("map")
+            context.update(shaping.figure_links(context, value.get("title"), found["sources"]))
         return context
 
 

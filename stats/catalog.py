@@ -1,7 +1,9 @@
 """Load a catalog of dimensions, sources and metrics (the reference data figures refer to).
 
 Idempotent: what exists is left as it is, so a second run changes nothing and an editor's
-later changes are never overwritten.
+later changes are never overwritten. The Spanish text beside the English (`label_es`,
+`definition_es`, `note_es`, and `name_es` of jurisdictions) is filled in where it is still
+empty, so a catalog that gains a translation brings it to an existing store.
 """
 
 import datetime
@@ -9,7 +11,23 @@ import json
 
 from django.db import transaction
 
-from .models import Category, Dimension, Metric, Source
+from .models import Category, Dimension, Jurisdiction, Metric, Source
+
+
+def _translations(spec, fields):
+    return {f: spec[f] for f in fields if spec.get(f)}
+
+
+def _fill_translations(obj, translations):
+    """Set the translated fields that are still empty; return 1 when something was saved."""
+    missing = {f: text for f, text in translations.items() if not getattr(obj, f)}
+    if not missing:
+        return 0
+    for field, text in missing.items():
+        setattr(obj, field, text)
+    obj.save(update_fields=list(missing))
+    return 1
+
 
 SOURCE_FIELDS = (
     "publisher",
@@ -34,8 +52,9 @@ def load_catalog(path):
             slug=spec["slug"], defaults={"label": spec["label"]}
         )
         created += new
+        _fill_translations(dimension, _translations(spec, ["label_es"]))
         for position, cat in enumerate(spec.get("categories", [])):
-            _, new = Category.objects.get_or_create(
+            category, new = Category.objects.get_or_create(
                 dimension=dimension,
                 slug=cat["slug"],
                 defaults={
@@ -45,6 +64,11 @@ def load_catalog(path):
                 },
             )
             created += new
+            _fill_translations(category, _translations(cat, ["label_es", "note_es"]))
+    for spec in catalog.get("jurisdictions", []):
+        jurisdiction = Jurisdiction.objects.filter(code=spec["code"]).first()
+        if jurisdiction is not None:
+            _fill_translations(jurisdiction, _translations(spec, ["name_es"]))
     sources = {}
     for spec in catalog.get("sources", []):
         defaults = {k: spec.get(k, "") for k in SOURCE_FIELDS}
@@ -65,6 +89,7 @@ def load_catalog(path):
                 "dimension": dimension,
             },
         )
+        _fill_translations(metric, _translations(spec, ["label_es", "definition_es"]))
         if new:
             metric.sources.set(
                 [sources.get(s) or Source.objects.get(slug=s) for s in spec.get("sources", [])]

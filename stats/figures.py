@@ -8,6 +8,7 @@ store in memory (`store.observations(selection)`), shaped by the helpers below.
 
 import contextvars
 import datetime
+import re
 import secrets
 from collections import defaultdict
 from contextlib import contextmanager
@@ -17,13 +18,18 @@ from operator import or_
 
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from wagtail import blocks
 
-from .formatting import format_number, format_short, format_value, ordinal, plain_number
+from .formatting import format_number, format_short, format_value, n_of_m, ordinal, plain_number
 from .models import Jurisdiction, Observation, Source
+from .periods import is_calendar_year
 
 NATIONAL_CODE = "US"
+STATE_KIND = "state"  # Jurisdiction.Kind.STATE: states, the District and the territories
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,7 @@ class Selection:
     breakdown: True for the categories of a breakdown only, False for totals only.
     from_year / to_year: the period lies within these years. end_year: the period ends in it.
     national: also the nation's figures for the same metrics.
+    every_state: every state's figures (a map), whatever jurisdiction_ids holds.
     """
 
     metric_ids: frozenset
@@ -42,6 +49,7 @@ class Selection:
     to_year: int | None = None
     end_year: int | None = None
     national: bool = False
+    every_state: bool = False
 
     @classmethod
     def of(cls, metrics, jurisdictions, **kwargs):
@@ -53,7 +61,7 @@ class Selection:
 
     @property
     def is_empty(self):
-        return not self.metric_ids or not self.jurisdiction_ids
+        return not self.metric_ids or not (self.jurisdiction_ids or self.every_state)
 
     def q(self, national_ids=()):
         """The selection as a filter on the observation's own columns (no join), so the
@@ -62,7 +70,10 @@ class Selection:
         places = set(self.jurisdiction_ids)
         if self.national:
             places.update(national_ids)
-        q = Q(metric_id__in=sorted(self.metric_ids), jurisdiction_id__in=sorted(places))
+        where = Q(jurisdiction_id__in=sorted(places))
+        if self.every_state:  # a map: every state's value
+            where |= Q(jurisdiction__kind=STATE_KIND)
+        q = Q(metric_id__in=sorted(self.metric_ids)) & where
         q &= Q(breakdown__isnull=not self.breakdown)
         if self.from_year:
             q &= Q(period_start__gte=datetime.date(self.from_year, 1, 1))
@@ -78,8 +89,10 @@ class Selection:
     def matches(self, o):
         if o.metric_id not in self.metric_ids:
             return False
-        if o.jurisdiction_id not in self.jurisdiction_ids and not (
-            self.national and o.jurisdiction.code == NATIONAL_CODE
+        if (
+            o.jurisdiction_id not in self.jurisdiction_ids
+            and not (self.national and o.jurisdiction.code == NATIONAL_CODE)
+            and not (self.every_state and o.jurisdiction.kind == STATE_KIND)
         ):
             return False
         if (o.breakdown_id is not None) != self.breakdown:
@@ -164,6 +177,9 @@ class FigureStore:
         self._all_sources = None
         self._ids = defaultdict(int)
         self._id_tag = ""
+        self._used_ids = set()
+        self._said = defaultdict(set)  # section -> notes already said in it
+        self.kinds_drawn = set()  # "chart", "map": which scripts the page needs
 
     @classmethod
     def for_stream(cls, stream_value):
@@ -224,7 +240,45 @@ class FigureStore:
     def next_id(self, prefix):
         """A page-unique element id: chart-1, chart-2..."""
         self._ids[prefix] += 1
-        return f"{prefix}-{self._id_tag}{self._ids[prefix]}"
+        return self.unique_id(f"{prefix}-{self._id_tag}{self._ids[prefix]}")
+
+    def unique_id(self, wanted):
+        """`wanted`, or `wanted-2`... when the page already has an element of that id."""
+        candidate, n = wanted, 1
+        while candidate in self._used_ids:
+            n += 1
+            candidate = f"{wanted}-{n}"
+        self._used_ids.add(candidate)
+        return candidate
+
+    def unsaid(self, section, notes):
+        """The notes not yet said in this section of the page; they count as said from now.
+
+        A note several figures of a section share (a caveat, an exclusion) is said once, by
+        the first of them. A block rendered on its own (an embed) has a store of its own, so it
+        always carries its notes.
+        """
+        said = self._said[section]
+        fresh = [n for n in dict.fromkeys(notes) if n and n not in said]
+        said.update(fresh)
+        return fresh
+
+    def drawn(self, kind):
+        """Record that the page shows a "chart", "map" or "figure" (its copy buttons), so the
+        page's template loads static/js/charts.js, and Chart.js only for a chart or map."""
+        self.kinds_drawn.add(kind)
+
+    @property
+    def needs_script(self):
+        return bool(self.kinds_drawn)
+
+    @property
+    def has_charts(self):
+        return bool(self.kinds_drawn & {"chart", "map"})
+
+    @property
+    def has_map(self):
+        return "map" in self.kinds_drawn
 
     def all_sources(self):
         """Every source edition in the store: one query, made once, only when asked."""
@@ -249,11 +303,17 @@ def source_lines(observations):
         key=lambda s: (s.edition_year, s.published_on or datetime.date.min, s.pk),
         reverse=True,
     )
+    # When the portal last changed a figure from each edition (a correction, a new import).
+    changed = {}
+    for o in observations:
+        if o.updated_at and (o.source_id not in changed or o.updated_at > changed[o.source_id]):
+            changed[o.source_id] = o.updated_at
     return [
         {
             "citation": s.citation,
             "url": s.url,
             "data_as_of": s.data_as_of,
+            "updated_at": changed.get(s.pk),
             "source": s,
         }
         for s in ordered
@@ -266,25 +326,105 @@ def restatement(o, name=None):
     revised = [r for r in o.replaced if r.value != o.value]
     if not revised:
         return None
-    older = " and from ".join(
-        f"{format_value(r.value, unit)} in the {r.source.edition}" for r in revised
+    # The edition's name stays as its publisher wrote it, marked as English.
+    older = gettext(" and from ").join(
+        format_html(
+            gettext("{value} in the {edition}"),
+            value=format_value(r.value, unit),
+            edition=format_html('<span lang="en">{}</span>', r.source.edition),
+        )
+        for r in revised
     )
-    return f"{name or o.period_label}: {format_value(o.value, unit)}, revised from {older}"
+    return format_html(
+        gettext("{name}: {value}, revised from {older}"),
+        name=name or o.period_label,
+        value=format_value(o.value, unit),
+        older=mark_safe(older),  # built by format_html above
+    )
 
 
 def footnotes(named_observations):
     """Exclusions (observation.footnote) and restatements, each once, in reading order.
 
     named_observations: (name, observation) pairs; the name says which figure a note is about.
+    A footnote several figures share is said once, naming them all: "2018, 2019: ...".
     """
-    notes = []
+    by_text = {}  # footnote text -> names, in reading order (dicts keep insertion order)
+    restated = []
     for name, o in named_observations:
         if o.footnote:
-            notes.append(f"{name}: {o.footnote}")
+            by_text.setdefault(o.footnote.strip(), {})[name] = None
         note = restatement(o, name)
         if note:
-            notes.append(note)
-    return list(dict.fromkeys(notes))
+            restated.append(note)
+    # The footnote is quoted as published, in English.
+    notes = [
+        format_html('{}: <span lang="en">{}</span>', ", ".join(names), text)
+        for text, names in by_text.items()
+    ]
+    return list(dict.fromkeys(notes + restated))
+
+
+def _words(text):
+    return {w for w in re.findall(r"[a-z0-9]+", str(text).lower()) if len(w) > 3}
+
+
+def editor_note(note, notes):
+    """The chart's own note, unless a footnote already says it (said once, not twice).
+
+    A note says the same as a footnote when nearly all of its words are in that footnote
+    ("... are excluded" beside the source's "... have been excluded for purposes of ...").
+    """
+    note = (note or "").strip()
+    words = _words(note)
+    if not note or any(len(words & _words(n)) >= 0.8 * len(words) for n in notes):
+        return ""
+    return note
+
+
+def figure_links(context, title, sources):
+    """Permalink, citation text, the figure's own CSV and embed URLs, for a block's template.
+
+    context: the block's; the page's context gives `page`, `page_url` (absolute),
+    `portal_name` and the block's `block_id`.
+    """
+    page, block_id, anchor = context.get("page"), context.get("block_id"), context["anchor"]
+    page_url = context.get("page_url") or ""
+    permalink = f"{page_url}#{anchor}"
+    where = ", ".join(
+        part for part in (context.get("portal_name"), getattr(page, "title", "")) if part
+    )
+    data = "; ".join(s["citation"] for s in sources)
+    # HTML: the sources' citations stay as published, marked as English.
+    quoted = format_html('<span lang="en">{}</span>', data)
+    citation = format_html_join(
+        " ",
+        "{}",
+        (
+            (part,)
+            for part in (
+                f"“{title}”." if title else "",
+                f"{where}." if where else "",
+                f"{permalink}." if page_url else "",
+                format_html(gettext("Data: {sources}."), sources=quoted) if data else "",
+            )
+            if part
+        ),
+    )
+    links = {
+        "permalink": permalink,
+        "citation": citation,
+        "figure_csv_url": "",
+        "embed_url": "",
+        "embed_path": "",
+    }
+    if page is not None and getattr(page, "pk", None) and block_id:
+        links["figure_csv_url"] = reverse("figure_csv", args=[page.pk, block_id])
+        embed = reverse("figure_embed", args=[page.pk, block_id])
+        root = context.get("site_root_url") or ""
+        links["embed_url"] = f"{root}{embed}"
+        links["embed_path"] = embed
+    return links
 
 
 def download_url(fmt="csv", **params):
@@ -324,8 +464,8 @@ def build_chart(value, observations):
 
     def series_label(m, j):
         if len(metrics) > 1 and len(jurisdictions) > 1:
-            return f"{m.label}, {j.name}"
-        return m.label if len(jurisdictions) == 1 else j.name
+            return f"{m.display_label}, {j.display_name}"
+        return m.display_label if len(jurisdictions) == 1 else j.display_name
 
     if chart_type == "doughnut":
         # A doughnut shows the parts of one period: the latest.
@@ -336,6 +476,16 @@ def build_chart(value, observations):
     period_labels = {}
     for o in observations:
         period_labels[_period_key(o)] = o.period_label
+    # A year axis is continuous: a year with nothing published is a row of its own (a gap in
+    # the chart, "Not published" in the table), so years are spaced by their value.
+    yearly = all(is_calendar_year(*p) for p in periods)
+    if yearly and chart_type != "doughnut" and len(periods) > 1:
+        first, last = periods[0][0].year, periods[-1][0].year
+        periods = [
+            (datetime.date(y, 1, 1), datetime.date(y, 12, 31)) for y in range(first, last + 1)
+        ]
+        for p in periods:
+            period_labels.setdefault(p, str(p[0].year))
     categories = sorted(
         {o.breakdown for o in observations if o.breakdown_id},
         key=lambda c: (c.sort_order, c.label),
@@ -347,8 +497,8 @@ def build_chart(value, observations):
     if by_breakdown and (len(periods) == 1 or chart_type == "doughnut"):
         # Rows are categories, one column per series.
         period = periods[0]
-        row_header = "Category"
-        rows = [c.label for c in categories]
+        row_header = gettext("Category")
+        rows = [c.display_label for c in categories]
         columns = [
             Column(
                 series_label(m, j),
@@ -360,7 +510,7 @@ def build_chart(value, observations):
     elif chart_type == "doughnut":
         # Rows are the series, one column: the period.
         period = periods[0]
-        row_header = "Figure"
+        row_header = gettext("Figure")
         rows = [series_label(m, j) for m, j in series]
         columns = [
             Column(
@@ -371,13 +521,17 @@ def build_chart(value, observations):
         ]
     else:
         # Rows are periods; one column per series (and per category, when broken down).
-        row_header = "Period"
+        row_header = gettext("Period")
         rows = [period_labels[p] for p in periods]
         columns = []
         for m, j in series:
             if by_breakdown:
                 for c in categories:
-                    label = c.label if len(series) == 1 else f"{series_label(m, j)}: {c.label}"
+                    label = (
+                        c.display_label
+                        if len(series) == 1
+                        else f"{series_label(m, j)}: {c.display_label}"
+                    )
                     columns.append(
                         Column(label, m.unit, [cell.get((m.pk, j.pk, c.pk, p)) for p in periods])
                     )
@@ -396,13 +550,15 @@ def build_chart(value, observations):
 
     plotted = [o for c in columns for o in c.cells if o]
     many = len(columns) > 1
+    # One period on a period axis is not a trend: it is shown as key figures instead.
+    single = row_header == gettext("Period") and len(rows) == 1
 
     def name(o):
         parts = []
         if many and len(series) > 1:
             parts.append(series_label(o.metric, o.jurisdiction))
         if o.breakdown_id:
-            parts.append(o.breakdown.label)
+            parts.append(o.breakdown.display_label)
         parts.append(o.period_label)
         return ", ".join(parts)
 
@@ -432,6 +588,7 @@ def build_chart(value, observations):
         "type": chart_type,
         "title": value.get("title") or "",
         "unit": columns[0].unit,
+        "years": row_header == gettext("Period") and yearly,
         "labels": rows,
         "datasets": [
             {
@@ -443,13 +600,29 @@ def build_chart(value, observations):
             for c in columns
         ],
     }
+    notes = footnotes((name(o), o) for o in plotted)
     return {
         "config": config,
+        "single": single,
+        "singles": [
+            {
+                "label": c.label,
+                "headline": format_value(c.cells[0].value, c.unit),
+                "text": format_value(
+                    c.cells[0].value, c.unit, c.cells[0].numerator, c.cells[0].denominator
+                ),
+                "period": rows[0],
+            }
+            for c in columns
+        ]
+        if single
+        else [],
         "row_header": row_header,
         "column_labels": [c.label for c in columns],
         "rows": table_rows,
         "sources": source_lines(plotted),
-        "footnotes": footnotes((name(o), o) for o in plotted),
+        "footnotes": notes,
+        "note": editor_note(value.get("note"), notes),
         "csv_url": download_url(
             "csv",
             metric=[m.slug for m in metrics],
@@ -487,14 +660,17 @@ def key_figure(metric, jurisdiction, observations, show_national=True):
         # The headline number alone, with "(4 of 4)" set smaller beside it.
         "headline": format_value(figure.value, metric.unit),
         "fraction": (
-            f"({format_value(figure.numerator, 'count')} of "
-            f"{format_value(figure.denominator, 'count')})"
+            f"({n_of_m(figure.numerator, figure.denominator)})"
             if figure.numerator is not None and figure.denominator is not None
             else ""
         ),
         "period": figure.period_label,
         "rank": figure.rank,
-        "rank_text": f"Ranked {format_value(figure.rank, 'rank')}" if figure.rank else "",
+        "rank_text": (
+            gettext("Ranked %(rank)s") % {"rank": format_value(figure.rank, "rank")}
+            if figure.rank
+            else ""
+        ),
         "rank_short": ordinal(figure.rank) if figure.rank else "",
         "national": national,
         "national_text": format_value(
@@ -503,7 +679,9 @@ def key_figure(metric, jurisdiction, observations, show_national=True):
         if national
         else "",
         "sources": source_lines(shown),
-        "footnotes": footnotes((f"{o.jurisdiction.name}, {o.period_label}", o) for o in shown),
+        "footnotes": footnotes(
+            (f"{o.jurisdiction.display_name}, {o.period_label}", o) for o in shown
+        ),
     }
 
 
@@ -518,7 +696,70 @@ def ranked_categories(observations, limit):
     )[:limit]
     return {
         "period": newest.period_label,
-        "items": [{"label": o.breakdown.label, "rank": format_number(o.value)} for o in rows],
+        "items": [
+            {"label": o.breakdown.display_label, "rank": format_number(o.value)} for o in rows
+        ],
         "sources": source_lines(rows),
-        "footnotes": footnotes((f"{o.breakdown.label}, {o.period_label}", o) for o in rows),
+        "footnotes": footnotes((f"{o.breakdown.display_label}, {o.period_label}", o) for o in rows),
     }
+
+
+def state_map(observations, state_code, minimum):
+    """Every state's value of one metric in one year, ranked, for a map and its table.
+
+    The rank is worked out here, by value (1 = the highest; ties share a rank), among the
+    states the store holds a figure for. Returns (map, reason): map is None, with the reason
+    for editors, when fewer than `minimum` states have a figure.
+    """
+    from .geo import FIPS
+
+    states = [o for o in observations if o.jurisdiction.kind == STATE_KIND]
+    if len(states) < minimum:
+        return None, (
+            f"the store holds this figure for {len(states)} state{'s' if len(states) != 1 else ''}"
+            f"; a map needs at least {minimum} to compare"
+        )
+    states.sort(key=lambda o: (-o.value, o.jurisdiction.name))
+    rows, rank, previous = [], 0, None
+    for i, o in enumerate(states, start=1):
+        if o.value != previous:
+            rank, previous = i, o.value
+        unit = o.metric.unit
+        rows.append(
+            {
+                "observation": o,
+                "code": o.jurisdiction.code,
+                "name": o.jurisdiction.display_name,
+                "fips": FIPS.get(o.jurisdiction.code, ""),
+                "value": plain_number(o.value),
+                "text": format_value(o.value, unit, o.numerator, o.denominator),
+                "rank": rank,
+                "rank_text": ordinal(rank),
+                "mine": o.jurisdiction.code == state_code,
+            }
+        )
+    mine = next((r for r in rows if r["mine"]), None)
+    unit = states[0].metric.unit
+    config = {
+        "type": "map",
+        "unit": unit,
+        "label": states[0].metric.label,
+        "highlight": mine["fips"] if mine else "",
+        "states": [
+            {"id": r["fips"], "name": r["name"], "value": r["value"], "text": r["text"]}
+            for r in rows
+            if r["fips"]
+        ],
+    }
+    return {
+        "config": config,
+        "rows": rows,
+        "mine": mine,
+        "count": len(rows),
+        "period": states[0].period_label,
+        "sources": source_lines(states),
+        "footnotes": footnotes(
+            (f"{o.jurisdiction.display_name}, {o.period_label}", o) for o in states
+        ),
+        "observations": states,
+    }, ""

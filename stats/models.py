@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 from wagtail.models import RevisionMixin
 from wagtail.search import index
 
@@ -19,13 +21,31 @@ from .periods import PeriodError, check_period_range, describe_period, format_pe
 # States, the District of Columbia and the territories: what a national rank counts.
 RANKED_JURISDICTIONS = 56
 
+SPANISH_HELP = "Shown on the Spanish pages; empty: the English text is shown."
 
-class Jurisdiction(RevisionMixin, index.Indexed, models.Model):
+
+class TranslatedText:
+    """Visitor-facing text kept in each language: `label` in English and `label_es` beside it.
+
+    `translated("label")` is the text in the active language, or the English when the other
+    language's field is empty. Staff edit both in the admin; the catalog loads both.
+    """
+
+    def translated(self, field):
+        language = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+        if language != settings.LANGUAGE_CODE.split("-")[0]:
+            text = getattr(self, f"{field}_{language}", "")
+            if text:
+                return text
+        return getattr(self, field)
+
+
+class Jurisdiction(TranslatedText, RevisionMixin, index.Indexed, models.Model):
     class Kind(models.TextChoices):
-        NATION = "nation", "Nation"
-        STATE = "state", "State"
-        FEDERAL_DISTRICT = "district", "Federal judicial district"
-        HHS_REGION = "hhs_region", "HHS region"
+        NATION = "nation", _("Nation")
+        STATE = "state", _("State")
+        FEDERAL_DISTRICT = "district", _("Federal judicial district")
+        HHS_REGION = "hhs_region", _("HHS region")
 
     code = models.CharField(
         max_length=16,
@@ -33,6 +53,9 @@ class Jurisdiction(RevisionMixin, index.Indexed, models.Model):
         help_text="Short code used in spreadsheets: US, a state's postal code, a district, HHS7.",
     )
     name = models.CharField(max_length=120)
+    name_es = models.CharField(
+        "name in Spanish", max_length=120, blank=True, help_text=SPANISH_HELP
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
@@ -53,6 +76,10 @@ class Jurisdiction(RevisionMixin, index.Indexed, models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def display_name(self):
+        return self.translated("name")
 
 
 class Source(RevisionMixin, index.Indexed, models.Model):
@@ -106,11 +133,14 @@ class Source(RevisionMixin, index.Indexed, models.Model):
         return tuple(self.__dict__.get(f) for f in ("edition_year", "published_on"))
 
 
-class Dimension(models.Model):
+class Dimension(TranslatedText, models.Model):
     """What a metric may be broken down by: type of trafficking, channel, gender..."""
 
     slug = models.SlugField(max_length=60, unique=True)
     label = models.CharField(max_length=120)
+    label_es = models.CharField(
+        "label in Spanish", max_length=120, blank=True, help_text=SPANISH_HELP
+    )
 
     class Meta:
         ordering = ["label"]
@@ -118,13 +148,25 @@ class Dimension(models.Model):
     def __str__(self):
         return self.label
 
+    @property
+    def display_label(self):
+        return self.translated("label")
 
-class Category(models.Model):
+
+class Category(TranslatedText, models.Model):
     dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="categories")
     slug = models.SlugField(max_length=80)
     label = models.CharField(max_length=160)
+    label_es = models.CharField(
+        "label in Spanish", max_length=160, blank=True, help_text=SPANISH_HELP
+    )
     sort_order = models.PositiveSmallIntegerField(default=0)
     note = models.TextField(blank=True, help_text="What the category counts, as published.")
+    note_es = models.TextField(
+        "note in Spanish",
+        blank=True,
+        help_text="A translation of the published note, shown on the Spanish pages.",
+    )
 
     class Meta:
         ordering = ["dimension", "sort_order", "label"]
@@ -136,19 +178,31 @@ class Category(models.Model):
     def __str__(self):
         return self.label
 
+    @property
+    def display_label(self):
+        return self.translated("label")
 
-class Metric(RevisionMixin, index.Indexed, models.Model):
+    @property
+    def display_note(self):
+        return self.translated("note")
+
+
+class Metric(TranslatedText, RevisionMixin, index.Indexed, models.Model):
     class Unit(models.TextChoices):
-        COUNT = "count", "Count"
-        PERCENT = "percent", "Percent"
-        MONTHS = "months", "Months"
-        RANK = "rank", "Rank"
+        COUNT = "count", _("Count")
+        PERCENT = "percent", _("Percent")
+        MONTHS = "months", _("Months")
+        RANK = "rank", _("Rank")
 
     slug = models.SlugField(max_length=80, unique=True, help_text="Used in spreadsheets.")
     label = models.CharField(max_length=200)
+    label_es = models.CharField(
+        "label in Spanish", max_length=200, blank=True, help_text=SPANISH_HELP
+    )
     definition = models.TextField(
         blank=True, help_text="What the figure counts and what it does not count."
     )
+    definition_es = models.TextField("definition in Spanish", blank=True, help_text=SPANISH_HELP)
     unit = models.CharField(max_length=16, choices=Unit.choices, default=Unit.COUNT)
     dimension = models.ForeignKey(
         Dimension,
@@ -174,6 +228,14 @@ class Metric(RevisionMixin, index.Indexed, models.Model):
 
     def __str__(self):
         return self.label
+
+    @property
+    def display_label(self):
+        return self.translated("label")
+
+    @property
+    def display_definition(self):
+        return self.translated("definition")
 
 
 def _decimal_places(value):
@@ -497,9 +559,9 @@ class ImportRecord(models.Model):
     """One spreadsheet import: kept between preview and confirm, and as a record after."""
 
     class Status(models.TextChoices):
-        PREVIEWED = "previewed", "Previewed, not confirmed"
-        IMPORTED = "imported", "Imported"
-        REJECTED = "rejected", "Rejected"
+        PREVIEWED = "previewed", _("Previewed, not confirmed")
+        IMPORTED = "imported", _("Imported")
+        REJECTED = "rejected", _("Rejected")
 
     created_at = models.DateTimeField(auto_now_add=True)
     user = models.ForeignKey(

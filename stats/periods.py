@@ -4,6 +4,9 @@ import calendar
 import datetime
 import re
 
+from django.utils.formats import date_format
+from django.utils.translation import gettext, pgettext
+
 FIRST_YEAR = 1990
 
 _YEAR = re.compile(r"^(\d{4})$")
@@ -68,7 +71,12 @@ def format_period(start, end):
 
 
 def describe_period(start, end):
-    """A reader's label: "2019" or "Dec 2012 to Dec 2016"."""
+    """A reader's label: "2019" or "Dec 2012 to Dec 2016" ("dic 2012 a dic 2016")."""
     if is_calendar_year(start, end):
         return str(start.year)
-    return f"{start:%b %Y} to {end:%b %Y}"
+    # The month's form is the language's: "Dec 2012" in English, "dic 2012" in Spanish.
+    month = pgettext("a month in a span of months", "M Y")
+    return gettext("%(start)s to %(end)s") % {
+        "start": date_format(start, month),
+        "end": date_format(end, month),
+    }

@@ -63,8 +63,9 @@ def test_tree_after_build(site):
     # Every topic is in the menu but the safety advice, linked beside the quick exit instead.
     assert [c.slug for c in children if not c.show_in_menus] == ["staying-safe-online"]
     assert TopicPage.objects.get(slug="data").url == "/data/"
-    # Wagtail's "Welcome" page is gone: the only pages are the root, home and the topics.
-    assert Page.objects.count() == 2 + len(TOPICS)
+    # Wagtail's "Welcome" page is gone: the only pages are the root, home and the topics, and
+    # the Spanish translations of home and the topics.
+    assert Page.objects.count() == 2 + len(TOPICS) + (1 + len(TOPICS))
     assert all(p.search_description for p in [home, *children])
 
 
@@ -160,7 +161,7 @@ def test_sitemap_lists_every_page_and_robots_points_at_it(site, client):
     xml = client.get("/sitemap.xml").content.decode()
     locations = set(re.findall(r"<loc>([^<]+)</loc>", xml))
     pages = {p.full_url for p in Page.objects.live().filter(depth__gte=2).specific()}
-    assert len(pages) == 1 + len(TOPICS)
+    assert len(pages) == 2 * (1 + len(TOPICS))  # in English and in Spanish
     assert locations == pages
     robots = client.get("/robots.txt").content.decode()
     assert "Sitemap: http://testserver/sitemap.xml" in robots
@@ -181,7 +182,7 @@ def test_home_has_hotline_callout_key_figures_and_a_card_per_section(site, clien
 def test_load_initial_data_builds_the_site_and_a_second_run_changes_nothing(db):
     call_command("load_initial_data", stdout=open("/dev/null", "w"))
     first = state()
-    assert len(first["tree"]) == 2 + len(TOPICS)
+    assert len(first["tree"]) == 2 + len(TOPICS) + (1 + len(TOPICS))  # and Spanish
     call_command("load_initial_data", stdout=open("/dev/null", "w"))
     assert state() == first
 

@@ -1,10 +1,25 @@
 """Small template helpers for the public pages."""
 
 from django import template
+from django.conf import settings
 from django.db.models import Max, Q
+from django.urls import reverse, translate_url
+from django.utils.translation import get_language, override
 from wagtail.models import Page, Site
 
 register = template.Library()
+
+
+@register.filter
+def localized(obj):
+    """A snippet (a hotline in the header) or page in the page's language, when translated."""
+    from resources.models import active_language, default_language
+    from resources.models import localized as localized_snippet
+
+    if isinstance(obj, Page):
+        # No query in the default language: the settings choose the English pages.
+        return obj if active_language() == default_language() else obj.localized
+    return localized_snippet(obj)
 
 
 @register.filter
@@ -18,7 +33,13 @@ def _site_root_path(request):
     site = Site.find_for_request(request) if request is not None else None
     if site is None:
         return None
-    return next((r.root_path for r in Site.get_site_root_paths() if r.site_id == site.pk), None)
+    paths = [r for r in Site.get_site_root_paths() if r.site_id == site.pk]
+    # The home page in the active language (each translation of it is a root path of the site).
+    language = get_language()
+    return next(
+        (r.root_path for r in paths if r.language_code == language),
+        paths[0].root_path if paths else None,
+    )
 
 
 def _depth(url_path):
@@ -66,3 +87,57 @@ def figures_last_updated(context):
     state = SiteSettings.for_request(context["request"]).jurisdiction_id
     rows = Observation.objects.filter(jurisdiction_id=state)
     return rows.aggregate(latest=Max("updated_at"))["latest"]
+
+
+def _home_urls(request):
+    """{language code: URL} of the site's home page in each language it is translated into,
+    from Wagtail's cached site root paths (no query)."""
+    site = Site.find_for_request(request)
+    if site is None:
+        return {}
+    urls = {}
+    for root in Site.get_site_root_paths():
+        if root.site_id == site.pk:
+            with override(root.language_code):
+                urls[root.language_code] = reverse("wagtail_serve", args=[""])
+    return urls
+
+
+@register.simple_tag(takes_context=True)
+def languages(context):
+    """This page in each language, for the language link and the hreflang alternates.
+
+    [{"code", "name", "url", "full_url", "current", "translated"}], one a language of
+    settings.LANGUAGES. A Wagtail page links its live translations (one query); where a
+    language has none, the link goes to that language's home page and `translated` is false
+    (hreflang names only real translations). Other views (search, not found) link the same
+    path in the other language.
+    """
+    request = context.get("request")
+    if request is None:
+        return []
+    page = context.get("page")
+    if isinstance(page, Page):
+        translations = page.get_translations(inclusive=True).live().public()
+        urls = {
+            t.locale.language_code: t.get_url(request)
+            for t in translations.select_related("locale")
+        }
+        translated = set(urls)
+        if len(urls) < len(settings.LANGUAGES):
+            urls = {**_home_urls(request), **urls}
+    else:
+        urls = {code: translate_url(request.path, code) for code, _name in settings.LANGUAGES}
+        translated = set(urls)
+    current = get_language()
+    return [
+        {
+            "code": code,
+            "name": name,
+            "url": urls.get(code) or "/",
+            "full_url": request.build_absolute_uri(urls.get(code) or "/"),
+            "current": code == current,
+            "translated": code in translated,
+        }
+        for code, name in settings.LANGUAGES
+    ]

@@ -12,6 +12,8 @@ INSTALLED_APPS = [
     "pages",
     "stats",
     "resources",
+    "wagtail.contrib.simple_translation",
+    "wagtail.locales",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
@@ -48,6 +50,11 @@ MIDDLEWARE = [
     # Answers visitors' page requests from the cache before any query (portal/cache.py).
     "portal.cache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Public pages take their language from the URL alone (/es/...; no prefix is English), never
+    # from the browser's preference, since a shared device may be set by someone else (with
+    # prefix_default_language=False Django does not redirect by Accept-Language). After the
+    # page cache, whose key names the language of the path (portal/cache.py).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -73,6 +80,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.debug",
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
@@ -109,9 +117,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
 TIME_ZONE = "America/Chicago"
 USE_I18N = True
+# English at /, Spanish under /es/ (portal/urls.py). The interface strings are in
+# locale/<lang>/LC_MESSAGES/django.po; pages and snippets are translated by staff in the admin.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+WAGTAIL_I18N_ENABLED = True
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -202,6 +216,9 @@ WAGTAIL_GRAVATAR_PROVIDER_URL = None
 PORTAL_STATE_PACKS = [
     Path(p.strip()) for p in os.environ.get("PORTAL_STATE_PACKS", "").split(",") if p.strip()
 ] or sorted(p.parent for p in (BASE_DIR / "packs").glob("*/manifest.json"))
+
+# A US map block is shown only when the store holds its figure for at least this many states.
+PORTAL_MAP_MIN_STATES = int(os.environ.get("PORTAL_MAP_MIN_STATES", 40))
 
 # django-axes: lock out a user or an address after repeated failed logins.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 10))

@@ -1,9 +1,22 @@
 /*
- * Draws every chart on the page with Chart.js (static/vendor/chartjs, loaded before this file).
+ * Draws every chart on the page with Chart.js (static/vendor/chartjs), lazily.
  *
  * Each <figure data-chart="ID"> holds a canvas, a <script type="application/json" id="ID">
  * written by Django's json_script, a hidden "Show as table" button and the real <table> of the
  * same data. Without JavaScript (or without Chart.js) the table simply stays in view.
+ *
+ * Speed: this file is small and loaded only on pages with a chart. It loads Chart.js (its URL
+ * is this script's data-chartjs attribute) when the first chart comes near the viewport, and
+ * draws the charts as they come into view, one per animation frame, so no drawing is one long
+ * task. A map (data-map) also loads the geo plugin and the US atlas (data-geo, data-atlas).
+ *
+ * Phone first: the plot has a height of its own (CSS, at least 240 px), labels are 12 px or
+ * more, year labels never rotate (Chart.js skips some instead), bars of named categories turn
+ * horizontal on a narrow screen, and the legend is an HTML list under the plot, so it never
+ * takes the plot's room.
+ *
+ * Beside each chart: "Download PNG" (the chart with its title, legend and source, drawn in the
+ * browser; nothing leaves the site) and copy buttons for the citation and embed code.
  *
  * Accessibility: dark colours with at least 3:1 contrast on white, a different fill pattern per
  * category and a value label drawn on each bar, slice or point (so no one needs colour to tell
@@ -27,6 +40,10 @@
   var POINT_STYLES = ["circle", "rect", "triangle", "rectRot", "star", "crossRot", "rectRounded", "cross"];
   var DASHES = [[], [6, 4], [2, 3], [10, 3, 2, 3]];
   var TEXT = "#1a1a1a";
+  var FONT_SIZE = 13; // px: every label on a chart is 12 px or more
+  var FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+  var NARROW = 560; // px: below this, named categories are drawn as horizontal bars
+  var script = document.currentScript;
 
   function reducedMotion() {
     return !!(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches);
@@ -87,7 +104,9 @@
   }
 
   function formatTick(value, unit) {
-    var text = Number(value).toLocaleString("en-US");
+    // Digits grouped as the page's language writes them (in English "1,234"; in Spanish
+    // "12 345", and "1234" without a separator), as the server formats the tables.
+    var text = Number(value).toLocaleString(document.documentElement.lang || "en");
     return unit === "percent" ? text + "%" : text;
   }
 
@@ -104,7 +123,7 @@
       });
       var crowded = total > 60;
       ctx.save();
-      ctx.font = "600 12px system-ui, sans-serif";
+      ctx.font = "600 " + FONT_SIZE + "px " + FONT;
       ctx.textBaseline = "middle";
       ctx.textAlign = "center";
       chart.data.datasets.forEach(function (ds, di) {
@@ -141,14 +160,43 @@
     },
   };
 
-  function buildConfig(data) {
+  // Long category names break into lines of about 16 characters, instead of rotating.
+  function wrap(label) {
+    var words = String(label).split(" ");
+    var lines = [];
+    var line = "";
+    words.forEach(function (word) {
+      if (line && (line + " " + word).length > 16) {
+        lines.push(line);
+        line = word;
+      } else {
+        line = line ? line + " " + word : word;
+      }
+    });
+    if (line) lines.push(line);
+    return lines.length > 1 ? lines : label;
+  }
+
+  function styleOf(type, i, count) {
+    return {
+      color: PALETTE[i % PALETTE.length],
+      pattern: PATTERNS[i % PATTERNS.length],
+      dash: DASHES[i % DASHES.length],
+      point: POINT_STYLES[i % POINT_STYLES.length],
+      line: type === "line",
+    };
+  }
+
+  function buildConfig(data, width) {
     var type = data.type;
     var doughnut = type === "doughnut";
     var line = type === "line";
-    var horizontal = type === "horizontal_bar";
     var stacked = type === "stacked_bar";
+    // Named categories (not years) on a narrow screen: horizontal bars keep their names whole.
+    var horizontal =
+      type === "horizontal_bar" || (!doughnut && !line && !data.years && width < NARROW);
     var datasets = data.datasets.map(function (ds, i) {
-      var color = PALETTE[i % PALETTE.length];
+      var style = styleOf(type, i);
       var set = { label: ds.label, data: ds.data, text: ds.text };
       if (doughnut) {
         set.backgroundColor = ds.data.map(function (_v, j) {
@@ -157,48 +205,57 @@
         set.borderColor = "#ffffff";
         set.borderWidth = 2;
       } else if (line) {
-        set.borderColor = color;
-        set.backgroundColor = color;
-        set.borderDash = DASHES[i % DASHES.length];
-        set.pointStyle = POINT_STYLES[i % POINT_STYLES.length];
+        set.borderColor = style.color;
+        set.backgroundColor = style.color;
+        set.borderDash = style.dash;
+        set.pointStyle = style.point;
         set.pointRadius = 5;
-        set.spanGaps = false;
+        set.spanGaps = false; // a year with nothing published is a gap in the line
         set.fill = false;
       } else {
-        set.backgroundColor = patternFill(color, PATTERNS[i % PATTERNS.length]);
-        set.borderColor = color;
+        set.backgroundColor = patternFill(style.color, style.pattern);
+        set.borderColor = style.color;
         set.borderWidth = 1;
       }
       return set;
     });
     var unit = data.unit;
+    var ticks = { color: TEXT, font: { size: FONT_SIZE } };
     var valueAxis = {
       beginAtZero: true,
-      ticks: { color: TEXT, callback: function (v) { return formatTick(v, unit); } },
+      ticks: {
+        color: TEXT,
+        font: { size: FONT_SIZE },
+        callback: function (v) { return formatTick(v, unit); },
+      },
       grid: { color: "#d0d0d0" },
       stacked: stacked,
     };
     // offset: a line of one or two years keeps its points (and their labels) clear of the axes.
     var categoryAxis = {
-      ticks: { color: TEXT },
+      ticks: Object.assign({}, ticks, {
+        maxRotation: 0,
+        minRotation: 0,
+        autoSkip: true,
+        autoSkipPadding: 8,
+      }),
       grid: { display: false },
       stacked: stacked,
       offset: true,
     };
+    var labels = data.years ? data.labels : data.labels.map(wrap);
     var options = {
       responsive: true,
-      maintainAspectRatio: true,
-      aspectRatio: doughnut ? 1.6 : 2,
+      maintainAspectRatio: false, // the height comes from the CSS (at least 240 px)
       animation: reducedMotion() ? false : { duration: 400 },
       layout: { padding: { top: 20, right: horizontal ? 48 : line ? 28 : 8 } },
       plugins: {
-        legend: {
-          display: doughnut || datasets.length > 1,
-          labels: { color: TEXT, usePointStyle: line },
-        },
+        legend: { display: false }, // an HTML list under the plot instead
         title: { display: false },
-        directLabels: { kind: type },
+        directLabels: { kind: horizontal && !stacked ? "horizontal_bar" : type },
         tooltip: {
+          bodyFont: { size: FONT_SIZE },
+          titleFont: { size: FONT_SIZE },
           callbacks: {
             label: function (item) {
               var ds = item.dataset;
@@ -217,10 +274,64 @@
     }
     return {
       type: doughnut ? "doughnut" : line ? "line" : "bar",
-      data: { labels: data.labels, datasets: datasets },
+      data: { labels: labels, datasets: datasets },
       options: options,
       plugins: [directLabels],
+      horizontal: horizontal,
     };
+  }
+
+  // The legend's entries: one per dataset, or one per slice of a doughnut.
+  function legendEntries(data) {
+    var type = data.type;
+    if (type === "doughnut") {
+      return data.labels.map(function (label, j) {
+        return { label: label, style: styleOf(type, j) };
+      });
+    }
+    if (data.datasets.length < 2) return [];
+    return data.datasets.map(function (ds, i) {
+      return { label: ds.label, style: styleOf(type, i) };
+    });
+  }
+
+  function paintSwatch(ctx, style, x, y, w, h) {
+    if (style.line) {
+      ctx.save();
+      ctx.strokeStyle = style.color;
+      ctx.lineWidth = 3;
+      ctx.setLineDash(style.dash);
+      ctx.beginPath();
+      ctx.moveTo(x, y + h / 2);
+      ctx.lineTo(x + w, y + h / 2);
+      ctx.stroke();
+      ctx.restore();
+      ctx.fillStyle = style.color;
+      ctx.beginPath();
+      ctx.arc(x + w / 2, y + h / 2, 4, 0, 2 * Math.PI);
+      ctx.fill();
+    } else {
+      ctx.fillStyle = patternFill(style.color, style.pattern);
+      ctx.fillRect(x, y, w, h);
+    }
+  }
+
+  function drawLegend(figure, entries) {
+    var list = figure.querySelector("[data-chart-legend]");
+    if (!list || !entries.length) return;
+    entries.forEach(function (entry) {
+      var item = document.createElement("li");
+      var swatch = document.createElement("canvas");
+      swatch.width = 24;
+      swatch.height = 14;
+      swatch.className = "chart__swatch";
+      swatch.setAttribute("aria-hidden", "true");
+      paintSwatch(swatch.getContext("2d"), entry.style, 0, 0, 24, 14);
+      item.appendChild(swatch);
+      item.appendChild(document.createTextNode(entry.label));
+      list.appendChild(item);
+    });
+    list.hidden = false;
   }
 
   function setUpToggle(figure) {
@@ -234,38 +345,342 @@
       var show = table.hidden;
       table.hidden = !show;
       button.setAttribute("aria-expanded", show ? "true" : "false");
-      button.textContent = show ? "Hide table" : "Show as table";
+      // The words come from the button's data- attributes, in the page's language.
+      button.textContent = show
+        ? button.getAttribute("data-label-hide")
+        : button.getAttribute("data-label-show");
+    });
+  }
+
+  // Text lines broken to fit a width, for the PNG.
+  function lines(ctx, text, width) {
+    var out = [];
+    var line = "";
+    String(text).split(" ").forEach(function (word) {
+      var next = line ? line + " " + word : word;
+      if (line && ctx.measureText(next).width > width) {
+        out.push(line);
+        line = word;
+      } else {
+        line = next;
+      }
+    });
+    if (line) out.push(line);
+    return out;
+  }
+
+  function fileName(title, ext) {
+    var slug = String(title || "chart").toLowerCase().replace(/[^a-z0-9]+/g, "-");
+    return (slug.replace(/^-+|-+$/g, "").slice(0, 80) || "chart") + "." + ext;
+  }
+
+  // The chart as a PNG: title, the plot, its legend, source lines and where it is from.
+  function chartImage(figure, chart, entries) {
+    var scale = 2;
+    var plot = chart.canvas;
+    var width = plot.clientWidth;
+    var pad = 16;
+    var inner = width - 2 * pad;
+    var measure = document.createElement("canvas").getContext("2d");
+    var title = (figure.querySelector(".chart__title") || {}).textContent || "";
+    var sources = Array.prototype.map.call(
+      figure.querySelectorAll(".figure-sources__list li"),
+      function (li) { return "Source: " + li.textContent.trim(); }
+    );
+    var link = figure.querySelector(".figure-actions__permalink");
+    var footer = sources.concat(link ? [link.href] : []);
+    measure.font = "700 18px " + FONT;
+    var titleLines = lines(measure, title.trim(), inner);
+    measure.font = FONT_SIZE + "px " + FONT;
+    var footLines = [];
+    footer.forEach(function (text) { footLines = footLines.concat(lines(measure, text, inner)); });
+    var legendLines = entries.length;
+    var height =
+      pad + titleLines.length * 24 + 8 + plot.clientHeight + legendLines * 20 + 8 +
+      footLines.length * 18 + pad;
+    var out = document.createElement("canvas");
+    out.width = width * scale;
+    out.height = height * scale;
+    var ctx = out.getContext("2d");
+    ctx.scale(scale, scale);
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, width, height);
+    ctx.fillStyle = TEXT;
+    ctx.textBaseline = "top";
+    var y = pad;
+    ctx.font = "700 18px " + FONT;
+    titleLines.forEach(function (text) { ctx.fillText(text, pad, y); y += 24; });
+    y += 8;
+    ctx.drawImage(plot, 0, y, plot.clientWidth, plot.clientHeight);
+    y += plot.clientHeight;
+    ctx.font = FONT_SIZE + "px " + FONT;
+    entries.forEach(function (entry) {
+      paintSwatch(ctx, entry.style, pad, y + 2, 24, 14);
+      ctx.fillStyle = TEXT;
+      ctx.fillText(entry.label, pad + 32, y + 2);
+      y += 20;
+    });
+    y += 8;
+    ctx.fillStyle = "#444444";
+    footLines.forEach(function (text) { ctx.fillText(text, pad, y); y += 18; });
+    return out;
+  }
+
+  function setUpPng(figure, chart, entries) {
+    var button = figure.querySelector("[data-chart-png]");
+    if (!button || !window.HTMLCanvasElement.prototype.toBlob) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var title = (figure.querySelector(".chart__title") || {}).textContent;
+      chartImage(figure, chart, entries).toBlob(function (blob) {
+        if (!blob) return;
+        var url = URL.createObjectURL(blob);
+        var a = document.createElement("a");
+        a.href = url;
+        a.download = fileName(title, "png");
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+        setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+      }, "image/png");
     });
   }
 
   function draw(figure) {
-    var script = document.getElementById(figure.getAttribute("data-chart"));
+    var data = JSON.parse(document.getElementById(figure.getAttribute("data-chart")).textContent);
     var canvas = figure.querySelector("[data-chart-canvas]");
-    if (!script || !canvas) return;
-    var data;
-    try {
-      data = JSON.parse(script.textContent);
-    } catch (e) {
-      return; // leave the table in view
+    var box = canvas.parentNode;
+    var config = buildConfig(data, box.clientWidth);
+    if (config.horizontal) {
+      // A bar per row (and per series), each tall enough for a 13 px label.
+      var bars = data.labels.length * Math.max(1, data.datasets.length);
+      box.style.height = Math.max(240, 60 + bars * 30) + "px";
     }
-    var config = buildConfig(data);
-    new window.Chart(canvas, config);
+    var chart = new window.Chart(canvas, config);
+    var entries = legendEntries(data);
+    drawLegend(figure, entries);
     setUpToggle(figure);
+    setUpPng(figure, chart, entries);
+    figure.setAttribute("data-chart-drawn", "true");
+  }
+
+  // Copy buttons (citation, embed code), and today's date in each citation.
+  var status;
+  function announce(text) {
+    if (!status) {
+      status = document.createElement("p");
+      status.className = "chart-status";
+      status.setAttribute("role", "status");
+      document.body.appendChild(status);
+    }
+    status.textContent = text;
+  }
+
+  function copy(text, done) {
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { fallbackCopy(text, done); });
+    } else {
+      fallbackCopy(text, done);
+    }
+  }
+
+  // Set from the button being used (its data-copy-failed), in the page's language.
+  var copyFailed = "Select the text and copy it.";
+
+  function fallbackCopy(text, done) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "chart-status";
+    document.body.appendChild(area);
+    area.select();
+    try {
+      document.execCommand("copy");
+      done();
+    } catch (e) {
+      announce(copyFailed);
+    }
+    area.remove();
+  }
+
+  function setUpCopy(root) {
+    var today = new Date().toLocaleDateString(document.documentElement.lang || "en", {
+      year: "numeric", month: "long", day: "numeric",
+    });
+    Array.prototype.forEach.call(root.querySelectorAll("[data-retrieved]"), function (el) {
+      el.textContent = today;
+    });
+    Array.prototype.forEach.call(root.querySelectorAll("[data-copy]"), function (button) {
+      var target = document.getElementById(button.getAttribute("data-copy"));
+      if (!target) return;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        copyFailed = button.getAttribute("data-copy-failed") || copyFailed;
+        var text = target.value !== undefined ? target.value : target.textContent;
+        copy(text.replace(/\s+/g, " ").trim(), function () {
+          // The words come from the button's data- attribute, in the page's language.
+          announce(button.getAttribute("data-copied") || "Copied.");
+        });
+      });
+    });
+  }
+
+  // Lazy drawing: Chart.js is fetched when the first chart nears the viewport, then charts are
+  // drawn one per animation frame, as they come into view.
+  var queue = [];
+  var loading = null;
+  var scheduled = false;
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var tag = document.createElement("script");
+      tag.src = src;
+      tag.onload = resolve;
+      tag.onerror = reject;
+      document.head.appendChild(tag);
+    });
+  }
+
+  function libraries() {
+    if (!loading) {
+      var chartjs = script && script.getAttribute("data-chartjs");
+      loading = window.Chart ? Promise.resolve() : loadScript(chartjs);
+      loading = loading.then(function () {
+        if (reducedMotion()) window.Chart.defaults.animation = false;
+        window.Chart.defaults.color = TEXT;
+        window.Chart.defaults.font.size = FONT_SIZE;
+        window.Chart.defaults.font.family = FONT;
+      });
+    }
+    return loading;
+  }
+
+  // The map: the geo plugin and the US atlas, fetched from the portal only for a map.
+  var geo = null;
+  function geoLibraries() {
+    if (!geo) {
+      geo = loadScript(script.getAttribute("data-geo")).then(function () {
+        return fetch(script.getAttribute("data-atlas")).then(function (r) { return r.json(); });
+      }).then(function (atlas) {
+        var g = window.ChartGeo;
+        window.Chart.register(g.ChoroplethController, g.GeoFeature, g.ProjectionScale, g.ColorScale);
+        return g.topojson.feature(atlas, atlas.objects.states).features;
+      });
+    }
+    return geo;
+  }
+
+  function drawMap(figure, features) {
+    var data = JSON.parse(document.getElementById(figure.getAttribute("data-map")).textContent);
+    var canvas = figure.querySelector("[data-chart-canvas]");
+    var byId = {};
+    data.states.forEach(function (s) { byId[s.id] = s; });
+    var shown = features.filter(function (f) { return f.id !== "72" && +f.id < 60; });
+    var chart = new window.Chart(canvas, {
+      type: "choropleth",
+      data: {
+        labels: shown.map(function (f) { return f.properties.name; }),
+        datasets: [{
+          label: data.label,
+          outline: shown,
+          data: shown.map(function (f) {
+            var s = byId[f.id];
+            return { feature: f, value: s ? s.value : NaN };
+          }),
+          borderColor: function (ctx) {
+            return ctx.raw && ctx.raw.feature.id === data.highlight ? "#000000" : "#ffffff";
+          },
+          borderWidth: function (ctx) {
+            return ctx.raw && ctx.raw.feature.id === data.highlight ? 3 : 0.75;
+          },
+        }],
+      },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        plugins: {
+          legend: { display: false },
+          tooltip: {
+            bodyFont: { size: FONT_SIZE },
+            callbacks: {
+              label: function (item) {
+                var s = byId[item.raw.feature.id];
+                return item.raw.feature.properties.name + ": " + (s ? s.text : "not published");
+              },
+            },
+          },
+        },
+        scales: {
+          projection: { axis: "x", projection: "albersUsa" },
+          color: {
+            axis: "x",
+            quantize: 5,
+            interpolate: "blues",
+            missing: "#e6e6e6",
+            ticks: { font: { size: FONT_SIZE }, color: TEXT },
+            legend: { position: "bottom-right", align: "bottom" },
+          },
+        },
+      },
+    });
+    setUpPng(figure, chart, []);
+    figure.setAttribute("data-chart-drawn", "true");
+  }
+
+  function drawNext() {
+    scheduled = false;
+    var figure = queue.shift();
+    if (!figure) return;
+    try {
+      if (figure.hasAttribute("data-map")) {
+        geoLibraries().then(function (features) { drawMap(figure, features); }).catch(
+          function (e) { if (window.console) window.console.error(e); }
+        );
+      } else {
+        draw(figure);
+      }
+    } catch (e) {
+      // One broken chart must not stop the others; its table stays in view.
+      if (window.console) window.console.error(e);
+    }
+    schedule();
+  }
+
+  function schedule() {
+    if (scheduled || !queue.length) return;
+    scheduled = true;
+    window.requestAnimationFrame(function () { setTimeout(drawNext, 0); });
+  }
+
+  function enqueue(figure) {
+    if (figure.getAttribute("data-chart-queued")) return;
+    figure.setAttribute("data-chart-queued", "true");
+    queue.push(figure);
+    var needs = figure.hasAttribute("data-map") ? libraries().then(geoLibraries) : libraries();
+    needs.then(schedule, function () { /* no Chart.js: the tables stay in view */ });
   }
 
   function init() {
-    if (typeof window.Chart === "undefined") return; // the tables stay in view
-    if (reducedMotion()) window.Chart.defaults.animation = false;
-    window.Chart.defaults.color = TEXT;
-    var figures = document.querySelectorAll("figure[data-chart]");
-    for (var i = 0; i < figures.length; i++) {
-      try {
-        draw(figures[i]);
-      } catch (e) {
-        // One broken chart must not stop the others; its table stays in view.
-        if (window.console) window.console.error(e);
-      }
+    setUpCopy(document);
+    var figures = document.querySelectorAll("figure[data-chart], figure[data-map]");
+    if (!figures.length || !window.Promise) return;
+    if (!("IntersectionObserver" in window)) {
+      Array.prototype.forEach.call(figures, enqueue);
+      return;
     }
+    var observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (!entry.isIntersecting) return;
+        observer.unobserve(entry.target);
+        enqueue(entry.target);
+      });
+    }, { rootMargin: "300px 0px" });
+    Array.prototype.forEach.call(figures, function (f) { observer.observe(f); });
+    // Printing shows every chart.
+    window.addEventListener("beforeprint", function () {
+      Array.prototype.forEach.call(figures, enqueue);
+    });
   }
 
   if (document.readyState === "loading") {

@@ -18,6 +18,12 @@
   var presses = 0;
   var expiry = null;
 
+  // The words, in the page's language, from the container's data- attributes (no inline
+  // script, so the strict Content-Security-Policy holds); English if one is missing.
+  function words(name, english) {
+    return container.getAttribute("data-quick-exit-" + name) || english;
+  }
+
   function say(text) {
     if (status) status.textContent = text;
   }
@@ -25,7 +31,7 @@
   function resetCount(announce) {
     if (expiry) window.clearTimeout(expiry);
     expiry = null;
-    if (presses && announce) say("Exit this page expired.");
+    if (presses && announce) say(words("expired", "Exit this page expired."));
     presses = 0;
   }
 
@@ -38,7 +44,7 @@
       document.body.appendChild(overlay);
     }
     document.documentElement.classList.add("quick-exit-active");
-    document.title = "Loading";
+    document.title = words("title", "Loading");
     say("");
     window.location.replace(destination);
   }
@@ -56,7 +62,9 @@
       return;
     }
     var left = PRESSES - presses;
-    say("Shift, press " + left + " more " + (left === 1 ? "time" : "times") + " to exit.");
+    say(left === 1
+      ? words("one-more", "Shift, press 1 more time to exit.")
+      : words("more", "Shift, press {n} more times to exit.").replace("{n}", left));
     if (expiry) window.clearTimeout(expiry);
     expiry = window.setTimeout(function () { resetCount(true); }, WINDOW_MS);
   });

@@ -15,13 +15,14 @@ def download_filter_choices():
     with_figures = Jurisdiction.objects.filter(
         Exists(Observation.objects.filter(jurisdiction=OuterRef("pk")))
     )
-    places = list(with_figures.order_by("kind", "name").values_list("kind", "code", "name"))
+    places = list(with_figures.order_by("kind", "name").only("kind", "code", "name", "name_es"))
     groups = [
-        (label, [(code, name) for kind, code, name in places if kind == value])
+        (label, [(p.code, p.display_name) for p in places if p.kind == value])
         for value, label in Jurisdiction.Kind.choices
     ]
+    metrics = Metric.objects.order_by("label").only("slug", "label", "label_es")
     return {
-        "metrics": list(Metric.objects.order_by("label").values_list("slug", "label")),
+        "metrics": [(m.slug, m.display_label) for m in metrics],
         "jurisdictions": [(label, items) for label, items in groups if items],
         "sources": [(s.slug, s.citation) for s in Source.objects.all()],
     }

@@ -18,6 +18,16 @@ pytestmark = pytest.mark.browser
 MIN_PIXELS_PER_VALUE = 30
 
 
+def draw_every_chart(page):
+    """Charts are drawn as they come into view: scroll to each, wait until it is drawn."""
+    charts = page.locator("figure[data-chart]")
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        chart.scroll_into_view_if_needed()
+        chart.locator("xpath=self::*[@data-chart-drawn]").wait_for(timeout=10_000)
+    return [charts.nth(i) for i in range(charts.count())]
+
+
 def charts_by_page(page, live_server, public_pages):
     """Visit every public page; yield (label, chart locators) for the pages that have charts."""
     total = 0
@@ -25,10 +35,10 @@ def charts_by_page(page, live_server, public_pages):
         if status != 200:
             continue
         page.goto(live_server.url + path)
-        charts = page.locator("figure[data-chart]")
-        if charts.count():
-            total += charts.count()
-            yield f"{label} {path}", [charts.nth(i) for i in range(charts.count())]
+        charts = draw_every_chart(page)
+        if charts:
+            total += len(charts)
+            yield f"{label} {path}", charts
     assert total, "no chart on any public page"
 
 

@@ -52,7 +52,10 @@ UNREACHED = """
 (selector) => Array.from(document.querySelectorAll(selector))
   .filter((el) => {
     const s = getComputedStyle(el);
-    return el.getClientRects().length && s.visibility !== "hidden" && !el.closest("[inert]");
+    // Inside a closed <details> a control is reached by opening it: its summary is a stop.
+    const folded = el.closest("details:not([open])") && !el.closest("summary");
+    return el.getClientRects().length && s.visibility !== "hidden" && !el.closest("[inert]")
+      && !folded;
   })
   .filter((el) => !window.__stops.includes(el))
   .map((el) => el.outerHTML.slice(0, 120))

@@ -1,0 +1,184 @@
+"""One figure of a public page on its own: its CSV, and its embeddable view.
+
+Both find the block by the page's id and the block's StreamField id (or, in a row of key
+figures, the item's id), so their URLs survive edits to the rest of the page. Only live pages
+without a view restriction are served.
+"""
+
+import csv
+
+from csp.decorators import csp_replace
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_cache_control
+from django.utils.text import slugify
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET
+from wagtail.models import Page
+
+from .figures import FigureStore, batched_snippets
+from .periods import format_period
+from .spreadsheets.common import neutralise
+
+CSV_COLUMNS = (
+    "figure",
+    "metric_label",
+    "unit",
+    "place",
+    "period",
+    "category",
+    "value",
+    "numerator",
+    "denominator",
+    "rank",
+    "footnote",
+    "source",
+    "edition",
+    "data_as_of",
+    "last_changed",
+    "metric",
+    "jurisdiction",
+    "breakdown",
+    "source_slug",
+)
+
+
+def public_page(page_id):
+    page = Page.objects.live().public().filter(pk=page_id).specific().first()
+    if page is None or not hasattr(page, "body"):
+        raise Http404("No such page.")
+    return page
+
+
+def find_block(page, block_id):
+    """(block, value, title) of the figure block with this id in the page's body."""
+    with batched_snippets(page.body):
+        children = list(page.body)
+    for child in children:
+        if not hasattr(child.block, "figure_selections"):
+            continue
+        if child.id == block_id:
+            return child.block, child.value
+        listed = child.value.get("figures") if hasattr(child.value, "get") else None
+        for item in getattr(listed, "bound_blocks", ()):
+            if item.id == block_id:
+                return child.block.child_blocks["figures"].child_block, item.value
+    raise Http404("No such figure on this page.")
+
+
+def figure_title(block, value):
+    if hasattr(block, "label_of"):
+        return block.label_of(value)
+    return value.get("title") or value.get("heading") or "figure"
+
+
+def _number(value):
+    """1000, 22.5: the decimal as written, without exponent or trailing zeros."""
+    return "" if value is None else format(value.normalize(), "f")
+
+
+def _figure_rows(title, observations):
+    yield CSV_COLUMNS
+    for o in observations:
+        s = o.source
+        yield [
+            neutralise(text) if isinstance(text, str) else text
+            for text in (
+                title,
+                o.metric.label,
+                o.metric.get_unit_display(),
+                o.jurisdiction.name,
+                format_period(o.period_start, o.period_end),
+                o.breakdown.label if o.breakdown_id else "",
+                _number(o.value),
+                _number(o.numerator),
+                _number(o.denominator),
+                o.rank or "",
+                o.footnote,
+                f"{s.publisher}, {s.title}",
+                s.edition,
+                s.data_as_of.isoformat() if s.data_as_of else "",
+                o.updated_at.date().isoformat() if o.updated_at else "",
+                o.metric.slug,
+                o.jurisdiction.code,
+                o.breakdown.slug if o.breakdown_id else "",
+                s.slug,
+            )
+        ]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _public(response):
+    # Like a public page: anyone may keep it briefly; it sets no cookie.
+    patch_cache_control(response, public=True, max_age=60)
+    return response
+
+
+@require_GET
+def figure_csv(request, page_id, block_id):
+    """The figures one chart or key figure shows, named after it, with labels, units and
+    editions beside the import format's codes."""
+    page = public_page(page_id)
+    block_id = str(block_id)
+    block, value = find_block(page, block_id)
+    store = FigureStore.for_block(block, value)
+    observations = []
+    for selection in store.selections:
+        observations.extend(store.observations(selection))
+    chart_figures = getattr(block, "plotted", None)
+    if chart_figures is not None:
+        observations = chart_figures(value, store)
+    observations = sorted(
+        dict.fromkeys(observations),
+        key=lambda o: (o.metric.label, o.jurisdiction.name, o.period_start, o.period_end),
+    )
+    title = figure_title(block, value)
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in _figure_rows(title, observations)),
+        content_type="text/csv; charset=utf-8",
+    )
+    name = slugify(title)[:80] or "figure"
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return _public(response)
+
+
+@require_GET
+@xframe_options_exempt
+@csp_replace({"frame-ancestors": ["*"]})
+def figure_embed(request, page_id, block_id):
+    """One chart (or key figure) alone, for other sites to frame: title, chart, table,
+    source with edition and "data as of", and a link back. The rest of the site refuses to be
+    framed (X-Frame-Options DENY, frame-ancestors 'none'); only this view allows it, with the
+    same strict script policy."""
+    from pages.models import figure_page_context
+
+    page = public_page(page_id)
+    block_id = str(block_id)
+    block, value = find_block(page, block_id)
+    store = FigureStore.for_block(block, value)
+    context = {
+        "page": page,
+        "request": request,
+        "figures": store,
+        "block_id": block_id,
+        "embedded": True,
+        **figure_page_context(page, request),
+    }
+    rendered = block.render(value, context=context)
+    response = render(
+        request,
+        "stats/embed.html",
+        {
+            "page": page,
+            "rendered": rendered,
+            "figures": store,
+            "title": figure_title(block, value),
+            **figure_page_context(page, request),
+        },
+    )
+    return _public(response)

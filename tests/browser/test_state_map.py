@@ -1,0 +1,104 @@
+"""The US map drawn in Chromium from made-up figures for every state (made in the test; the
+package's database is put back when the browser tests end)."""
+
+import datetime
+import json
+
+import pytest
+
+from .support import canvas_ink
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def map_page(live_server):
+    from pages.models import TopicPage
+    from wagtail.models import Page, Site
+
+    from portal.cache import invalidate_public_pages
+    from stats.models import Jurisdiction, Metric, Observation, Source
+
+    metric = Metric.objects.create(slug="made-up-map-metric", label="Made-up cases", unit="count")
+    source = Source.objects.create(
+        slug="made-up-map-2019",
+        publisher="Test Institute",
+        title="Made-up report",
+        edition="2019 edition",
+        edition_year=2019,
+    )
+    states = list(Jurisdiction.objects.filter(kind="state").order_by("code"))
+    for i, state in enumerate(states, start=1):
+        Observation.objects.create(
+            metric=metric,
+            jurisdiction=state,
+            period_start=datetime.date(2019, 1, 1),
+            period_end=datetime.date(2019, 12, 31),
+            value=7 * i,
+            source=source,
+        )
+    home = Site.objects.get(is_default_site=True).root_page
+    body = [
+        {
+            "type": "state_map",
+            "value": {
+                "title": "Made-up cases by state",
+                "metric": metric.pk,
+                "year": 2019,
+                "description": "Made-up figures for every state.",
+            },
+        }
+    ]
+    page = home.add_child(
+        instance=TopicPage(title="Map test", slug="map-test", body=json.dumps(body))
+    )
+    invalidate_public_pages()
+    yield page, {s.name: 7 * i for i, s in enumerate(states, start=1)}
+    Page.objects.get(pk=page.pk).delete()
+    Observation.objects.filter(metric=metric).delete()
+    metric.delete()
+    source.delete()
+    invalidate_public_pages()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_map_draws_every_state_and_its_table_matches(browser, live_server, map_page, width):
+    page_obj, values = map_page
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.goto(live_server.url + page_obj.url)
+    figure = page.locator("figure[data-map]")
+    figure.scroll_into_view_if_needed()
+    figure.locator("xpath=self::*[@data-chart-drawn]").wait_for(timeout=15_000)
+    canvas = figure.locator("canvas")
+    _ink, coloured = canvas_ink(canvas)
+    assert coloured > 5000, "the map has no coloured states"
+    # Chart.js holds one shape per state on the map, each with the value of the table.
+    drawn = canvas.evaluate(
+        """c => window.Chart.getChart(c).data.datasets[0].data
+            .filter(d => !Number.isNaN(d.value))
+            .map(d => [d.feature.properties.name, d.value])"""
+    )
+    rows = figure.locator("tbody tr").evaluate_all(
+        "rows => rows.map(r => [r.querySelector('th').textContent.trim(),"
+        " Number(r.querySelector('td[data-value]').dataset.value)])"
+    )
+    table = dict(rows)
+    assert table == {name: float(v) for name, v in values.items()}
+    # The map draws the 50 states and the District (the albersUsa projection has no
+    # territories); each with the table's value.
+    assert len(drawn) == 51
+    aliases = {}
+    for name, value in drawn:
+        assert table[aliases.get(name, name)] == value, name
+    mine = figure.locator("tr.map__row--mine")
+    assert mine.count() == 1 and "Missouri" in mine.inner_text()
+    assert "Missouri" in figure.locator(".map__mine").inner_text()
+    box = canvas.bounding_box()
+    assert box["height"] >= 240
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert not errors, errors
+    context.close()

@@ -1,0 +1,143 @@
+# ruff: noqa: F811 - the fixtures imported below are parameters of the tests
+"""The US map block, with made-up figures for every state (made here, never shipped)."""
+
+import json
+import re
+
+import pytest
+from django.test import override_settings
+
+from portal.cache import invalidate_public_pages
+from stats import blocks as stats_blocks
+from stats.geo import FIPS
+from stats.models import Jurisdiction
+from tests.test_blocks_page import home, topic  # noqa: F401 - fixture
+from tests.test_blocks_render import (  # noqa: F401 - fixture
+    MetricFactory,
+    ObservationFactory,
+    SourceFactory,
+    figures_data,
+    preview_request,
+    render,
+)
+
+
+def made_up_states(metric, source, year=2019, skip=()):
+    """A value for every state, the District and the territories: 10, 20, 30..."""
+    states = Jurisdiction.objects.filter(kind="state").exclude(code__in=skip).order_by("code")
+    for i, state in enumerate(states, start=1):
+        ObservationFactory(
+            metric=metric, jurisdiction=state, year=year, value=10 * i, source=source
+        )
+    return {s.code: 10 * i for i, s in enumerate(states, start=1)}
+
+
+@pytest.fixture
+def every_state(db):
+    metric = MetricFactory(slug="map-cases", label="Cases by state")
+    source = SourceFactory(edition_year=2019, slug="map-report-2019")
+    return metric, source, made_up_states(metric, source)
+
+
+def map_raw(metric, year=2019):
+    return {"title": "Cases by state", "metric": metric.pk, "year": year, "description": "A map."}
+
+
+def map_table(html):
+    rows = re.findall(
+        r'<tr(?: class="map__row--mine")? data-code="(\w+)">\s*<td>(\d+)</td>'
+        r'<th scope="row">(?:<strong>)?([^<]+)(?:</strong>)?</th><td data-value="([\d.]+)">',
+        html,
+    )
+    return [(code, int(rank), name, float(value)) for code, rank, name, value in rows]
+
+
+def test_the_map_holds_every_state_and_its_table_matches(every_state, home, client):
+    metric, _source, values = every_state
+    page = topic(home, "map", [{"type": "state_map", "value": map_raw(metric)}])
+    html = client.get(page.url).content.decode()
+    config = re.search(r'<script id="[^"]+-data" type="application/json">(.*?)</script>', html)
+    config = json.loads(config.group(1))
+    assert {s["id"] for s in config["states"]} == set(FIPS[c] for c in values)
+    assert len(config["states"]) == 56
+    table = map_table(html)
+    assert {code: value for code, _rank, _name, value in table} == values
+    by_fips = {s["id"]: s["value"] for s in config["states"]}
+    assert all(by_fips[FIPS[code]] == value for code, _r, _n, value in table)
+    # Ranked by value, highest first.
+    assert [rank for _c, rank, _n, _v in table] == list(range(1, 57))
+    assert table[0][3] == max(values.values())
+    # The site's state (from its settings: MO here) is highlighted, with its rank.
+    assert config["highlight"] == FIPS["MO"]
+    mine = [row for row in table if row[0] == "MO"][0]
+    assert 'class="map__row--mine" data-code="MO"' in html
+    assert (
+        f"Missouri: <strong>{int(values['MO'])}</strong>, {ordinal_text(mine[1])} highest" in html
+    )
+    assert "vendor/chartjs-chart-geo/index.umd.min.js" in html
+    assert "vendor/us-atlas/states-10m.json" in html
+
+
+def ordinal_text(n):
+    from stats.formatting import ordinal
+
+    return ordinal(n)
+
+
+def test_the_highlighted_state_comes_from_the_site_settings(every_state, home, client):
+    from pages.models import SiteSettings
+    from wagtail.models import Site
+
+    metric, _source, _values = every_state
+    settings = SiteSettings.for_site(Site.objects.get(is_default_site=True))
+    settings.jurisdiction = Jurisdiction.objects.get(code="KS")  # issue-12: the state by FK
+    settings.save()
+    page = topic(home, "map-ks", [{"type": "state_map", "value": map_raw(metric)}])
+    invalidate_public_pages()
+    html = client.get(page.url).content.decode()
+    assert 'class="map__row--mine" data-code="KS"' in html
+    assert f'"highlight": "{FIPS["KS"]}"' in html
+
+
+def test_ties_share_a_rank(db):
+    metric = MetricFactory(slug="tied", label="Tied")
+    source = SourceFactory(edition_year=2019, slug="tied-2019")
+    for state in Jurisdiction.objects.filter(kind="state"):
+        ObservationFactory(metric=metric, jurisdiction=state, year=2019, value=5, source=source)
+    html = render(stats_blocks.MapBlock(), map_raw(metric))
+    assert {rank for _c, rank, _n, _v in map_table(html)} == {1}
+
+
+def test_too_few_states_show_nothing_and_editors_see_why(data):
+    # The made-up fixture: Missouri and the nation only, like the shipped Missouri data.
+    raw = map_raw(data["cases"])
+    assert render(stats_blocks.MapBlock(), raw).strip() == ""
+    preview = render(stats_blocks.MapBlock(), raw, request=preview_request())
+    assert "hidden from visitors" in preview
+    assert "holds this figure for 1 state; a map needs at least 40" in preview
+
+
+@override_settings(PORTAL_MAP_MIN_STATES=3)
+def test_the_threshold_is_a_setting(db):
+    metric = MetricFactory(slug="few", label="Few")
+    source = SourceFactory(edition_year=2019, slug="few-2019")
+    made_up_states(metric, source, skip=[c for c in FIPS if c not in ("MO", "KS", "IA")])
+    html = render(stats_blocks.MapBlock(), map_raw(metric))
+    assert len(map_table(html)) == 3
+
+
+def test_a_page_of_maps_and_charts_runs_one_figure_query(every_state, home, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    metric, _source, _values = every_state
+    body = [{"type": "state_map", "value": map_raw(metric, year)} for year in (2018, 2019)]
+    page = topic(home, "maps", body * 3)
+    client.get(home.url)
+    invalidate_public_pages()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(page.url).status_code == 200
+    observation_queries = [
+        q for q in queries.captured_queries if 'FROM "stats_observation"' in q["sql"]
+    ]
+    assert len(observation_queries) == 1
