@@ -372,13 +372,14 @@ def test_the_spanish_pages_translate_every_text_of_their_blocks(missouri):
 
 def test_an_editor_translates_a_page_in_the_admin_and_publishes_it(missouri, client):
     from django.contrib.auth import get_user_model
-    from pages.models import TopicPage
     from wagtail.test.utils.form_data import (
         inline_formset,
         nested_form_data,
         rich_text,
         streamfield,
     )
+
+    from pages.models import TopicPage
 
     editor = get_user_model().objects.create_superuser("translator", "t@example.org", "pw")
     client.force_login(editor)

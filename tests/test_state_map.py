@@ -85,8 +85,9 @@ def ordinal_text(n):
 
 
 def test_the_highlighted_state_comes_from_the_site_settings(every_state, home, client):
-    from pages.models import SiteSettings
     from wagtail.models import Site
+
+    from pages.models import SiteSettings
 
     metric, _source, _values = every_state
     settings = SiteSettings.for_site(Site.objects.get(is_default_site=True))

@@ -13,9 +13,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def map_page(live_server):
-    from pages.models import TopicPage
     from wagtail.models import Page, Site
 
+    from pages.models import TopicPage
     from portal.cache import invalidate_public_pages
     from stats.models import Jurisdiction, Metric, Observation, Source
 
