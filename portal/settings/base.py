@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_filters",
+    "django_tasks",
+    "django_tasks_db",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -164,11 +166,16 @@ PORTAL_MAX_REQUEST_BYTES = int(os.environ.get("PORTAL_MAX_REQUEST_BYTES", 25 * 1
 # Import of figures.
 STATS_IMPORT_MAX_BYTES = int(os.environ.get("STATS_IMPORT_MAX_BYTES", 10 * 1024 * 1024))
 STATS_IMPORT_MAX_ROWS = int(os.environ.get("STATS_IMPORT_MAX_ROWS", 200_000))
+STATS_IMPORT_MAX_TEXT_LENGTH = int(os.environ.get("STATS_IMPORT_MAX_TEXT_LENGTH", 2000))
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # Wagtail
+# Background tasks (imports): the database backend, so no other server is needed. Run a
+# worker beside the web server: `python manage.py db_worker` (see README, "Workers").
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
 WAGTAIL_SITE_NAME = os.environ.get("PORTAL_SITE_NAME", "Missouri Human Trafficking Data Portal")
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
