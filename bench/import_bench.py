@@ -121,10 +121,22 @@ def admin_background(path):
     """Upload, preview and confirm through the admin, with a database-backend worker."""
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from django.test import Client
+    from django.test import Client, override_settings
 
     from stats.models import ImportRecord
 
+    plain_static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    with override_settings(STORAGES={**settings_storages(), "staticfiles": plain_static}):
+        return _admin_background(path, Client, ImportRecord, call_command, get_user_model)
+
+
+def settings_storages():
+    from django.conf import settings
+
+    return dict(settings.STORAGES)
+
+
+def _admin_background(path, Client, ImportRecord, call_command, get_user_model):
     user = get_user_model().objects.create_superuser("bench-admin", password="x" * 16)
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)

@@ -147,7 +147,8 @@ class PreviewView(ImportBase, TemplateView):
             new_rows=counts.get("new_rows", []),
             unchanged_rows=counts.get("unchanged_rows", []),
             can_confirm=record.status == Status.PREVIEWED and not counts.get("errors"),
-            can_revert=record.status == Status.IMPORTED and record.observation_changes.exists(),
+            can_revert=record.status == Status.IMPORTED
+            and (record.observation_changes.exists() or record.created_observations.exists()),
             pending=record.status in (Status.CHECKING, Status.QUEUED),
             form=ConfirmImportForm(),
             pages=pages_showing(record) if record.status == Status.IMPORTED else [],

@@ -284,6 +284,16 @@ class Observation(RevisionMixin, models.Model):
     footnote = models.TextField(blank=True, help_text="Exclusions and caveats, as published.")
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="observations")
     updated_at = models.DateTimeField(auto_now=True)
+    # The import that created the row (its creation in the figure's history; a revert of
+    # that import removes it). Later changes are ObservationChange rows.
+    created_by_import = models.ForeignKey(
+        "ImportRecord",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="created_observations",
+    )
 
     objects = ObservationQuerySet.as_manager()
 

@@ -80,6 +80,8 @@ def clean_text(value):
     """Normalise a cell to text: stray, non-breaking and repeated spaces become one space."""
     if value is None:
         return ""
+    if isinstance(value, str) and value.isascii() and value.isprintable() and "  " not in value:
+        return value.strip()  # the common case, without the regular expression
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return _SPACES.sub(" ", str(value)).strip()

@@ -119,6 +119,7 @@ def _outcome(plan, dry_run):
             }
         )
     for planned in plan.new[:MAX_LISTED]:
+        plan.rows.attach(planned.observation)
         values = {k: v for k, v in figure_values(planned.observation).items() if v != ""}
         outcome.new_rows.append(
             {"row": planned.line, **describe(planned.observation), "values": values}
@@ -174,18 +175,15 @@ def run_import(
     except DatabaseBusy:
         outcome.busy = True
         return outcome
-    outcome.record = record
+    outcome.record = record_import(record.file_name, b"", outcome, user=user, record=record)
     return outcome
 
 
 def _changed_since(plan):
     """Names of the planned figures whose stored rows differ from what the plan read."""
-    keys = set(plan.versions) | {(*p.observation.key, p.observation.source_id) for p in plan.new}
+    keys = set(plan.versions) | {p.key for p in plan.new}
     current = stored_versions(plan.filters, keys)
-    names = {
-        (*p.observation.key, p.observation.source_id): str(p.observation)
-        for p in (*plan.new, *plan.updated, *plan.unchanged)
-    }
+    names = {p.key: plan.name(p) for p in (*plan.new, *plan.updated, *plan.unchanged)}
     return sorted(
         names.get(key, str(key)) for key in keys if current.get(key) != plan.versions.get(key)
     ) or ["the figures of this file"]
@@ -201,35 +199,22 @@ def write_plan(plan, user, record):
     now = timezone.now()
     try:
         with transaction.atomic():
-            keys = set(plan.versions) | {
-                (*p.observation.key, p.observation.source_id) for p in plan.new
-            }
+            keys = set(plan.versions) | {p.key for p in plan.new}
             if stored_versions(plan.filters, keys, lock=True) != plan.versions:
                 raise StaleImport(_changed_since(plan))
             if record.pk is None:
                 record.save()
-            created = Observation.objects.bulk_create(
-                [p.observation for p in plan.new], batch_size=2000
-            )
+            for planned in plan.new:
+                planned.observation.created_by_import_id = record.pk
+            Observation.objects.bulk_create([p.observation for p in plan.new], batch_size=2000)
             updated = [p.observation for p in plan.updated]
             for observation in updated:
                 observation.updated_at = now
             Observation.objects.bulk_update(
                 updated, [*FIGURE_FIELDS, "updated_at"], batch_size=1000
             )
-            history = [
-                ObservationChange(
-                    observation=o,
-                    label=str(o)[:255],
-                    action=ObservationChange.Action.CREATED,
-                    via=ObservationChange.Via.IMPORT,
-                    new=figure_values(o),
-                    user=_user(user),
-                    at=now,
-                    import_record=record,
-                )
-                for o in created
-            ]
+            # A created row's creation is its created_by_import; each update is a change.
+            history = []
             for planned in plan.updated:
                 o = planned.observation
                 old = figure_values(o)
@@ -248,7 +233,7 @@ def write_plan(plan, user, record):
                     )
                 )
             ObservationChange.objects.bulk_create(history, batch_size=2000)
-            written = {o.key for o in [*created, *updated]}
+            written = {p.key[:5] for p in (*plan.new, *plan.updated)}
             refresh_current(written)
             transaction.on_commit(_after_write)
     except IntegrityError:  # another import created one of these rows meanwhile
@@ -334,12 +319,18 @@ def revert_import(record, user=None):
             chunk = ids[start : start + 5000]
             query = Observation.objects.select_for_update().filter(pk__in=chunk).for_display()
             observations.update({o.pk: o for o in query})
+        created = list(
+            Observation.objects.select_for_update().filter(created_by_import=record).for_display()
+        )
+        # Every later change of these figures (an import, an edit, a restore) is recorded
+        # after this import's own changes.
         last = changes[-1].pk if changes else 0
+        touched = [*ids, *(o.pk for o in created)]
         later = set()
-        for start in range(0, len(ids), 5000):
+        for start in range(0, len(touched), 5000):
             later.update(
                 ObservationChange.objects.filter(
-                    observation_id__in=ids[start : start + 5000], pk__gt=last
+                    observation_id__in=touched[start : start + 5000], pk__gt=last
                 ).values_list("observation_id", flat=True)
             )
         conflicts = []
@@ -349,6 +340,10 @@ def revert_import(record, user=None):
                 conflicts.append(f"{change.label} (deleted since)")
             elif o.pk in later or figure_values(o) != change.new:
                 conflicts.append(str(o))
+        conflicts += [str(o) for o in created if o.pk in later]
+        missing = (record.counts or {}).get("new", len(created)) - len(created)
+        if missing > 0:
+            conflicts.append(f"{missing:,} of the rows it created (deleted since)")
         if conflicts:
             raise RevertRefused(
                 _naming(
@@ -357,41 +352,39 @@ def revert_import(record, user=None):
                 )
                 + " Revert the later change first, or correct these figures by hand."
             )
-        history, restored, deleted = [], [], []
+        history, restored, deleted = [], [], created
+        for o in created:
+            history.append(
+                ObservationChange(
+                    observation=None,
+                    label=str(o)[:255],
+                    action=ObservationChange.Action.DELETED,
+                    via=ObservationChange.Via.REVERT,
+                    old=figure_values(o),
+                    user=_user(user),
+                    at=now,
+                    import_record=record,
+                )
+            )
         for change in changes:
             o = observations[change.observation_id]
-            if change.action == ObservationChange.Action.CREATED:
-                deleted.append(o)
-                history.append(
-                    ObservationChange(
-                        observation=None,
-                        label=change.label,
-                        action=ObservationChange.Action.DELETED,
-                        via=ObservationChange.Via.REVERT,
-                        old=change.new,
-                        user=_user(user),
-                        at=now,
-                        import_record=record,
-                    )
+            for name in FIGURE_FIELDS:
+                setattr(o, name, _field_value(name, change.old.get(name, "")))
+            o.updated_at = now
+            restored.append(o)
+            history.append(
+                ObservationChange(
+                    observation=o,
+                    label=change.label,
+                    action=ObservationChange.Action.UPDATED,
+                    via=ObservationChange.Via.REVERT,
+                    old=change.new,
+                    new=change.old,
+                    user=_user(user),
+                    at=now,
+                    import_record=record,
                 )
-            else:
-                for name in FIGURE_FIELDS:
-                    setattr(o, name, _field_value(name, change.old.get(name, "")))
-                o.updated_at = now
-                restored.append(o)
-                history.append(
-                    ObservationChange(
-                        observation=o,
-                        label=change.label,
-                        action=ObservationChange.Action.UPDATED,
-                        via=ObservationChange.Via.REVERT,
-                        old=change.new,
-                        new=change.old,
-                        user=_user(user),
-                        at=now,
-                        import_record=record,
-                    )
-                )
+            )
         keys = {o.key for o in [*restored, *deleted]}
         Observation.objects.bulk_update(restored, [*FIGURE_FIELDS, "updated_at"], batch_size=1000)
         deleted_ids = [o.pk for o in deleted]

@@ -195,7 +195,10 @@ def _to_dataset(rows):
             "The header names a column twice: " + ", ".join(f'"{h}"' for h in duplicates) + "."
         )
     if not body:
-        raise UploadError("The file has a header row but no data rows.")
+        raise UploadError(
+            "The file has a header row but no data rows: add one row per figure below the "
+            "header (the template itself holds none). Nothing was changed."
+        )
     if len(body) > max_rows():
         raise UploadError(
             f"The file has more than {max_rows():,} rows, the limit. Split it into smaller files."

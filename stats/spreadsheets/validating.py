@@ -8,7 +8,7 @@ is written here; importing.write_plan applies a plan in one transaction.
 import hashlib
 from dataclasses import dataclass, field
 
-from ..checks import breakdown_warnings, group_key
+from ..checks import breakdown_warnings
 from ..formatting import format_decimal
 from ..models import (
     RANKED_JURISDICTIONS,
@@ -65,6 +65,7 @@ def show(value):
 class Planned:
     line: int  # the row's line in the file (the header is line 1)
     observation: Observation  # unsaved when new; with the file's values set otherwise
+    key: tuple  # ObservationQuerySet.KEY and the source id
     changes: dict = field(default_factory=dict)  # {field: (old, new)} of a stored one
 
 
@@ -81,6 +82,12 @@ class Plan:
     # was made from. The write compares it with the store under lock.
     versions: dict = field(default_factory=dict)
     filters: dict = field(default_factory=dict)
+    rows: object = None  # the Rows maps, to name what the plan holds
+
+    def name(self, planned):
+        """The figure's name ("Metric, Place, 2019"), its related objects attached."""
+        self.rows.attach(planned.observation)
+        return str(planned.observation)
 
     @property
     def ok(self):
@@ -93,7 +100,7 @@ class Plan:
             f"{key}|{pk}|{stamp.isoformat() if stamp else ''}"
             for key, (pk, stamp) in self.versions.items()
         )
-        parts += sorted(f"new|{p.observation.key}|{p.observation.source_id}" for p in self.new)
+        parts += sorted(f"new|{p.key}" for p in self.new)
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -182,6 +189,26 @@ class Rows:
             self.existing[(*o.key, o.source_id)] = o
         self._suggestions = {}
         self._all = {}
+
+    def attach(self, observation):
+        """Set the related objects of an observation made with ids only, from the maps."""
+        if "metric" not in observation.__dict__ and not hasattr(self, "_by_pk"):
+            self._by_pk = {
+                "metric": {m.pk: m for m in self.metrics.values()},
+                "source": {s.pk: s for s in self.sources.values()},
+                "jurisdiction": {j.pk: j for j in self.jurisdictions.values()},
+                "breakdown": {
+                    c.pk: c for names in self.categories.values() for c in names.values()
+                },
+            }
+        if hasattr(self, "_by_pk"):
+            by_pk = self._by_pk
+            observation.metric = by_pk["metric"][observation.metric_id]
+            observation.source = by_pk["source"][observation.source_id]
+            observation.jurisdiction = by_pk["jurisdiction"][observation.jurisdiction_id]
+            if observation.breakdown_id is not None:
+                observation.breakdown = by_pk["breakdown"][observation.breakdown_id]
+        return observation
 
     def line(self, index):
         """The line in the file of the index-th data row (0-based)."""
@@ -375,7 +402,7 @@ def plan_import(dataset, progress=None, keep_existing=False):
         )
         return plan
     rows = Rows(dataset)
-    plan.filters = rows.filters
+    plan.filters, plan.rows = rows.filters, rows
     headers = dataset.headers
     seen = {}
     for index, values in enumerate(dataset):
@@ -401,13 +428,15 @@ def plan_import(dataset, progress=None, keep_existing=False):
             continue
         stored = parsed["stored"]
         if stored is None:
+            # Ids only: setting related objects costs more than the rest of the row; the
+            # few rows shown or warned about get them from the maps (Rows.attach).
             observation = Observation(
-                metric=parsed["metric"],
-                jurisdiction=parsed["jurisdiction"],
-                source=parsed["source"],
-                breakdown=parsed["breakdown"],
-                period_start=parsed["period_start"],
-                period_end=parsed["period_end"],
+                metric_id=key[0],
+                jurisdiction_id=key[1],
+                period_start=key[2],
+                period_end=key[3],
+                breakdown_id=key[4],
+                source_id=key[5],
                 footnote="",
             )
             for name in FIGURE_FIELDS:
@@ -417,7 +446,7 @@ def plan_import(dataset, progress=None, keep_existing=False):
                         name,
                         parsed[name] if name != "footnote" else parsed[name] or "",
                     )
-            plan.new.append(Planned(line, observation))
+            plan.new.append(Planned(line, observation, key))
             continue
         plan.versions[key] = (stored.pk, stored.updated_at)
         changes = {}
@@ -432,9 +461,9 @@ def plan_import(dataset, progress=None, keep_existing=False):
         if changes:
             for name, (_old, new) in changes.items():
                 setattr(stored, name, new)
-            plan.updated.append(Planned(line, stored, changes))
+            plan.updated.append(Planned(line, stored, key, changes))
         else:
-            plan.unchanged.append(Planned(line, stored))
+            plan.unchanged.append(Planned(line, stored, key))
     if progress:
         progress(len(dataset))
     _breakdown_warnings(plan, rows)
@@ -443,13 +472,27 @@ def plan_import(dataset, progress=None, keep_existing=False):
 
 def _breakdown_warnings(plan, rows):
     """Breakdowns that do not add up: a warning, never an error. The file's rows are checked
-    with the stored figures of the same groups (already loaded)."""
-    in_file = [p.observation for p in (*plan.new, *plan.updated, *plan.unchanged)]
-    lines = {id(p.observation): p.line for p in (*plan.new, *plan.updated, *plan.unchanged)}
-    groups = {group_key(o) for o in in_file}
-    keys = {(*o.key, o.source_id) for o in in_file}
-    stored = [o for key, o in rows.existing.items() if key not in keys and group_key(o) in groups]
-    for warning in breakdown_warnings([*in_file, *stored]):
+    with the stored figures of the same groups (already loaded). Only groups of counts with
+    a total and a category are looked at."""
+    planned = [*plan.new, *plan.updated, *plan.unchanged]
+    counts = {m.pk for m in rows.metrics.values() if m.unit == "count"}
+    groups = {}
+    for p in planned:
+        if p.key[0] in counts:
+            groups.setdefault(p.key[:4] + p.key[5:], []).append(p)
+    keys = {p.key for p in planned}
+    for key, o in rows.existing.items():
+        group = key[:4] + key[5:]
+        if group in groups and key not in keys:
+            groups[group].append(Planned(0, o, key))
+    candidates = []
+    for members in groups.values():
+        totals = sum(1 for p in members if p.key[4] is None)
+        if totals == 1 and len(members) > 1:
+            candidates += members
+    lines = {id(p.observation): p.line for p in candidates if p.line}
+    observations = [rows.attach(p.observation) for p in candidates]
+    for warning in breakdown_warnings(observations):
         found = sorted(lines[id(o)] for o in warning.observations if id(o) in lines)
         plan.warnings.append(f"rows {', '.join(map(str, found))}: {warning.message}")
 
