@@ -385,3 +385,18 @@ def test_a_huge_footnote_is_refused(stats_data):
     assert "the limit is 2,000" in outcome.errors[0]
     assert len(outcome.errors[0]) < 300
     assert Observation.objects.count() == 0
+
+
+def test_the_import_record_reads_as_words_in_local_time(client, manager, stats_data):
+    imported(good_rows())
+    rows = good_rows()
+    rows[0][4] = "240"
+    record = imported(rows, user=manager).record
+    client.force_login(manager)
+    url = reverse("wagtailsnippets_stats_importrecord:inspect", args=[record.pk])
+    html = client.get(url).content.decode()
+    assert "6 rows: 0 new, 1 updated, 5 unchanged" in html
+    assert "value 233 -&gt; 240" in html
+    assert "{&#x27;total&#x27;" not in html and "[]" not in html
+    local = timezone.localtime(record.created_at)
+    assert local.strftime("%Y") in html and str(local.day) in html
