@@ -72,9 +72,14 @@ def main():
             empty()
             imports.append(timed(lambda: quiet(call_command, "import_stats", str(path))))
             assert Observation.objects.count() == args.rows
+            print(
+                f"round {len(imports)}: baseline {baselines[-1]:.2f} s, import {imports[-1]:.2f} s",
+                flush=True,
+            )
         again = timed(lambda: quiet(call_command, "import_stats", str(path)))
         dry = timed(lambda: quiet(call_command, "import_stats", str(path), dry_run=True))
         baseline, real = statistics.median(baselines), statistics.median(imports)
+        print(flush=True)
         print(f"raw ORM baseline (csv + bulk_create): {baseline:6.2f} s  (runs: {fmt(baselines)})")
         print(f"import_stats:                          {real:6.2f} s  (runs: {fmt(imports)})")
         print(f"import_stats again (all unchanged):    {again:6.2f} s")
