@@ -39,8 +39,11 @@ setup: install messages
 	$(PY) manage.py load_initial_data
 	$(PY) manage.py ensure_admin
 
+# The server and, beside it, a worker for background imports; Ctrl-C stops both.
 run: setup
-	@echo "Serving on http://127.0.0.1:$(PORT)/ (admin: http://127.0.0.1:$(PORT)/admin/)"
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (admin: http://127.0.0.1:$(PORT)/admin/), with an import worker"
+	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py db_worker --no-reload & worker=$$!; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install-dev messages

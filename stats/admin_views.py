@@ -1,34 +1,45 @@
 """Wagtail admin views of the Statistics menu: figures import and listing helpers."""
 
-import json
-
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError, transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.views.defaults import permission_denied
 from django.views.generic import FormView, TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail.snippets.views.snippets import EditView, IndexView
+from wagtail.models import Page
+from wagtail.snippets.views.snippets import (
+    CreateView,
+    DeleteView,
+    EditView,
+    IndexView,
+    InspectView,
+)
 
 from .checks import breakdown_warnings
 from .downloads import FORMATS as CONTENT_TYPES
 from .forms import ConfirmImportForm, ImportUploadForm
-from .models import ImportRecord, Observation
+from .models import ImportRecord, Metric, Observation, ObservationChange
 from .spreadsheets import (
     FORMATS,
+    RevertRefused,
     UploadError,
     export_dataset,
-    read_upload,
-    record_import,
-    run_import,
+    revert_import,
     template_file,
 )
 from .spreadsheets.common import neutralise
+from .spreadsheets.importing import DatabaseBusy, record_edit, restore_change
+from .spreadsheets.reading import check_upload
+from .spreadsheets.validating import figure_values
 from .staff import OBSERVATION_SEARCH, WordSearchMixin
+from .tasks import apply_import, check_import
 
 IMPORT_PERMISSION = "stats.import_observation"
 
@@ -57,7 +68,7 @@ class ImportBase(ImportPermissionMixin, WagtailAdminTemplateMixin):
 
 
 class UploadView(ImportBase, FormView):
-    """Step 1: upload. The file is kept in an ImportRecord and checked by a dry run."""
+    """Step 1: upload. The file is kept in an ImportRecord and checked in the background."""
 
     template_name = "stats/admin/import_upload.html"
     form_class = ImportUploadForm
@@ -65,10 +76,17 @@ class UploadView(ImportBase, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["recent"] = ImportRecord.objects.select_related("user")[:10]
+        context["recent"] = ImportRecord.objects.select_related("user").defer("content")[:10]
+        context["scheduled"] = (
+            ImportRecord.objects.filter(status=ImportRecord.Status.SCHEDULED)
+            .defer("content")
+            .order_by("go_live_at")
+        )
         context["template_urls"] = {
             fmt: reverse("stats_import:template", args=[fmt]) for fmt in ("xlsx", "csv")
         }
+        context["add_source_url"] = reverse("wagtailsnippets_stats_source:add")
+        context["sources_url"] = reverse("wagtailsnippets_stats_source:list")
         return context
 
     def form_valid(self, form):
@@ -76,84 +94,160 @@ class UploadView(ImportBase, FormView):
         content = upload.read()
         name = upload.name
         try:
-            dataset = read_upload(name, content)
+            check_upload(name, content)  # the quick checks now; reading the rows in the task
         except UploadError as e:
             form.add_error("file", list(e.messages))
             return self.form_invalid(form)
-        outcome = run_import(dataset, dry_run=True, user=self.request.user)
-        record = record_import(name, content, outcome, user=self.request.user)
+        record = ImportRecord.objects.create(
+            file_name=name[:255],
+            file_format=name.rsplit(".", 1)[-1].lower()[:8],
+            content=content,
+            user=self.request.user,
+            status=ImportRecord.Status.CHECKING,
+        )
+        check_import.enqueue(record.pk)
         return redirect("stats_import:preview", record.pk)
 
 
 class PreviewView(ImportBase, TemplateView):
-    """Step 2: the dry run's counts, changes, errors and warnings; confirm if clean."""
+    """Step 2: the preview (every new, changed and unchanged row, errors and warnings), and
+    after confirming, what was imported: the record of one import."""
 
     template_name = "stats/admin/import_preview.html"
-    page_title = "Import preview"
+
+    def get_page_title(self):
+        Status = ImportRecord.Status
+        return {
+            Status.CHECKING: "Checking the file",
+            Status.PREVIEWED: "Import preview",
+            Status.QUEUED: "Importing",
+            Status.SCHEDULED: "Import scheduled",
+            Status.IMPORTED: "Imported",
+            Status.REJECTED: "Import rejected",
+            Status.FAILED: "Import failed",
+            Status.REVERTED: "Import reverted",
+        }.get(self.record.status, "Import")
+
+    def get(self, request, *args, **kwargs):
+        self.record = get_object_or_404(
+            ImportRecord.objects.select_related("user"), pk=kwargs["pk"]
+        )
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        record = get_object_or_404(ImportRecord.objects.select_related("user"), pk=kwargs["pk"])
+        record = self.record
         counts = record.counts or {}
+        Status = ImportRecord.Status
         context.update(
             record=record,
             counts=counts,
             errors=counts.get("errors", []),
             warnings=counts.get("warnings", []),
             changes=record.changes or [],
-            can_confirm=record.status == ImportRecord.Status.PREVIEWED,
+            new_rows=counts.get("new_rows", []),
+            unchanged_rows=counts.get("unchanged_rows", []),
+            can_confirm=record.status == Status.PREVIEWED and not counts.get("errors"),
+            can_revert=record.status == Status.IMPORTED
+            and (record.observation_changes.exists() or record.created_observations.exists()),
+            pending=record.status in (Status.CHECKING, Status.QUEUED),
             form=ConfirmImportForm(),
+            pages=pages_showing(record) if record.status == Status.IMPORTED else [],
         )
         return context
 
 
+def pages_showing(record):
+    """The live public pages whose blocks show a metric this import wrote."""
+    slugs = {c["key"]["metric"] for c in record.changes or []}
+    slugs |= {r["key"]["metric"] for r in (record.counts or {}).get("new_rows", [])}
+    ids = set(Metric.objects.filter(slug__in=slugs).values_list("pk", flat=True))
+    if not ids:
+        return []
+    found = []
+    for page in Page.objects.live().public().specific().order_by("path"):
+        body = getattr(page, "body", None)
+        if body is not None and _names_metric(body.raw_data, ids):
+            found.append(page)
+    return found
+
+
+def _names_metric(data, ids):
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in ("metric", "metrics"):
+                values = value if isinstance(value, list) else [value]
+                if any(v in ids for v in values if isinstance(v, int)):
+                    return True
+            if _names_metric(value, ids):
+                return True
+    elif isinstance(data, (list, tuple)) or hasattr(data, "__iter__") and not isinstance(data, str):
+        return any(_names_metric(item, ids) for item in data)
+    return False
+
+
 class ConfirmView(ImportPermissionMixin, View):
-    """Step 3: import for real, in one transaction, from the stored file."""
+    """Step 3: confirm. The import runs in the background, at once or at its go-live time.
+
+    The record moves from "previewed" to "queued" in one conditional update, so a double
+    click imports once; the task checks that the store has not changed since the preview."""
 
     http_method_names = ["post"]
 
     def post(self, request, pk):
-        with transaction.atomic():
-            record = get_object_or_404(
-                ImportRecord.objects.select_for_update(),
-                pk=pk,
-                status=ImportRecord.Status.PREVIEWED,
-            )
-            try:
-                dataset = read_upload(record.file_name, bytes(record.content))
-            except UploadError as e:  # the stored file was checked at upload; be safe anyway
-                messages.error(request, " ".join(e.messages))
-                return redirect("stats_import:preview", pk)
-            # The store may have changed since the preview (another import, an edit): then
-            # confirming would apply changes nobody has seen. Show a fresh preview instead.
-            check = run_import(dataset, dry_run=True, user=request.user)
-            if not _same_preview(check, record):
-                record_import(record.file_name, b"", check, user=request.user, record=record)
-                messages.warning(
-                    request,
-                    "The figures changed since this preview was made. Nothing was imported: "
-                    "review the new preview below, then confirm again.",
+        form = ConfirmImportForm(request.POST)
+        if not form.is_valid():
+            for error in form.errors.get("go_live_at", []):
+                messages.error(request, error)
+            return redirect("stats_import:preview", pk)
+        go_live_at = form.cleaned_data.get("go_live_at")
+        Status = ImportRecord.Status
+        status = Status.SCHEDULED if go_live_at else Status.QUEUED
+        try:
+            with transaction.atomic():
+                claimed = ImportRecord.objects.filter(pk=pk, status=Status.PREVIEWED).update(
+                    status=status, go_live_at=go_live_at, user=request.user, message="", progress=0
                 )
-                return redirect("stats_import:preview", pk)
-            outcome = run_import(dataset, dry_run=False, user=request.user)
-            record.user = request.user
-            record_import(record.file_name, b"", outcome, user=request.user, record=record)
-        if outcome.ok:
-            messages.success(request, f"Imported {record.file_name}: {outcome.summary()}")
-        else:
-            messages.error(
-                request, f"{record.file_name} was rejected; nothing was changed. See the errors."
-            )
+                if claimed:  # enqueued in the same transaction as the claim
+                    job = apply_import.using(run_after=go_live_at) if go_live_at else apply_import
+                    job.enqueue(pk, request.user.pk)
+        except OperationalError:
+            messages.error(request, DatabaseBusy.message)
+            return redirect("stats_import:preview", pk)
+        if not claimed:
+            messages.warning(request, "This preview was already confirmed; it is imported once.")
+        elif go_live_at:
+            when = formats.date_format(timezone.localtime(go_live_at), "DATETIME_FORMAT")
+            messages.success(request, f"Scheduled: the figures go live on {when}.")
         return redirect("stats_import:preview", pk)
 
 
-def _same_preview(outcome, record):
-    """Whether a dry run now finds what the stored preview showed."""
-    keys = ("new", "updated", "unchanged", "error")
-    stored = record.counts or {}
-    return all(outcome.counts.get(k) == stored.get(k) for k in keys) and json.loads(
-        json.dumps(outcome.changes, default=str)
-    ) == (record.changes or [])
+class CancelScheduleView(ImportPermissionMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        Status = ImportRecord.Status
+        if ImportRecord.objects.filter(pk=pk, status=Status.SCHEDULED).update(
+            status=Status.PREVIEWED, go_live_at=None
+        ):
+            messages.success(request, "The scheduled release was cancelled; nothing was imported.")
+        return redirect("stats_import:preview", pk)
+
+
+class RevertView(ImportPermissionMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        record = get_object_or_404(ImportRecord, pk=pk)
+        try:
+            record = revert_import(record, user=request.user)
+        except RevertRefused as e:
+            messages.error(request, str(e))
+        except OperationalError:
+            messages.error(request, "The database was busy; nothing was reverted. Try again.")
+        else:
+            messages.success(request, record.message)
+        return redirect("stats_import:preview", pk)
 
 
 class TemplateDownloadView(ImportPermissionMixin, View):
@@ -221,11 +315,143 @@ class ObservationEditView(EditView):
             messages.warning(self.request, warning.message)
         return context
 
+    def get_header_buttons(self):
+        from wagtail.admin.widgets.button import HeaderButton
+
+        return [
+            *super().get_header_buttons(),
+            HeaderButton(
+                "History of values",
+                url=reverse("stats_observation_history", args=[self.object.pk]),
+                icon_name="history",
+            ),
+        ]
+
     def save_instance(self):
+        old = figure_values(Observation.objects.get(pk=self.object.pk))
         instance = super().save_instance()
+        record_edit(instance, old, user=self.request.user)
         for warning in group_warnings([instance]):
             messages.warning(self.request, warning.message)
         return instance
+
+
+class ObservationCreateView(CreateView):
+    def save_instance(self):
+        instance = super().save_instance()
+        record_edit(instance, None, user=self.request.user, action=ObservationChange.Action.CREATED)
+        return instance
+
+
+class ObservationDeleteView(DeleteView):
+    def delete_action(self):
+        old = figure_values(self.object)
+        label = str(self.object)
+        super().delete_action()
+        ObservationChange.objects.create(
+            label=label[:255],
+            action=ObservationChange.Action.DELETED,
+            via=ObservationChange.Via.EDIT,
+            old=old,
+            user=self.request.user,
+        )
+
+
+class ObservationHistoryView(WagtailAdminTemplateMixin, TemplateView):
+    """Every change of one figure: old and new values, who, when, through which import;
+    a data manager may restore the values before any change."""
+
+    template_name = "stats/admin/observation_history.html"
+    header_icon = "history"
+
+    def dispatch(self, request, pk):
+        if not request.user.has_perm("stats.view_observation"):
+            return permission_denied(request, PermissionDenied("No access to figures."))
+        self.object = get_object_or_404(Observation.objects.for_display(), pk=pk)
+        return super().dispatch(request, pk)
+
+    def get_page_title(self):
+        return f"History of {self.object}"
+
+    def get_breadcrumbs_items(self):
+        return [
+            {"url": reverse("wagtailadmin_home"), "label": "Home"},
+            {"url": reverse("wagtailsnippets_stats_observation:list"), "label": "Observations"},
+            {
+                "url": reverse("wagtailsnippets_stats_observation:edit", args=[self.object.pk]),
+                "label": str(self.object),
+            },
+            {"url": "", "label": "History of values"},
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            object=self.object,
+            changes=self.object.changes.select_related("user", "import_record"),
+            can_restore=self.request.user.has_perm("stats.change_observation"),
+        )
+        return context
+
+    def post(self, request, pk):
+        if not request.user.has_perm("stats.change_observation"):
+            return permission_denied(request, PermissionDenied("Only data managers may restore."))
+        change = get_object_or_404(ObservationChange, pk=request.POST.get("change"), observation=pk)
+        try:
+            restore_change(change, user=request.user)
+        except (RevertRefused, ValidationError) as e:
+            messages.error(request, " ".join(getattr(e, "messages", [str(e)])))
+        except OperationalError:
+            messages.error(request, "The database was busy; nothing was changed. Try again.")
+        else:
+            messages.success(request, "The earlier values were restored.")
+        return redirect("stats_observation_history", pk)
+
+
+class ImportRecordInspectView(InspectView):
+    """The record of an import in words and local times, not raw dictionaries."""
+
+    def _local(self, value):
+        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else "-"
+
+    def get_created_at_display_value(self):
+        return self._local(self.object.created_at)
+
+    def get_imported_at_display_value(self):
+        return self._local(self.object.imported_at)
+
+    def get_go_live_at_display_value(self):
+        return self._local(self.object.go_live_at)
+
+    def get_reverted_at_display_value(self):
+        return self._local(self.object.reverted_at)
+
+    def get_counts_display_value(self):
+        c = self.object.counts or {}
+        return format_html(
+            "{} rows: {} new, {} updated, {} unchanged, {} errors, {} warnings. "
+            '<a href="{}">See every row</a>',
+            c.get("total", 0),
+            c.get("new", 0),
+            c.get("updated", 0),
+            c.get("unchanged", 0),
+            c.get("error", 0),
+            c.get("warning", 0),
+            reverse("stats_import:preview", args=[self.object.pk]),
+        )
+
+    def get_changes_display_value(self):
+        lines = [
+            f"row {c['row']}: {c['observation']} ({c['key']['source']}): "
+            + ", ".join(
+                f"{name} {old or '(empty)'} -> {new or '(empty)'}"
+                for name, (old, new) in c["fields"].items()
+            )
+            for c in self.object.changes or []
+        ]
+        if not lines:
+            return "No stored value changed."
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines[:200]))
 
 
 class SafeSpreadsheetMixin:

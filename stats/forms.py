@@ -32,4 +32,25 @@ class ImportUploadForm(forms.Form):
 
 
 class ConfirmImportForm(forms.Form):
-    """An empty form: the CSRF token is what matters."""
+    """Confirm a preview: at once, or at a go-live date and time (a scheduled release)."""
+
+    go_live_at = forms.DateTimeField(
+        label="Go live at (optional)",
+        required=False,
+        help_text=(
+            "Leave empty to import now. Or give a date and time (site time, e.g. "
+            "2027-07-01 09:00): until then visitors see the values they see today."
+        ),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
+    )
+
+    def clean_go_live_at(self):
+        from django.utils import timezone
+
+        value = self.cleaned_data.get("go_live_at")
+        if value is not None and value <= timezone.now():
+            raise forms.ValidationError(
+                "The go-live time has passed; leave it empty to import now, or give a later time."
+            )
+        return value

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import RevisionMixin
@@ -455,6 +456,16 @@ class Observation(RevisionMixin, models.Model):
         editable=False,
         help_text="Set for the newest edition's value of its figure (refresh_current).",
     )
+    # The import that created the row (its creation in the figure's history; a revert of
+    # that import removes it). Later changes are ObservationChange rows.
+    created_by_import = models.ForeignKey(
+        "ImportRecord",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="created_observations",
+    )
 
     objects = ObservationQuerySet.as_manager()
 
@@ -559,9 +570,14 @@ class ImportRecord(models.Model):
     """One spreadsheet import: kept between preview and confirm, and as a record after."""
 
     class Status(models.TextChoices):
-        PREVIEWED = "previewed", _("Previewed, not confirmed")
-        IMPORTED = "imported", _("Imported")
-        REJECTED = "rejected", _("Rejected")
+        CHECKING = "checking", "Checking the file"
+        PREVIEWED = "previewed", "Previewed, not confirmed"
+        QUEUED = "queued", "Confirmed, importing"
+        SCHEDULED = "scheduled", "Confirmed, scheduled"
+        IMPORTED = "imported", "Imported"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Failed, nothing was changed"
+        REVERTED = "reverted", "Reverted"
 
     created_at = models.DateTimeField(auto_now_add=True)
     user = models.ForeignKey(
@@ -577,12 +593,91 @@ class ImportRecord(models.Model):
         default=list, blank=True, help_text="Each updated value: its key, old and new value."
     )
     imported_at = models.DateTimeField(null=True, blank=True)
+    digest = models.CharField(
+        max_length=64, blank=True, help_text="What the preview was made from (the stale check)."
+    )
+    progress = models.PositiveIntegerField(default=0, help_text="Rows checked or written so far.")
+    message = models.TextField(blank=True, help_text="The latest word from the background task.")
+    go_live_at = models.DateTimeField(
+        "goes live at", null=True, blank=True, help_text="A scheduled release: when it applies."
+    )
+    reverted_at = models.DateTimeField(null=True, blank=True)
+    reverted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"{self.file_name} ({self.get_status_display()}, {self.created_at:%Y-%m-%d %H:%M})"
+        when = timezone.localtime(self.created_at) if self.created_at else None
+        return f"{self.file_name} ({self.get_status_display()}, {when:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_pending(self):
+        return self.status in (self.Status.CHECKING, self.Status.QUEUED)
+
+
+class ObservationChange(models.Model):
+    """One change to one observation: by hand, by an import, by a revert or a restore.
+
+    The history of a figure, with its old and new values as exact text; a revert reads the
+    changes an import made."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Changed"
+        DELETED = "deleted", "Deleted"
+
+    class Via(models.TextChoices):
+        IMPORT = "import", "Import"
+        REVERT = "revert", "Revert of an import"
+        EDIT = "edit", "Edit in the admin"
+        RESTORE = "restore", "Restore of an earlier value"
+
+    observation = models.ForeignKey(
+        "Observation", null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
+    )
+    label = models.CharField(max_length=255, help_text="The figure, as named when changed.")
+    action = models.CharField(max_length=8, choices=Action.choices)
+    via = models.CharField(max_length=8, choices=Via.choices)
+    old = models.JSONField(null=True, blank=True, help_text="The figures before.")
+    new = models.JSONField(null=True, blank=True, help_text="The figures after.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    import_record = models.ForeignKey(
+        ImportRecord,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="observation_changes",
+    )
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.label}: {self.get_action_display()} ({self.get_via_display()})"
+
+    @property
+    def differences(self):
+        """[(field, old, new)] of the figures this change touched."""
+        old, new = self.old or {}, self.new or {}
+        return [
+            (name, old.get(name, ""), new.get(name, ""))
+            for name in ("value", "numerator", "denominator", "rank", "footnote")
+            if old.get(name, "") != new.get(name, "")
+        ]
 
 
 # Every save and delete of an observation, and a change of an edition's order, keeps the

@@ -1,6 +1,7 @@
 """The "Statistics" menu of the Wagtail admin."""
 
 from django.urls import path
+from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import ObjectList
 from wagtail.admin.ui.tables import Column
@@ -81,7 +82,9 @@ class ObservationViewSet(SnippetViewSet):
     icon = "table"
     menu_label = "Observations"
     index_view_class = admin_views.ObservationIndexView
+    add_view_class = admin_views.ObservationCreateView
     edit_view_class = admin_views.ObservationEditView
+    delete_view_class = admin_views.ObservationDeleteView
     index_results_template_name = "stats/admin/observation_index_results.html"
     list_display = [
         "__str__",
@@ -152,8 +155,9 @@ class ImportRecordViewSet(SnippetViewSet):
     icon = "history"
     menu_label = "Import history"
     inspect_view_enabled = True
+    inspect_view_class = admin_views.ImportRecordInspectView
     copy_view_enabled = False
-    list_display = ["file_name", "status", "user", "created_at", "imported_at"]
+    list_display = ["file_name", "status", "user", "created_at", "imported_at", "go_live_at"]
     filterset_class = ImportRecordFilterSet
     search_fields = ["file_name"]
     list_export = ["file_name", "file_format", "status", "user", "created_at", "imported_at"]
@@ -164,6 +168,9 @@ class ImportRecordViewSet(SnippetViewSet):
         "user",
         "created_at",
         "imported_at",
+        "go_live_at",
+        "reverted_at",
+        "message",
         "counts",
         "changes",
     ]
@@ -188,6 +195,8 @@ class ImportViewSet(ViewSet):
             path("", admin_views.UploadView.as_view(), name="upload"),
             path("<int:pk>/", admin_views.PreviewView.as_view(), name="preview"),
             path("<int:pk>/confirm/", admin_views.ConfirmView.as_view(), name="confirm"),
+            path("<int:pk>/cancel/", admin_views.CancelScheduleView.as_view(), name="cancel"),
+            path("<int:pk>/revert/", admin_views.RevertView.as_view(), name="revert"),
             path(
                 "template.<str:fmt>",
                 admin_views.TemplateDownloadView.as_view(),
@@ -213,3 +222,14 @@ class StatisticsGroup(SnippetViewSetGroup):
 
 
 register_snippet(StatisticsGroup)
+
+
+@hooks.register("register_admin_urls")
+def register_history_url():
+    return [
+        path(
+            "statistics/observations/<int:pk>/history/",
+            admin_views.ObservationHistoryView.as_view(),
+            name="stats_observation_history",
+        )
+    ]

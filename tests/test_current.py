@@ -8,7 +8,6 @@ from django.apps import apps
 
 from stats.models import Jurisdiction, Observation, Source, refresh_current
 from stats.spreadsheets import read_upload, run_import
-from tests.stats_fixtures import *  # noqa: F403  (the stats_data fixture)
 from tests.stats_fixtures import csv_bytes
 
 pytestmark = pytest.mark.django_db

@@ -129,17 +129,15 @@ def test_export_command_formats_and_filters(stats_data, tmp_path):
 
 
 def test_export_history_keeps_replaced_values(stats_data, tmp_path):
-    rows = good_rows() + [
-        ["MO", "test-cases", "2019", "", "231", "", "", "", "", "test-report-2018"]
-    ]
+    rows = good_rows() + [["MO", "test-rank", "2018", "", "11", "", "", "", "", "test-report-2019"]]
     path = tmp_path / "figures.csv"
     path.write_bytes(csv_bytes(rows))
     call_command("import_stats", str(path), stdout=io.StringIO())
     current, history = tmp_path / "current.csv", tmp_path / "history.csv"
     call_command("export_stats", str(current), stdout=io.StringIO())
     call_command("export_stats", str(history), "--history", stdout=io.StringIO())
-    assert ",231," not in current.read_text(encoding="utf-8-sig")
-    assert ",231," in history.read_text(encoding="utf-8-sig")
+    assert ",12," not in current.read_text(encoding="utf-8-sig")
+    assert ",12," in history.read_text(encoding="utf-8-sig")
 
 
 def test_export_command_usage_errors(tmp_path):

@@ -129,11 +129,18 @@ def test_more_rows_than_the_limit(stats_data):
     assert "more than 5 rows" in rejected("figures.xlsx", xlsx_bytes(good_rows()))
 
 
-def test_formula_cells_are_refused(stats_data):
+def test_formula_cells_are_refused_and_do_not_hide_other_errors(stats_data):
     rows = good_rows()
     rows[1][4] = "=SUM(1,2)"
-    message = rejected("figures.xlsx", xlsx_bytes(rows))
-    assert "row 3, column value: a formula is not accepted" in message
+    rows[3][0] = "ZZ"  # another error, in another row
+    rows[5][9] = "=A1"
+    before = Observation.objects.count()
+    outcome = run_import(read_upload("figures.xlsx", xlsx_bytes(rows)), dry_run=False)
+    assert not outcome.ok and Observation.objects.count() == before
+    assert "row 3, column value: a formula is not accepted" in outcome.errors[0]
+    assert any(e.startswith("row 5, column jurisdiction: Unknown") for e in outcome.errors)
+    assert any(e.startswith("row 7, column source: a formula") for e in outcome.errors)
+    assert outcome.counts["error"] == len(outcome.errors) == 3
 
 
 def test_xlsx_zip_bomb_is_refused():

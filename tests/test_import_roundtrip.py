@@ -44,18 +44,7 @@ def dataset_rows(stats_data):
     rows = good_rows()
     # A restated value (both editions kept), exact decimals, and formula-like footnotes.
     rows.append(
-        [
-            "MO",
-            "test-cases",
-            "2019",
-            "",
-            "231",
-            "",
-            "",
-            "",
-            "as first published",
-            "test-report-2018",
-        ]
+        ["MO", "test-rank", "2018", "", "11", "", "", "", "as restated", "test-report-2019"]
     )
     rows.append(["US", "test-months", "2017", "", "0.0001", "", "", "", "", "test-report-2019"])
     rows.append(

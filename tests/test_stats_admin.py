@@ -10,8 +10,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 from wagtail.models import ModelLogEntry
 
-from stats.models import ImportRecord, Jurisdiction, Observation
-from tests.stats_fixtures import csv_bytes, good_rows, xlsx_bytes
+from stats.models import ImportRecord, Jurisdiction, Observation, ObservationChange
+from tests.stats_fixtures import HEADER, csv_bytes, good_rows, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -144,8 +144,14 @@ def test_upload_preview_confirm_flow(client, manager, stats_data):
     assert record.status == "imported" and record.imported_at is not None
     assert record.counts["new"] == 6
 
-    # A second confirm of the same record does nothing.
-    assert client.post(reverse("stats_import:confirm", args=[record.pk])).status_code == 404
+    html = client.get(reverse("stats_import:preview", args=[record.pk])).content.decode()
+    assert "<title>Imported" in html and "Confirm and import" not in html
+    assert f"Record number {record.pk}" in html
+
+    # A second confirm of the same record (a double click) imports nothing more.
+    response = client.post(reverse("stats_import:confirm", args=[record.pk]), follow=True)
+    assert "already confirmed" in response.content.decode()
+    assert Observation.objects.count() == 6
 
     # The same file again: every row unchanged.
     response = upload(client, "figures.xlsx", xlsx_bytes(good_rows()))
@@ -162,7 +168,9 @@ def test_upload_preview_confirm_flow(client, manager, stats_data):
     assert "<td>233</td>" in html and "<td>234</td>" in html
     client.post(reverse("stats_import:confirm", args=[record.pk]))
     assert Observation.objects.get(metric__slug="test-cases", breakdown=None).value == 234
-    assert ModelLogEntry.objects.filter(user=manager, action="wagtail.edit").count() == 1
+    change = ObservationChange.objects.get(user=manager, action="updated")
+    assert (change.old["value"], change.new["value"]) == ("233", "234")
+    assert change.import_record == record
 
 
 def test_preview_lists_every_error_and_cannot_be_confirmed(client, manager, stats_data):
@@ -179,7 +187,7 @@ def test_preview_lists_every_error_and_cannot_be_confirmed(client, manager, stat
     assert "Confirm and import" not in html
     record = ImportRecord.objects.get()
     assert record.status == "rejected"
-    assert client.post(reverse("stats_import:confirm", args=[record.pk])).status_code == 404
+    client.post(reverse("stats_import:confirm", args=[record.pk]))
     assert Observation.objects.count() == 0
 
 
@@ -201,19 +209,15 @@ def test_template_download(client, manager, stats_data):
     book = load_workbook(io.BytesIO(client.get(url).content))
     sheet = book["observations"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:4] == ("jurisdiction", "metric", "period", "breakdown")
-    assert len(rows) == 2
-    about = [r[0] for r in book["columns"].iter_rows(values_only=True)]
+    assert rows == [tuple(HEADER)]  # headers only: nothing to mistake for data
+    about = [r[0] for r in book["instructions"].iter_rows(values_only=True)]
     assert {"jurisdiction", "value", "source", "footnote"} <= set(about)
     csv_text = client.get(reverse("stats_import:template", args=["csv"])).content.decode(
         "utf-8-sig"
     )
-    assert csv_text.startswith("jurisdiction,metric,period,breakdown,value")
-    # The template's example row imports as it is.
-    from stats.spreadsheets import read_upload, run_import
-
-    outcome = run_import(read_upload("t.csv", csv_text.encode()), dry_run=True)
-    assert outcome.ok, outcome.errors
+    lines = csv_text.splitlines()
+    assert all(line.startswith(("# ", '"# ')) for line in lines[:-1])
+    assert lines[-1] == ",".join(HEADER)
 
 
 def test_observation_listing_filters_and_search(client, manager, figures, stats_data):

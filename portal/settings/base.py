@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_filters",
+    "django_tasks",
+    "django_tasks_db",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -191,6 +193,7 @@ STATS_PREVIEW_MAX_AGE_HOURS = int(os.environ.get("STATS_PREVIEW_MAX_AGE_HOURS", 
 STATS_IMPORT_MAX_UNCOMPRESSED_BYTES = int(
     os.environ.get("STATS_IMPORT_MAX_UNCOMPRESSED_BYTES", 10 * STATS_IMPORT_MAX_BYTES)
 )
+STATS_IMPORT_MAX_TEXT_LENGTH = int(os.environ.get("STATS_IMPORT_MAX_TEXT_LENGTH", 2000))
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 # The public API's rate limit per client (stats/api.py).
 PORTAL_API_RATE = os.environ.get("PORTAL_API_RATE", "120/min")
@@ -201,6 +204,10 @@ PUBLIC_PAGE_CACHE_TIMEOUT = 60 * 60
 PUBLIC_PAGE_CACHE_QUERY_PARAMS = ()
 
 # Wagtail
+# Background tasks (imports): the database backend, so no other server is needed. Run a
+# worker beside the web server: `python manage.py db_worker` (see README, "Workers").
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
 WAGTAIL_SITE_NAME = os.environ.get("PORTAL_SITE_NAME", "Human Trafficking Data Portal")
 # The default site's public address (production requires PORTAL_BASE_URL).
 WAGTAILADMIN_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")

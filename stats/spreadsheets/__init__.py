@@ -2,14 +2,16 @@
 
 read_upload(name, content) -> tablib.Dataset   file checks (size, type, zip bomb, formulas)
 run_import(dataset, dry_run, user) -> ImportOutcome   all or nothing, row-level messages
+revert_import(record, user)                     undo a confirmed import, all or nothing
 export_dataset(observations, fmt) -> bytes      csv/xlsx/json, formula-safe, exact decimals
 
-ObservationResource (django-import-export) resolves codes and slugs from maps built with
-one query per referenced table, and finds existing observations with one more query.
+The import is plain code: validating.py reads the rows into a plan (names resolved from maps
+built with one query per referenced table, stored observations read with one more query),
+importing.py writes a plan in one transaction and records every change (ObservationChange).
+django-import-export serves the export only (resource.py).
 
 common.py: columns, limits and cleaning of cells; reading.py: files to datasets;
-resource.py: the Resource; importing.py: running and recording an import;
-exporting.py: export and the downloadable template.
+exporting.py: export and the downloadable template; tasks.py (in stats): the background.
 """
 
 from .common import (
@@ -21,10 +23,18 @@ from .common import (
     max_rows,
     parse_number,
 )
-from .exporting import export_dataset, template_file
-from .importing import ImportOutcome, check_columns, record_import, run_import
+from .exporting import export_dataset
+from .importing import (
+    ImportOutcome,
+    RevertRefused,
+    check_columns,
+    record_import,
+    revert_import,
+    run_import,
+)
 from .reading import read_upload
 from .resource import ObservationResource
+from .template import template_file
 
 __all__ = [
     "COLUMNS",
@@ -32,6 +42,7 @@ __all__ = [
     "FORMATS",
     "ImportOutcome",
     "ObservationResource",
+    "RevertRefused",
     "UploadError",
     "check_columns",
     "export_dataset",
@@ -40,6 +51,7 @@ __all__ = [
     "parse_number",
     "read_upload",
     "record_import",
+    "revert_import",
     "run_import",
     "template_file",
 ]

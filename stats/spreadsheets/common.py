@@ -2,7 +2,7 @@
 
 import difflib
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 
@@ -40,7 +40,9 @@ UNNAMED = "__column_"  # header of a column that has values but no name
 MAX_STORED_MESSAGES = 2000  # per import record; the counts give the totals
 
 _SPACES = re.compile(r"[\s\u00a0\u2007\u202f\u200b\ufeff]+")
-_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+# ASCII digits only: "١٢", "１２", "1_000" and "1e3" are not numbers in a spreadsheet of figures.
+_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$|^-?\.[0-9]+$")
+_THOUSANDS = re.compile(r"^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
 
 
 class UploadError(ValueError):
@@ -59,6 +61,23 @@ def max_rows():
     return settings.STATS_IMPORT_MAX_ROWS
 
 
+def max_text_length():
+    """The longest footnote (or other text cell) an import accepts, in characters."""
+    return getattr(settings, "STATS_IMPORT_MAX_TEXT_LENGTH", 2000)
+
+
+class Formula:
+    """A spreadsheet cell holding a formula: reported as an error of its row and column."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text):
+        self.text = text
+
+    def __str__(self):
+        return self.text
+
+
 def max_uncompressed_bytes():
     return settings.STATS_IMPORT_MAX_UNCOMPRESSED_BYTES
 
@@ -71,6 +90,8 @@ def clean_text(value):
     """Normalise a cell to text: stray, non-breaking and repeated spaces become one space."""
     if value is None:
         return ""
+    if isinstance(value, str) and value.isascii() and value.isprintable() and "  " not in value:
+        return value.strip()  # the common case, without the regular expression
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return _SPACES.sub(" ", str(value)).strip()
@@ -89,12 +110,15 @@ def normalise_header(value):
 
 
 def parse_number(value, *, percent_ok=False):
-    """A Decimal from a cell: accepts 1234, "1,234", " 22% " (when percent_ok)."""
+    """A Decimal from a cell: accepts 1234, "1,234", " 22% " (when percent_ok).
+
+    Only ASCII digits, one optional minus sign and one decimal point make a number; "-0" is
+    refused (write 0)."""
     if isinstance(value, bool):
         raise ValueError(f'"{value}" is not a number.')
     if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
+        number = Decimal(value)
+    elif isinstance(value, float):
         number = Decimal(repr(value))
     elif isinstance(value, Decimal):
         number = value
@@ -107,12 +131,13 @@ def parse_number(value, *, percent_ok=False):
         text = text.replace(" ", "")
         if _THOUSANDS.match(text):
             text = text.replace(",", "")
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f'"{clean_text(value)}" is not a number.') from None
+        if not _NUMBER.match(text):
+            raise ValueError(f'"{clean_text(value)}" is not a number.')
+        number = Decimal(text)
     if not number.is_finite():
         raise ValueError(f'"{clean_text(value)}" is not a number.')
+    if number.is_zero() and number.is_signed():
+        raise ValueError(f'"{clean_text(value)}" is not a number; write 0.')
     if number.as_tuple().exponent < -DECIMAL_PLACES:
         normal = number.normalize()
         if normal.as_tuple().exponent < -DECIMAL_PLACES:
@@ -125,6 +150,8 @@ def parse_number(value, *, percent_ok=False):
 
 def _closest(value, choices):
     """' Did you mean "X"?' for the closest of choices (a {candidate: shown} dict), or ''."""
+    if len(value) > 100:  # no name in the store is that long
+        return ""
     matches = difflib.get_close_matches(value.lower(), list(choices), n=1, cutoff=0.6)
     return f" Did you mean {choices[matches[0]]}?" if matches else ""
 

@@ -1,48 +1,84 @@
-"""Running an import: all or nothing, with row-level messages and a record of it."""
+"""Running an import: check every row, then write in one transaction, and record each change.
+
+The one write path of figures from spreadsheets: the admin's background task, scheduled
+releases, `import_stats` and the loading of a state's figures all call run_import. A revert
+goes back through the changes an import recorded.
+"""
 
 from dataclasses import dataclass, field
 
-from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
-from wagtail.models import ModelLogEntry
 
-from ..checks import breakdown_warnings, group_key
-from ..models import ImportRecord, Observation, refresh_current
-from .common import (
-    COLUMNS,
-    EXPORT_ONLY_COLUMNS,
-    KEY_COLUMNS,
-    MAX_STORED_MESSAGES,
-    REQUIRED_COLUMNS,
-    UNNAMED,
-    normalise_header,
+from ..models import ImportRecord, Observation, ObservationChange, refresh_current
+from .common import FIGURE_FIELDS, MAX_STORED_MESSAGES
+from .validating import (
+    check_columns,
+    describe,
+    figure_values,
+    plan_import,
+    show,
+    stored_versions,
 )
-from .resource import ObservationResource
 
-# --- Running an import ---------------------------------------------------------------------
+MAX_LISTED = 2000  # rows of each kind listed in a preview; the counts give the totals
+MAX_NAMED = 20  # figures named in a stale or refused message
+
+__all__ = [
+    "ImportOutcome",
+    "RevertRefused",
+    "StaleImport",
+    "check_columns",
+    "record_import",
+    "revert_import",
+    "run_import",
+]
+
+
+class StaleImport(Exception):
+    """The store changed since the plan was made: nothing was written."""
+
+    def __init__(self, names):
+        self.names = names
+        super().__init__(_naming("The figures changed since this preview was made", names))
+
+
+class RevertRefused(Exception):
+    pass
+
+
+class DatabaseBusy(Exception):
+    """SQLite's one writer was busy for longer than its timeout: nothing was written."""
+
+    message = (
+        "The database was busy with another change and nothing was imported. "
+        "Wait a moment and confirm again."
+    )
+
+
+def _naming(text, names):
+    more = f" and {len(names) - MAX_NAMED:,} more" if len(names) > MAX_NAMED else ""
+    return f"{text}: " + "; ".join(names[:MAX_NAMED]) + more + "."
 
 
 @dataclass
 class ImportOutcome:
     dry_run: bool
-    counts: dict = field(
-        default_factory=lambda: {
-            "total": 0,
-            "new": 0,
-            "updated": 0,
-            "unchanged": 0,
-            "error": 0,
-            "warning": 0,
-        }
-    )
+    counts: dict = field(default_factory=dict)
     errors: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     changes: list = field(default_factory=list)
+    new_rows: list = field(default_factory=list)
+    unchanged_rows: list = field(default_factory=list)
+    digest: str = ""
+    stale: list = field(default_factory=list)  # figures changed since the preview
+    busy: bool = False
+    record: ImportRecord | None = None
+    keys: set = field(default_factory=set)  # (metric, jurisdiction, ...) of what was written
 
     @property
     def ok(self):
-        return not self.errors
+        return not self.errors and not self.stale and not self.busy
 
     @property
     def imported(self):
@@ -50,139 +86,166 @@ class ImportOutcome:
 
     def summary(self):
         c = self.counts
+        rows = "row" if c.get("total") == 1 else "rows"
         return (
-            f"{c['total']} rows: {c['new']} new, {c['updated']} updated, "
-            f"{c['unchanged']} unchanged, {c['error']} with errors, {c['warning']} with warnings."
+            f"{c.get('total', 0):,} {rows}: {c.get('new', 0):,} new, {c.get('updated', 0):,} "
+            f"updated, {c.get('unchanged', 0):,} unchanged, {c.get('error', 0):,} errors, "
+            f"{c.get('warning', 0):,} warnings."
         )
 
 
-def check_columns(headers):
-    """(errors, warnings) about the header row."""
-    headers = list(headers or [])
-    missing = [c for c in REQUIRED_COLUMNS if c not in headers]
-    errors = []
-    if missing:
-        errors.append(
-            "Required column"
-            + ("s " if len(missing) > 1 else " ")
-            + ", ".join(f'"{c}"' for c in missing)
-            + " missing from the header row. The columns are: "
-            + ", ".join(COLUMNS)
-            + "."
+def _outcome(plan, dry_run):
+    outcome = ImportOutcome(
+        dry_run=dry_run,
+        errors=plan.errors,
+        warnings=plan.warnings,
+        digest=plan.digest if plan.ok else "",
+    )
+    outcome.counts = {
+        "total": plan.total,
+        "new": len(plan.new),
+        "updated": len(plan.updated),
+        "unchanged": len(plan.unchanged),
+        "error": len(plan.errors),
+        "error_rows": plan.error_rows,
+        "warning": len(plan.warnings),
+    }
+    for planned in plan.updated[:MAX_LISTED]:
+        outcome.changes.append(
+            {
+                "row": planned.line,
+                **describe(planned.observation),
+                "fields": {k: [show(old), show(new)] for k, (old, new) in planned.changes.items()},
+            }
         )
-    unknown = [h for h in headers if h not in COLUMNS and h not in EXPORT_ONLY_COLUMNS]
-    warnings = [
-        f"Column {h.removeprefix(UNNAMED)} has no header; it was ignored."
-        if h.startswith(UNNAMED)
-        else f'Column "{h}" is not part of the format and was ignored.'
-        for h in unknown
-    ]
-    return errors, warnings
+    for planned in plan.new[:MAX_LISTED]:
+        plan.rows.attach(planned.observation)
+        values = {k: v for k, v in figure_values(planned.observation).items() if v != ""}
+        outcome.new_rows.append(
+            {"row": planned.line, **describe(planned.observation), "values": values}
+        )
+    for planned in plan.unchanged[:MAX_LISTED]:
+        values = {k: v for k, v in figure_values(planned.observation).items() if v != ""}
+        outcome.unchanged_rows.append(
+            {"row": planned.line, **describe(planned.observation), "values": values}
+        )
+    return outcome
 
 
-def run_import(dataset, dry_run=True, user=None, progress=None, keep_existing=False):
+def run_import(
+    dataset,
+    dry_run=True,
+    user=None,
+    progress=None,
+    keep_existing=False,
+    record=None,
+    expected_digest=None,
+):
     """Import a dataset of observations, all or nothing. Returns an ImportOutcome.
 
     keep_existing: only add what is missing, leaving every value already in the store as it
     is (the shipped dataset, loaded again, must not undo a data manager's correction).
+    record: the ImportRecord the changes are recorded under; one is made when something is
+    written and none is given. expected_digest: the preview's digest; when the store has
+    changed since, nothing is written and the outcome lists the figures (outcome.stale).
     """
-    outcome = ImportOutcome(dry_run=dry_run)
-    if not hasattr(dataset, "source_rows"):  # not from read_upload, which normalises them
-        dataset.headers = [normalise_header(h) for h in dataset.headers or []]
-    outcome.counts["total"] = len(dataset)
-    errors, warnings = check_columns(dataset.headers)
-    outcome.warnings += warnings
-    if errors:
-        outcome.errors += errors
+    plan = plan_import(dataset, progress=progress, keep_existing=keep_existing)
+    outcome = _outcome(plan, dry_run)
+    if dry_run or not plan.ok:
         return outcome
-    if not len(dataset):
-        outcome.errors.append("The file has a header row but no data rows.")
+    if expected_digest is not None and plan.digest != expected_digest:
+        outcome.stale = _changed_since(plan)
         return outcome
-
-    resource = ObservationResource(user=user, progress=progress, keep_existing=keep_existing)
-    with transaction.atomic():
-        result = resource.import_data(
-            dataset,
-            dry_run=dry_run,
-            use_transactions=True,
-            rollback_on_validation_errors=True,
+    if not (plan.new or plan.updated) and record is None:
+        return outcome
+    if record is None:
+        name = getattr(dataset, "file_name", "") or "import"
+        record = ImportRecord(
+            file_name=name[:255],
+            file_format=name.rsplit(".", 1)[-1].lower()[:8],
+            content=getattr(dataset, "content", b""),
+            user=_user(user),
+            status=ImportRecord.Status.QUEUED,
         )
-        for invalid in result.invalid_rows:
-            line = resource.line(invalid.number)
-            for column, messages in invalid.error_dict.items():
-                for message in messages:
-                    where = (
-                        "columns " + ", ".join(KEY_COLUMNS)
-                        if column == "key"
-                        else f"column {column}"
-                    )
-                    outcome.errors.append(f"row {line}, {where}: {message}")
-        for error_row in result.row_errors():
-            number, row_errors = error_row
-            for error in row_errors:
-                outcome.errors.append(f"row {resource.line(number)}: {error.error}")
-        for error in result.base_errors:
-            outcome.errors.append(f"The import failed: {error.error}")
-        totals = result.totals
-        outcome.counts.update(
-            new=totals.get("new", 0),
-            updated=totals.get("update", 0),
-            unchanged=totals.get("skip", 0),
-            error=totals.get("invalid", 0) + totals.get("error", 0),
-        )
-        outcome.changes = resource.changes
-        # Breakdowns that do not add up: a warning, never an error. The file's rows are checked
-        # with the stored figures of the same groups (already loaded by the resource).
-        lines = {id(o): resource.line(n) for n, o in resource.instances}
-        in_file = [o for _, o in resource.instances]
-        groups = {group_key(o) for o in in_file}
-        keys = {(*o.key, o.source_id) for o in in_file}
-        stored = [
-            o for key, o in resource.existing.items() if key not in keys and group_key(o) in groups
-        ]
-        warned_rows = set()
-        for warning in breakdown_warnings([*in_file, *stored]):
-            rows = sorted(lines[id(o)] for o in warning.observations if id(o) in lines)
-            warned_rows.update(rows)
-            outcome.warnings.append(f"rows {', '.join(map(str, rows))}: {warning.message}")
-        outcome.counts["warning"] = len(warned_rows)
-        if not dry_run and outcome.ok:
-            # Bulk writes send no signals: keep the current flags here. Only a new row can
-            # change which edition is newest (an update keeps its key and its edition).
-            refresh_current(o.key for o in resource.created)
-            _log_updates(resource.updated, user)
-            saved = [o for _, o in resource.instances if o.pk is not None]
-            transaction.on_commit(lambda: _after_import(saved))
-        elif not dry_run:
-            transaction.set_rollback(True)
+    try:
+        outcome.keys = write_plan(plan, user, record)
+    except StaleImport as e:
+        outcome.stale = e.names
+        return outcome
+    except DatabaseBusy:
+        outcome.busy = True
+        return outcome
+    outcome.record = record_import(record.file_name, b"", outcome, user=user, record=record)
     return outcome
 
 
-def _log_updates(observations, user):
-    """One Wagtail log entry per updated observation, in one bulk insert."""
-    if not observations:
-        return
-    content_type = ContentType.objects.get_for_model(Observation)
+def _changed_since(plan):
+    """Names of the planned figures whose stored rows differ from what the plan read."""
+    keys = set(plan.versions) | {p.key for p in plan.new}
+    current = stored_versions(plan.filters, keys)
+    names = {p.key: plan.name(p) for p in (*plan.new, *plan.updated, *plan.unchanged)}
+    return sorted(
+        names.get(key, str(key)) for key in keys if current.get(key) != plan.versions.get(key)
+    ) or ["the figures of this file"]
+
+
+def _user(user):
+    return user if user is not None and user.pk else None
+
+
+def write_plan(plan, user, record):
+    """Apply a plan in one transaction, under a lock of the rows it read. Raises StaleImport
+    when any of them changed since the plan was made, or one it would create now exists."""
     now = timezone.now()
-    ModelLogEntry.objects.bulk_create(
-        [
-            ModelLogEntry(
-                content_type=content_type,
-                object_id=str(o.pk),
-                label=str(o)[:255],
-                action="wagtail.edit",
-                data={"source": "spreadsheet import"},
-                timestamp=now,
-                user=user if user is not None and user.pk else None,
-                content_changed=True,
+    try:
+        with transaction.atomic():
+            keys = set(plan.versions) | {p.key for p in plan.new}
+            if stored_versions(plan.filters, keys, lock=True) != plan.versions:
+                raise StaleImport(_changed_since(plan))
+            if record.pk is None:
+                record.save()
+            for planned in plan.new:
+                planned.observation.created_by_import_id = record.pk
+            Observation.objects.bulk_create([p.observation for p in plan.new], batch_size=2000)
+            updated = [p.observation for p in plan.updated]
+            for observation in updated:
+                observation.updated_at = now
+            Observation.objects.bulk_update(
+                updated, [*FIGURE_FIELDS, "updated_at"], batch_size=1000
             )
-            for o in observations
-        ],
-        batch_size=1000,
-    )
+            # A created row's creation is its created_by_import; each update is a change.
+            history = []
+            for planned in plan.updated:
+                o = planned.observation
+                old = figure_values(o)
+                old.update({k: show(v) for k, (v, _new) in planned.changes.items()})
+                history.append(
+                    ObservationChange(
+                        observation=o,
+                        label=str(o)[:255],
+                        action=ObservationChange.Action.UPDATED,
+                        via=ObservationChange.Via.IMPORT,
+                        old=old,
+                        new=figure_values(o),
+                        user=_user(user),
+                        at=now,
+                        import_record=record,
+                    )
+                )
+            ObservationChange.objects.bulk_create(history, batch_size=2000)
+            written = {p.key[:5] for p in (*plan.new, *plan.updated)}
+            refresh_current(written)
+            transaction.on_commit(_after_write)
+    except IntegrityError:  # another import created one of these rows meanwhile
+        raise StaleImport(_changed_since(plan)) from None
+    except OperationalError as e:
+        if "locked" in str(e).lower() or "busy" in str(e).lower():
+            raise DatabaseBusy from None
+        raise
+    return written
 
 
-def _after_import(observations):
+def _after_write():
     """Refresh what depends on model signals, which bulk writes do not send: the public page
     cache. (Observations are not in the search index, so nothing else depends on them.)"""
     from portal.cache import invalidate_public_pages
@@ -191,13 +254,13 @@ def _after_import(observations):
 
 
 def record_import(name, content, outcome, user=None, record=None):
-    """Create or update the ImportRecord of an import (not of a dry run)."""
+    """Create or update the ImportRecord of an import or a preview from its outcome."""
     if record is None:
-        record = ImportRecord(
+        record = outcome.record or ImportRecord(
             file_name=name[:255],
             file_format=name.rsplit(".", 1)[-1].lower()[:8],
             content=content,
-            user=user if user is not None and user.pk else None,
+            user=_user(user),
         )
     record.counts = dict(
         outcome.counts,
@@ -205,15 +268,190 @@ def record_import(name, content, outcome, user=None, record=None):
         errors_total=len(outcome.errors),
         warnings=outcome.warnings[:MAX_STORED_MESSAGES],
         warnings_total=len(outcome.warnings),
+        new_rows=outcome.new_rows,
+        unchanged_rows=outcome.unchanged_rows,
     )
     record.changes = outcome.changes
-    if outcome.dry_run:
-        record.status = (
-            ImportRecord.Status.PREVIEWED if outcome.ok else ImportRecord.Status.REJECTED
+    record.digest = outcome.digest
+    Status = ImportRecord.Status
+    if outcome.errors:
+        record.status = Status.REJECTED
+    elif outcome.stale:
+        record.status = Status.PREVIEWED
+        record.message = _naming(
+            "The figures changed since this preview was made, so nothing was imported. "
+            "Review this new preview, then confirm again. Changed",
+            outcome.stale,
         )
+    elif outcome.busy:
+        record.status = Status.PREVIEWED
+        record.message = DatabaseBusy.message
+    elif outcome.dry_run:
+        record.status = Status.PREVIEWED
     else:
-        record.status = ImportRecord.Status.IMPORTED if outcome.ok else ImportRecord.Status.REJECTED
-        if outcome.ok:
-            record.imported_at = timezone.now()
+        record.status = Status.IMPORTED
+        record.imported_at = timezone.now()
+        record.message = ""
     record.save()
     return record
+
+
+# --- Revert --------------------------------------------------------------------------------
+
+
+def revert_import(record, user=None):
+    """Undo a confirmed import: restore every value it changed and delete the rows it
+    created, all or nothing. Refused, naming the figures, when a later import or an edit
+    has changed any of them since. Recorded as changes of each figure."""
+    now = timezone.now()
+    with transaction.atomic():
+        record = ImportRecord.objects.select_for_update().get(pk=record.pk)
+        if record.status != ImportRecord.Status.IMPORTED:
+            raise RevertRefused(
+                f"Only an imported file can be reverted ({record.get_status_display()})."
+            )
+        changes = list(
+            record.observation_changes.filter(via=ObservationChange.Via.IMPORT).order_by("pk")
+        )
+        ids = [c.observation_id for c in changes if c.observation_id]
+        observations = {}
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            query = Observation.objects.select_for_update().filter(pk__in=chunk).for_display()
+            observations.update({o.pk: o for o in query})
+        created = list(
+            Observation.objects.select_for_update().filter(created_by_import=record).for_display()
+        )
+        # Every later change of these figures (an import, an edit, a restore) is recorded
+        # after this import's own changes.
+        last = changes[-1].pk if changes else 0
+        touched = [*ids, *(o.pk for o in created)]
+        later = set()
+        for start in range(0, len(touched), 5000):
+            later.update(
+                ObservationChange.objects.filter(
+                    observation_id__in=touched[start : start + 5000], pk__gt=last
+                ).values_list("observation_id", flat=True)
+            )
+        conflicts = []
+        for change in changes:
+            o = observations.get(change.observation_id)
+            if o is None:
+                conflicts.append(f"{change.label} (deleted since)")
+            elif o.pk in later or figure_values(o) != change.new:
+                conflicts.append(str(o))
+        conflicts += [str(o) for o in created if o.pk in later]
+        missing = (record.counts or {}).get("new", len(created)) - len(created)
+        if missing > 0:
+            conflicts.append(f"{missing:,} of the rows it created (deleted since)")
+        if conflicts:
+            raise RevertRefused(
+                _naming(
+                    "Not reverted, nothing was changed: a later import or edit changed",
+                    conflicts,
+                )
+                + " Revert the later change first, or correct these figures by hand."
+            )
+        history, restored, deleted = [], [], created
+        for o in created:
+            history.append(
+                ObservationChange(
+                    observation=None,
+                    label=str(o)[:255],
+                    action=ObservationChange.Action.DELETED,
+                    via=ObservationChange.Via.REVERT,
+                    old=figure_values(o),
+                    user=_user(user),
+                    at=now,
+                    import_record=record,
+                )
+            )
+        for change in changes:
+            o = observations[change.observation_id]
+            for name in FIGURE_FIELDS:
+                setattr(o, name, _field_value(name, change.old.get(name, "")))
+            o.updated_at = now
+            restored.append(o)
+            history.append(
+                ObservationChange(
+                    observation=o,
+                    label=change.label,
+                    action=ObservationChange.Action.UPDATED,
+                    via=ObservationChange.Via.REVERT,
+                    old=change.new,
+                    new=change.old,
+                    user=_user(user),
+                    at=now,
+                    import_record=record,
+                )
+            )
+        keys = {o.key for o in [*restored, *deleted]}
+        Observation.objects.bulk_update(restored, [*FIGURE_FIELDS, "updated_at"], batch_size=1000)
+        deleted_ids = [o.pk for o in deleted]
+        for start in range(0, len(deleted_ids), 5000):
+            Observation.objects.filter(pk__in=deleted_ids[start : start + 5000]).delete()
+        ObservationChange.objects.bulk_create(history, batch_size=2000)
+        refresh_current(keys)
+        record.status = ImportRecord.Status.REVERTED
+        record.reverted_at = now
+        record.reverted_by = _user(user)
+        record.message = (
+            f"Reverted: {len(restored):,} values restored, {len(deleted):,} rows removed."
+        )
+        record.save(update_fields=["status", "reverted_at", "reverted_by", "message"])
+        transaction.on_commit(_after_write)
+    return record
+
+
+def _field_value(name, text):
+    """A figure from the history's exact text."""
+    from decimal import Decimal
+
+    if name == "footnote":
+        return text or ""
+    if text in ("", None):
+        return None
+    return int(text) if name == "rank" else Decimal(text)
+
+
+def restore_change(change, user=None, before=True):
+    """Set a figure back to its values before (or after) one change of its history."""
+    values = change.old if before else change.new
+    if not values or change.observation_id is None:
+        raise RevertRefused("That change has no earlier value to restore.")
+    with transaction.atomic():
+        o = Observation.objects.select_for_update().for_display().get(pk=change.observation_id)
+        old = figure_values(o)
+        for name in FIGURE_FIELDS:
+            setattr(o, name, _field_value(name, values.get(name, "")))
+        if figure_values(o) == old:
+            return o
+        o.full_clean()
+        o.save()
+        ObservationChange.objects.create(
+            observation=o,
+            label=str(o)[:255],
+            action=ObservationChange.Action.UPDATED,
+            via=ObservationChange.Via.RESTORE,
+            old=old,
+            new=figure_values(o),
+            user=_user(user),
+        )
+        refresh_current({o.key})
+    return o
+
+
+def record_edit(observation, old, user=None, action=ObservationChange.Action.UPDATED):
+    """Record a change made by hand in the admin (old: figure_values before, or None)."""
+    new = figure_values(observation) if action != ObservationChange.Action.DELETED else None
+    if old == new:
+        return None
+    return ObservationChange.objects.create(
+        observation=observation if action != ObservationChange.Action.DELETED else None,
+        label=str(observation)[:255],
+        action=action,
+        via=ObservationChange.Via.EDIT,
+        old=old,
+        new=new,
+        user=_user(user),
+    )

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import zipfile
+from collections import Counter
 from decimal import Decimal
 
 import tablib
@@ -11,6 +12,7 @@ import tablib
 from .common import (
     FORMATS,
     UNNAMED,
+    Formula,
     UploadError,
     _megabytes,
     clean_text,
@@ -27,8 +29,25 @@ def read_upload(name, content):
     """Read an uploaded CSV, XLSX or JSON file into a Dataset with normalised headers.
 
     Raises UploadError with a clear message when the file cannot be imported at all.
-    The dataset's `source_rows` attribute holds each row's line number in the file.
+    The dataset's `source_rows` attribute holds each row's line number in the file, and
+    `file_name` and `content` what was read. In a CSV file, lines whose first cell starts with
+    "#" are comments (the template's instructions) and are skipped.
     """
+    extension = check_upload(name, content)
+    if extension == "csv":
+        rows = _read_csv(content)
+    elif extension == "xlsx":
+        rows = _read_xlsx(content)
+    else:
+        rows = _read_json(content)
+    dataset = _to_dataset(rows)
+    dataset.file_name, dataset.content = name, content
+    return dataset
+
+
+def check_upload(name, content):
+    """The quick checks of a file, before it is read (size, type, empty). Returns its
+    extension; raises UploadError."""
     size = len(content)
     if size > max_bytes():
         raise UploadError(
@@ -43,13 +62,9 @@ def read_upload(name, content):
         )
     if not content.strip(b" \t\r\n\xef\xbb\xbf"):
         raise UploadError("The file is empty.")
-    if extension == "csv":
-        rows = _read_csv(content)
-    elif extension == "xlsx":
-        rows = _read_xlsx(content)
-    else:
-        rows = _read_json(content)
-    return _to_dataset(rows)
+    if extension == "xlsx" and not zipfile.is_zipfile(io.BytesIO(content)):
+        raise UploadError("The file cannot be read as an Excel workbook (.xlsx).")
+    return extension
 
 
 def _read_csv(content):
@@ -62,7 +77,11 @@ def _read_csv(content):
             "The file is not UTF-8 text. In Excel choose File > Save As > CSV UTF-8."
         ) from None
     try:
-        return list(enumerate(csv.reader(io.StringIO(text, newline="")), start=1))
+        return [
+            (number, cells)
+            for number, cells in enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
+            if not (cells and cells[0].lstrip().startswith("#"))
+        ]
     except csv.Error as e:
         raise UploadError(f"The CSV file cannot be read: {e}.") from None
 
@@ -92,15 +111,12 @@ def _read_xlsx(content):
     try:
         sheets = {sheet.title.strip().lower(): sheet for sheet in book.worksheets}
         sheet = sheets.get("observations") or book.worksheets[0]
-        rows, formulas = [], []
+        rows = []
         limit = max_rows() + 1  # data rows, plus the header
         for number, cells in enumerate(sheet.iter_rows(), start=1):
             values = [_cell_value(cell) for cell in cells]
             if not any(v not in (None, "") for v in values):
                 continue  # blank rows are skipped, and do not count towards the limit
-            for column, value in enumerate(values, start=1):
-                if isinstance(value, str) and value.startswith("="):
-                    formulas.append((number, column))
             rows.append((number, values))
             if len(rows) > limit:
                 break  # enough to report the file as too long
@@ -111,19 +127,15 @@ def _read_xlsx(content):
         ) from None
     finally:
         book.close()
-    if formulas:
-        headers = [normalise_header(h) for h in rows[0][1]] if rows else []
-        raise UploadError(
-            f"row {number}, column {_column_name(headers, column)}: a formula is not accepted; "
-            "type the value itself (in Excel: copy, then Paste Special > Values)."
-            for number, column in formulas
-        )
     return rows
 
 
 def _cell_value(cell):
-    """A cell's value; a number formatted as a percent (shown 22%, stored 0.22) as "22%"."""
+    """A cell's value; a number formatted as a percent (shown 22%, stored 0.22) as "22%";
+    a formula as a Formula, which the row check reports."""
     value = cell.value
+    if getattr(cell, "data_type", None) == "f" or (isinstance(value, str) and value[:1] == "="):
+        return Formula(str(value))
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if "%" in (getattr(cell, "number_format", None) or ""):
             return f"{Decimal(str(value)) * 100}%"
@@ -142,12 +154,6 @@ def _is_entity_error(error):
         seen.add(id(error))
         error = error.__cause__ or error.__context__
     return False
-
-
-def _column_name(headers, column):
-    if 0 < column <= len(headers) and headers[column - 1]:
-        return headers[column - 1]
-    return str(column)
 
 
 def _read_json(content):
@@ -183,13 +189,16 @@ def _to_dataset(rows):
     for i in keep:
         header = normalise_header(raw_headers[i]) if i < len(raw_headers) else ""
         headers.append(header or f"{UNNAMED}{i + 1}")
-    duplicates = sorted({h for h in headers if headers.count(h) > 1})
+    duplicates = sorted(h for h, n in Counter(headers).items() if n > 1)
     if duplicates:
         raise UploadError(
             "The header names a column twice: " + ", ".join(f'"{h}"' for h in duplicates) + "."
         )
     if not body:
-        raise UploadError("The file has a header row but no data rows.")
+        raise UploadError(
+            "The file has a header row but no data rows: add one row per figure below the "
+            "header (the template itself holds none). Nothing was changed."
+        )
     if len(body) > max_rows():
         raise UploadError(
             f"The file has more than {max_rows():,} rows, the limit. Split it into smaller files."

@@ -1,5 +1,7 @@
 """python manage.py import_stats PATH [--dry-run]
 
+Runs the same write path as the admin (at once, in this process, with a progress bar on a
+terminal), and prints the number of the ImportRecord it made: `revert_import ID` undoes it.
 Argument errors (argparse) and a missing file are usage errors.
 Exit status: 0 imported (or, with --dry-run, would import), 1 rejected, 2 usage error.
 """
@@ -8,6 +10,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from stats.models import ImportRecord
 from stats.spreadsheets import UploadError, read_upload, record_import, run_import
 
 
@@ -30,11 +33,24 @@ class Command(BaseCommand):
         except UploadError as e:
             self._reject(e.messages)
         progress = self._progress(len(dataset)) if self.stdout.isatty() else None
-        outcome = run_import(dataset, dry_run=dry_run, progress=progress)
+        record = None
+        if not dry_run:
+            record = ImportRecord(
+                file_name=file.name[:255],
+                file_format=file.suffix.lstrip(".").lower()[:8],
+                content=content,
+                status=ImportRecord.Status.QUEUED,
+            )
+        outcome = run_import(dataset, dry_run=dry_run, progress=progress, record=record)
         if progress:
             progress(len(dataset), done=True)
-        if not dry_run:
-            record_import(file.name, content, outcome)
+        if outcome.busy:
+            self._reject(["The database was busy with another change; try again."])
+        if record is not None:
+            record_import(file.name, content, outcome, record=record)
+            self.stdout.write(
+                f"Import record {record.pk} (undo: manage.py revert_import {record.pk})"
+            )
         for warning in outcome.warnings:
             self.stdout.write(self.style.WARNING(f"Warning: {warning}"))
         for change in outcome.changes:
