@@ -18,6 +18,24 @@ class SectionHeadingBlock(blocks.StructBlock):
         template = "portal/blocks/section_heading.html"
 
 
+class EditorNoteBlock(blocks.StructBlock):
+    """Something an editor must check or confirm: shown in previews and the admin, never to
+    visitors (for instance a link the source document printed wrongly)."""
+
+    note = blocks.TextBlock(help_text="What to check, and why. Visitors never see this.")
+
+    class Meta:
+        icon = "warning"
+        label = "Note for editors"
+        template = "portal/blocks/editor_note.html"
+        description = "A note for editors about something to confirm. Never shown to visitors."
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context=parent_context)
+        context["is_preview"] = stats_blocks.is_preview(context)
+        return context
+
+
 class FooterLinkBlock(blocks.StructBlock):
     title = blocks.CharBlock(max_length=100)
     page = blocks.PageChooserBlock()
@@ -45,3 +63,4 @@ class ContentStreamBlock(blocks.StreamBlock):
     publications = resource_blocks.PublicationListBlock()
     funding = resource_blocks.FundingListBlock()
     campaigns = resource_blocks.CampaignListBlock()
+    editor_note = EditorNoteBlock()

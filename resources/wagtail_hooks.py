@@ -63,11 +63,12 @@ class HotlineViewSet(SnippetViewSet):
     model = Hotline
     icon = "mobile-alt"
     menu_label = "Hotlines"
-    list_display = ["name", "scope", "phone", "text_number", "hours", "live"]
+    list_display = ["name", "scope", "phone", "text_number", "source_name", "checked_on", "live"]
     list_filter = ["scope", *STATUS]
     list_export = [
         "name", "scope", "phone", "text_number", "chat_url", "relay", "hours", "languages",
-        "description", "confidentiality", "state", "live",
+        "description", "confidentiality", "source_name", "source_url", "checked_on", "state",
+        "live",
     ]  # fmt: skip
     export_filename = "hotlines"
 

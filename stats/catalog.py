@@ -20,6 +20,7 @@ SOURCE_FIELDS = (
     "coverage",
     "methodology",
     "limitations",
+    "caveat",
 )
 
 

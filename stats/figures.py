@@ -246,6 +246,8 @@ def source_lines(observations):
             "citation": s.citation,
             "url": s.url,
             "data_as_of": s.data_as_of,
+            # What the source says its figures are not: shown wherever its figures are.
+            "caveat": s.caveat,
             "source": s,
         }
         for s in ordered
@@ -253,19 +255,29 @@ def source_lines(observations):
 
 
 def restatement(o, name=None):
-    """ "2018: 170, revised from 171 in the 2018 edition" when an older edition said otherwise."""
+    """ "2018: the 2019 edition gives 170; the 2018 edition gave 171" when editions differ.
+
+    Says what each edition published, without calling the newer value a revision: a later
+    edition may print a different figure for the same year without saying it revised anything.
+    """
     unit = o.metric.unit
-    revised = [r for r in o.replaced if r.value != o.value]
-    if not revised:
+    differing = [r for r in o.replaced if r.value != o.value]
+    if not differing:
         return None
-    older = " and from ".join(
-        f"{format_value(r.value, unit)} in the {r.source.edition}" for r in revised
+    older = "; ".join(
+        f"the {r.source.edition} "
+        f"{'gave' if r.source.edition_year < o.source.edition_year else 'gives'} "
+        f"{format_value(r.value, unit)}"
+        for r in differing
     )
-    return f"{name or o.period_label}: {format_value(o.value, unit)}, revised from {older}"
+    return (
+        f"{name or o.period_label}: the {o.source.edition} gives "
+        f"{format_value(o.value, unit)}; {older}"
+    )
 
 
 def footnotes(named_observations):
-    """Exclusions (observation.footnote) and restatements, each once, in reading order.
+    """Footnotes as published (observation.footnote) and what each edition gave, each once.
 
     named_observations: (name, observation) pairs; the name says which figure a note is about.
     """
@@ -497,6 +509,35 @@ def key_figure(metric, jurisdiction, observations, show_national=True):
         "sources": source_lines(shown),
         "footnotes": footnotes((f"{o.jurisdiction.name}, {o.period_label}", o) for o in shown),
     }
+
+
+def as_published_in(o, edition):
+    """The value `edition` published for o's figure (o itself when it published none).
+
+    The other editions' values stay beside it in `.replaced`, so its note says what each gave.
+    """
+    versions = [o, *o.replaced]
+    own = next((v for v in versions if v.source_id == edition.pk), None)
+    if own is None or own is o:
+        return o
+    own.replaced = [v for v in versions if v is not own]
+    return own
+
+
+def mark_editions(rows, edition=None):
+    """Name the edition beside each stack-up value that another edition published.
+
+    With no edition chosen, every value is named when the values come from several editions.
+    """
+    shown = [o for r in rows for o in (r["observation"], r["national"]) if o]
+    several = len({o.source_id for o in shown}) > 1
+    for row in rows:
+        for key in ("observation", "national"):
+            o = row[key]
+            other = o is not None and (
+                o.source_id != edition.pk if edition is not None else several
+            )
+            row[f"{key}_edition"] = o.source.edition if other else ""
 
 
 def ranked_categories(observations, limit):

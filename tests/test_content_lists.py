@@ -142,7 +142,7 @@ def test_list_blocks_show_only_live_items_of_the_portals_state(site, client):
 
 
 def test_every_shipped_figure_is_on_a_page_with_its_source(site, client):
-    """Each current value appears on some page; each restated one as "revised from"."""
+    """Each current value appears on some page; each older edition's as what that edition gave."""
     pages = {
         p.url: words(main_text(client, p.url))
         for p in Page.objects.live().filter(depth__gte=2).specific()
@@ -161,9 +161,9 @@ def test_every_shipped_figure_is_on_a_page_with_its_source(site, client):
             missing.append(f"{o}: {shown}")
         for older in o.replaced:
             if older.value != o.value:
-                revised = f"revised from {format_value(older.value, unit)}"
-                if revised not in everything:
-                    missing.append(f"{o}: {revised}")
+                gave = f"the {older.source.edition} gave {format_value(older.value, unit)}"
+                if gave not in everything:
+                    missing.append(f"{o}: {gave}")
         if o.rank and format_value(o.rank, "rank").split()[0] not in everything:
             missing.append(f"{o}: rank {o.rank}")
     assert not missing
