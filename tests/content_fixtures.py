@@ -1,6 +1,6 @@
 """The shipped Missouri dataset and content, loaded for the content tests.
 
-The figures are read from stats/data/missouri/observations.csv straight through the ORM, so these
+The figures are read from packs/missouri/observations.csv straight through the ORM, so these
 tests depend on the shipped files and build_site() only, not on the spreadsheet importer (which
 has its own tests and is exercised by the load_initial_data test).
 """
@@ -16,7 +16,7 @@ from stats.catalog import load_catalog
 from stats.models import Category, Jurisdiction, Metric, Observation, Source
 from stats.periods import parse_period
 
-DATA_DIR = Path(settings.BASE_DIR) / "stats" / "data" / "missouri"
+DATA_DIR = Path(settings.BASE_DIR) / "packs" / "missouri"
 OBSERVATIONS_CSV = DATA_DIR / "observations.csv"
 
 

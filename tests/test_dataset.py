@@ -11,7 +11,7 @@ from django.conf import settings
 from stats.catalog import load_catalog
 from stats.models import Observation
 
-DATA = Path(settings.BASE_DIR) / "stats" / "data" / "missouri"
+DATA = Path(settings.BASE_DIR) / "packs" / "missouri"
 SEEDS = Path(settings.BASE_DIR).parent / "shared" / "seeds"
 
 # Every figure of the seeds, listed seed by seed as a reader finds it:

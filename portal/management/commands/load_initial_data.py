@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from stats.catalog import load_catalog
 
-DATA_DIR = Path(settings.BASE_DIR) / "stats" / "data" / "missouri"
+DATA_DIR = Path(settings.BASE_DIR) / "packs" / "missouri"
 
 
 class Command(BaseCommand):
