@@ -39,87 +39,98 @@ HTI_SITE = "http://www.TraffickingInstitute.org"
 # Snippets, in the order the seed documents list them. Keys: the model's natural key field.
 
 STATUTES = [
-    # (citation, title, category) from seed 004; the links behind them were lost.
-    ("§ 566.203", "Abusing an Individual Through Forced Labor Penalty", "labor"),
+    # (citation, title, category) from seed 004, in its order; the links behind them were lost.
+    # The profile lists them under one heading: no category is set until an editor sets one.
+    ("§ 566.203", "Abusing an Individual Through Forced Labor Penalty", ""),
     (
         "§ 566.223",
         "Federal Trafficking Victims Protection Act of 2000 to Apply, When — Affirmative Defense — "
         "Procedures to Identify Victims, Training on Protocols",
-        "victims",
+        "",
     ),
-    ("§ 566.215.1", "Contributing to Human Trafficking: Penalty", "other"),
-    ("§ 513.607", "Property Subject to Forfeiture", "forfeiture"),
-    ("§ 566.212", "Sexual Trafficking of a Child: Penalty", "sex"),
+    ("§ 566.215.1", "Contributing to Human Trafficking: Penalty", ""),
+    ("§ 513.607", "Property Subject to Forfeiture", ""),
+    ("§ 566.212", "Sexual Trafficking of a Child: Penalty", ""),
     (
         "§ 566.206",
         "Trafficking for the Purpose of Slavery, Involuntary Servitude, Peonage, or Forced Labor: "
         "Penalty",
-        "labor",
+        "",
     ),
 ]
 
+# The profile lists organizations and publications each under one heading, without a type of
+# each: the kind is left empty until an editor sets one.
 ORGANIZATIONS = [
-    ("Human Trafficking Task Force of Eastern Missouri", "task_force"),
-    ("Central Missouri Stop Human Trafficking Coalition", "coalition"),
-    ("Stop Human Trafficking: Eastern MO, Southern Illinois Network", "network"),
-    ("Human Trafficking Rescue Project", "project"),
-    ("Stand Against Trafficking", "coalition"),
-    ("Missouri Attorney General Task Force Against Human Trafficking", "task_force"),
+    ("Human Trafficking Task Force of Eastern Missouri", ""),
+    ("Central Missouri Stop Human Trafficking Coalition", ""),
+    ("Stop Human Trafficking: Eastern MO, Southern Illinois Network", ""),
+    ("Human Trafficking Rescue Project", ""),
+    ("Stand Against Trafficking", ""),
+    ("Missouri Attorney General Task Force Against Human Trafficking", ""),
 ]
-COLLABORATION_KINDS = ["coalition", "task_force", "working_group", "network", "project"]
 
 PUBLICATIONS = [
-    ("Human Trafficking Manual", "manual"),
+    ("Human Trafficking Manual", ""),
     (
         "Human Trafficking: A Comparison of Missouri Local Law Enforcement Preparedness Methods",
-        "research",
+        "",
     ),
     (
         "An Ethnographic Study of Human Trafficking in Springfield: A Real or Perceived Problem?",
-        "research",
+        "",
     ),
     (
         "Understanding Community Needs and Priorities for Preventing Commercial Sexual "
         "Exploitation of Children and Youth",
-        "research",
+        "",
     ),
-    ("Human Trafficking Trainings", "training"),
+    ("Human Trafficking Trainings", ""),
 ]
 
 FUNDING = ["Victims of Crime Act grants and funds"]
 CAMPAIGNS = ["Bills for Billboard"]
 
+# Contact details only as a source prints them (seed 004), with that source named: the text
+# number, relay and emergency advice no seed gives are left for an editor to add, with the
+# hotline's own page as their source and the day they were checked.
+HOTLINE_DETAILS_SOURCE = (
+    "U.S. Department of Health and Human Services, Region VII, state profile "
+    '"Missouri: Efforts to Combat Human Trafficking" (December 2012 to December 2016)'
+)
+
 HOTLINES = [
     {
         "name": NATIONAL_HOTLINE,
         "scope": "national",
-        "phone": "1-888-373-7888",
-        "text_number": "233733",
-        "chat_url": "",  # not in the seeds: left for an editor to add once confirmed
-        "relay": "711",
-        "hours": "24 hours a day, 7 days a week",
-        "languages": "Interpretation in more than 200 languages",
+        "phone": "888-373-7888",
+        "text_number": "",
+        "chat_url": "",
+        "relay": "",
+        "hours": "24/7",
+        "languages": "More than 200 languages",
         "description": (
             "The National Hotline serves victims and survivors of human trafficking and the "
-            "anti-trafficking community across the United States and its territories. Contact it "
-            "to report tips, seek services, ask for help, or receive information and statistics "
-            "related to human trafficking."
+            "anti-trafficking community across the United States and its territories, 24/7, in "
+            "more than 200 languages."
         ),
         "confidentiality": (
-            "The hotline is confidential. Contact it to report tips, seek services, ask for help, "
-            "or receive information. It is not an emergency service: if you are in immediate "
-            "danger, call 911."
+            "Contact the confidential hotline to report tips, seek services, ask for help, or "
+            "receive information and statistics related to human trafficking."
         ),
+        "source_name": HOTLINE_DETAILS_SOURCE,
+        "source_url": "",
+        "checked_on": None,
     },
     {
         "name": STATE_TIPLINE,
         "scope": "state",
         "phone": "800-700-1650",
-        "description": "Call this statewide hotline to report incidents of human trafficking.",
-        "confidentiality": (
-            "This line takes reports of human trafficking for the Missouri Attorney General. "
-            "If you are in immediate danger, call 911."
-        ),
+        "description": "Call this state-wide hotline to report incidents of human trafficking.",
+        "confidentiality": "",
+        "source_name": HOTLINE_DETAILS_SOURCE,
+        "source_url": "",
+        "checked_on": None,
     },
 ]
 
@@ -160,6 +171,11 @@ def heading(text, anchor=""):
 
 def text(html):
     return {"type": "text", "value": html}
+
+
+def editor_note(note):
+    """Shown to editors in previews and on the admin dashboard, never to visitors."""
+    return {"type": "editor_note", "value": {"note": note}}
 
 
 class Blocks:
@@ -225,7 +241,7 @@ class Blocks:
             ),
         )
 
-    def stack_up(self, title, year, metrics, place=STATE):
+    def stack_up(self, title, year, metrics, edition, place=STATE):
         return {
             "type": "stack_up",
             "value": {
@@ -233,6 +249,7 @@ class Blocks:
                 "jurisdiction": self.refs.place(place),
                 "year": year,
                 "metrics": [self.refs.metric(m) for m in metrics],
+                "edition": self.refs.source(edition),
             },
         }
 
@@ -301,10 +318,9 @@ def federal_prosecutions(b):
     trend = "line"
     return [
         text(
-            "<p>Each year the Human Trafficking Institute (HTI) reviews every federal human "
-            "trafficking prosecution and publishes a summary for each state. These are "
-            "Missouri's figures from its Federal Human Trafficking Reports, newest first. "
-            "They count federal cases only.</p>"
+            "<p>The Human Trafficking Institute (HTI) publishes a Federal Human Trafficking "
+            "Report with a summary for each state. These are Missouri's figures from its 2018, "
+            "2019 and 2020 reports, newest first. They count federal cases only.</p>"
         ),
         heading("Trends", "trends"),
         b.chart(
@@ -336,8 +352,6 @@ def federal_prosecutions(b):
             "Share of convicted defendants in Missouri whom federal judges ordered to pay "
             "restitution, year by year.",
             chart_type=trend,
-            note="Convicted defendants in cases where the government did not name a "
-            "trafficking victim in the charging instrument are excluded.",
         ),
         b.chart(
             "New civil human trafficking cases nationwide",
@@ -347,8 +361,8 @@ def federal_prosecutions(b):
             chart_type=trend,
         ),
         text(
-            "<p>HTI's reports draw twenty-year trend charts whose yearly figures are not "
-            "published as text. The charts here show the years whose figures the portal "
+            "<p>HTI's 2020 report has sections of twenty-year trends whose yearly figures are "
+            "not published as text. The charts here show the years whose figures the portal "
             "holds, and grow as each report's figures are entered.</p>"
         ),
         # 2020 edition (seed 000).
@@ -380,6 +394,7 @@ def federal_prosecutions(b):
                 "convicted-defendants",
                 "restitution-ordered-share",
             ],
+            "hti-fhtr-2019",
         ),
         b.outside_tvpa(2019),
         b.restitution_share(2019, national=True),
@@ -395,8 +410,8 @@ def federal_prosecutions(b):
             COUNTS_2018_2019 + ["convicted-defendants"],
             ["US"],
             "New cases, new defendants, active cases and convictions in federal human "
-            "trafficking prosecutions nationwide in 2018 and 2019. The 2019 report restated "
-            "some of the 2018 figures; the notes say which, and from what.",
+            "trafficking prosecutions nationwide in 2018 and 2019, as the 2019 report gives them. "
+            "Where the 2018 report gave a different figure for 2018, the notes say so.",
             years=(2018, 2019),
         ),
         b.chart(
@@ -420,6 +435,7 @@ def federal_prosecutions(b):
                 "convicted-defendants",
                 "restitution-ordered-defendants",
             ],
+            "hti-fhtr-2018",
         ),
         b.figures(
             "Labor trafficking in 2018",
@@ -448,9 +464,9 @@ def federal_prosecutions(b):
             b.figure("labor-trafficking-share-new-cases", "US", 2018),
         ),
         text(
-            "<p>The 2019 report restated several of the 2018 national figures. Where it did, "
-            "the figure shown is the restated one and the note beside it gives the value the "
-            "2018 report first published.</p>"
+            "<p>The 2019 report gives different figures for several of these 2018 national "
+            "figures. Where it does, the figure shown is the 2019 report's, and the note beside "
+            "it says what each report gives.</p>"
         ),
         b.figures(
             "Civil cases nationwide, 2018",
@@ -475,11 +491,12 @@ def federal_prosecutions(b):
             "human trafficking in the United States. They are an objective summary of what the "
             "federal system has done to address trafficking. They do not capture state "
             "prosecutions, state civil suits, or unreported human trafficking cases.</p>"
-            "<p><b>Restitution.</b> Convicted defendants in cases where the government did not "
-            "name a trafficking victim in the charging instrument (for example, sting operation "
-            "cases) are left out of the restitution figures, as it is uncommon for federal "
-            "courts to order restitution in such cases. The note beside each restitution figure "
-            "says how many were left out.</p>"
+            "<p><b>Restitution.</b> The 2018 and 2020 reports left out of their restitution "
+            "figures the convicted defendants in cases where the government did not name a "
+            "trafficking victim in the charging instrument; the 2018 report adds that it is "
+            "uncommon for federal courts to order restitution in such cases (e.g., sting "
+            "operation cases). The note beside each of those figures says how many were left "
+            "out. The 2019 report states no such exclusion.</p>"
         ),
         b.sources("Methodology and limitations of each report", *HTI_SOURCES),
         heading("About the Human Trafficking Institute", "about-hti"),
@@ -516,11 +533,12 @@ def hotline_statistics(b):
         ),
         heading("Cases by type of trafficking", "cases-by-type"),
         b.chart(
-            "Human trafficking cases reported to the hotline by type, 2019",
+            "Trafficking cases by type, 2019",
             ["hotline-cases"],
             [STATE],
             "Cases of human trafficking in Missouri identified through the hotline in 2019, by "
-            "type: sex trafficking, labor trafficking, both, and form not specified.",
+            "type: sex trafficking, labor trafficking, sex and labor trafficking, and form not "
+            "specified.",
             years=year,
             by_breakdown=True,
             note="The cases by type, as published, add up to more than the published total of "
@@ -528,20 +546,19 @@ def hotline_statistics(b):
         ),
         heading("How people contacted the hotline", "signals"),
         b.chart(
-            "Signals to the hotline by channel, 2019",
+            "Communication to the National Hotline by channel, 2019",
             ["hotline-signals"],
             [STATE],
             "Communications about Missouri received by the National Human Trafficking Hotline "
             "in 2019, by channel: phone calls, webforms, emails, texts and webchats.",
             years=year,
             by_breakdown=True,
-            note="Signals are contacts with the hotline, not cases.",
         ),
         heading("Locations of trafficking", "locations"),
         text(
-            "<p>The Spotlight also mapped the locations of trafficking. Its figures were not "
-            "published as text, so the map is not reproduced here. Some cases may involve "
-            "multiple locations.</p>"
+            "<p>The Spotlight has a section headed “Locations of Trafficking”, with the "
+            "note “Some cases may involve multiple locations.” Nothing else of that "
+            "section was published as text, so nothing of it is reproduced here.</p>"
         ),
         heading("Caveats", "caveats"),
         text(
@@ -596,11 +613,18 @@ def state_profile(b):
             "Hotline. The data do not represent actual numbers of cases identified or processed, "
             "nor do they represent the entire scope of human trafficking.</p>"
             "<p>The profile also showed a heat map of the cases reported to the hotline in 2016, "
-            "with significant shading in northeast and northwest Missouri, and a chart of the "
-            "types of calls to the hotline that year. Their figures were not published as text, "
-            "so they are not reproduced here. The map reflected only cases in which the location "
-            "of the potential trafficking was known; some cases may involve more than one "
-            "location.</p>"
+            "with significant red shading in northeast and northwest Missouri, and has a section "
+            "headed “Types of Calls to the National Human Trafficking Hotline in 2016”. "
+            "Neither was published as text beyond these words, so they are not reproduced here. "
+            "The map reflected only cases in which the location of the potential trafficking "
+            "was known; some cases may involve more than one location.</p>"
+        ),
+        editor_note(
+            "The profile's text also reads: “For more statistics on human trafficking in "
+            "Missouri, visit https://humanhumantraffickinghotline.org/state/missouri”. That "
+            "address repeats “human” and looks misspelt, so the sentence is not shown "
+            "here. Confirm the right address (the hotline's own Missouri page), add the sentence "
+            "and its link in a text block, then delete this note."
         ),
         b.sources("Source", "hhs-r7-missouri-2016"),
     ]
@@ -610,12 +634,16 @@ def laws(b):
     return [
         {
             "type": "statutes",
-            "value": {"heading": "Missouri human trafficking laws", "category": ""},
+            "value": {
+                "heading": "Missouri Human Trafficking Laws (Sex Trafficking, Labor Trafficking, "
+                "Safe Harbor, Vacating Convictions, etc.)",
+                "category": "",
+            },
         },
         text(
             "<p>The laws are listed as the state profile of the U.S. Department of Health and "
-            "Human Services, Region VII, lists them. A link to the official text of a section "
-            "appears once the portal's editors have added it.</p>"
+            "Human Services, Region VII, lists them: under one heading, in its order. A link to "
+            "the official text of a section appears once the portal's editors have added it.</p>"
         ),
     ]
 
@@ -633,8 +661,8 @@ def statewide_efforts(b):
             "Victim services",
             b.figure(
                 "victim-service-agencies",
-                label="Victim service agencies in Missouri listed in the National Human "
-                "Trafficking Referral Directory",
+                label="Victim service agencies listed in the National Human Trafficking "
+                "Referral Directory in Missouri",
             ),
         ),
         text(
@@ -646,7 +674,7 @@ def statewide_efforts(b):
             "type": "organizations",
             "value": {
                 "heading": "Collaborations: coalitions, task forces and working groups",
-                "kinds": COLLABORATION_KINDS,
+                "kinds": [],
             },
         },
         {
@@ -671,7 +699,9 @@ def data_and_methodology(b):
         text(
             "<p>Every figure on this portal is shown with the edition of the publication it "
             "comes from. When a later edition publishes a different value for the same figure, "
-            "the portal shows the newer value and notes the earlier one. Exclusions published "
+            "the portal shows the newer value and notes what the earlier edition gave; a section "
+            "about one report shows that report's own values and names the edition of any "
+            "other value beside it. Caveats and exclusions published "
             "with a figure, such as defendants left out of restitution percentages, are shown "
             "beside it. Where a source's chart was lost and its figures were not published as "
             "text, the portal shows nothing rather than a guess.</p>"
@@ -700,7 +730,7 @@ def home(b):
             b.figure(
                 "victim-service-agencies",
                 label="Victim service agencies listed in the National Human Trafficking "
-                "Referral Directory",
+                "Referral Directory in Missouri",
             ),
         ),
     ]
@@ -741,19 +771,21 @@ TOPICS = [
     {
         "slug": "state-profile",
         "title": "State profile",
-        "search_description": "Potential victims and the top sex and labor trafficking venues in "
-        "Missouri reported to the National Human Trafficking Hotline, December 2012 to December "
-        "2016.",
-        "intro": "<p>Who the potential victims were and where trafficking took place, from the "
-        "U.S. Department of Health and Human Services, Region VII, for December 2012 to December "
-        "2016.</p>",
+        "search_description": "Demographics of potential persons trafficked and the top sex and "
+        "labor trafficking venues in cases reported to the National Human Trafficking Hotline "
+        "about Missouri, December 2012 to December 2016.",
+        "intro": "<p>Demographics of potential persons trafficked and the top sex and labor "
+        "trafficking venues in cases reported to the National Human Trafficking Hotline about "
+        "Missouri from December 2012 to December 2016, from the U.S. Department of Health and "
+        "Human Services, Region VII. Its data are based on signals received by the hotline and "
+        "do not represent actual numbers of cases identified or processed.</p>",
         "body": state_profile,
     },
     {
         "slug": "laws",
         "title": "Laws",
-        "search_description": "Missouri's human trafficking laws: sex trafficking, labor "
-        "trafficking, victim protection and forfeiture.",
+        "search_description": "Missouri's human trafficking laws, as the state profile of the U.S. "
+        "Department of Health and Human Services, Region VII, lists them.",
         "intro": "<p>Missouri's human trafficking laws: sex trafficking, labor trafficking, safe "
         "harbor, vacating convictions and more.</p>",
         "body": laws,
@@ -761,10 +793,10 @@ TOPICS = [
     {
         "slug": "get-help",
         "title": "Get help",
-        "search_description": "Call or text the National Human Trafficking Hotline, or report "
+        "search_description": "Call the National Human Trafficking Hotline, or report "
         "trafficking to the Missouri Attorney General's tipline.",
         "intro": "<p>If you or someone you know may be trafficked, these lines can help. You can "
-        "call or text from this page.</p>",
+        "call from this page.</p>",
         "body": get_help,
     },
     {
