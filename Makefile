@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# The site's address (canonical links, sitemap) follows the port it is served on.
+export PORT
 
 .PHONY: run test install install-dev setup serve lint bench bench-import scale-demo clean
 

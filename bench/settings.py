@@ -11,6 +11,7 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+os.environ.setdefault("PORTAL_BASE_URL", "http://127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 
@@ -19,7 +20,6 @@ from portal.settings.production import *  # noqa: E402, F403
 STATIC_ROOT = os.environ.get("BENCH_STATIC_ROOT", STATIC_ROOT)  # noqa: F405
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
-WAGTAILADMIN_BASE_URL = "http://127.0.0.1"
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 
 if os.environ.get("BENCH_PAGE_CACHE") == "0":

@@ -21,7 +21,7 @@ def connect():
         signal.connect(invalidate_on_commit, dispatch_uid=UID)
     post_delete.connect(invalidate_on_commit, sender=Page, dispatch_uid=f"{UID}.page")
 
-    models = [apps.get_model("portal", "SiteSettings")]
+    models = [apps.get_model("pages", "SiteSettings")]
     models += apps.get_app_config("stats").get_models()
     models += apps.get_app_config("resources").get_models()
     for model in models:

@@ -5,10 +5,9 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from pages import views
 from stats.api import api
 from stats.downloads import data_download
-
-from . import views
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
@@ -27,5 +26,5 @@ if settings.DEBUG:
 
 urlpatterns += [path("", include(wagtail_urls))]
 
-handler404 = "portal.views.page_not_found"
-handler500 = "portal.views.server_error"
+handler404 = "pages.views.page_not_found"
+handler500 = "pages.views.server_error"

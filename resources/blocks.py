@@ -2,32 +2,33 @@
 
 from itertools import groupby
 
-from django.conf import settings
 from wagtail import blocks
+from wagtail.models import Site
 from wagtail.snippets.blocks import SnippetChooserBlock
 
 from .models import Campaign, FundingOpportunity, Hotline, Organization, Publication, Statute
 
 
-def live_items(model, **filters):
-    """The published items of this installation's state, in the editors' order."""
-    return model.objects.filter(live=True, state=settings.PORTAL_STATE_CODE, **filters)
+def request_site(context):
+    """The Wagtail site of the request being rendered (None without a request)."""
+    request = (context or {}).get("request")
+    return Site.find_for_request(request) if request is not None else None
 
 
 class SnippetListBlock(blocks.StructBlock):
-    """A list of one kind of snippet: the live items of the portal's state."""
+    """A list of one kind of snippet: the live items of the site's state."""
 
     model = None
 
-    def get_items(self, value):
-        items = live_items(self.model)
+    def get_items(self, value, site):
+        items = self.model.objects.for_site(site)
         if value.get("kinds"):  # blocks with a `kinds` field filter by the model's `kind`
             items = items.filter(kind__in=value["kinds"])
         return items
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
-        context["items"] = list(self.get_items(value))
+        context["items"] = list(self.get_items(value, request_site(parent_context)))
         return context
 
 
@@ -43,8 +44,8 @@ class StatuteListBlock(SnippetListBlock):
         label = "Statutes"
         template = "resources/blocks/statutes.html"
 
-    def get_items(self, value):
-        items = live_items(Statute)
+    def get_items(self, value, site):
+        items = Statute.objects.for_site(site)
         if value.get("category"):
             items = items.filter(category=value["category"])
         return items
@@ -122,10 +123,12 @@ class HotlineListBlock(SnippetListBlock):
         label = "Hotlines"
         template = "resources/blocks/hotlines.html"
 
-    def get_items(self, value):
+    def get_items(self, value, site):
         # National lines first, then the state's, then local ones.
         order = {scope: i for i, scope in enumerate(Hotline.Scope.values)}
-        return sorted(live_items(Hotline), key=lambda h: (order.get(h.scope, 9), h.sort_order))
+        return sorted(
+            Hotline.objects.for_site(site), key=lambda h: (order.get(h.scope, 9), h.sort_order)
+        )
 
 
 class HotlineCalloutBlock(blocks.StructBlock):
@@ -142,13 +145,9 @@ class HotlineCalloutBlock(blocks.StructBlock):
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         hotline = value.get("hotline")
-        if hotline is not None and not hotline.live:
-            hotline = None
-        if hotline is None:
-            from portal.models import SiteSettings
-
-            request = (parent_context or {}).get("request")
-            site_settings = SiteSettings.for_request(request) if request else None
-            hotline = site_settings.national_hotline if site_settings else None
-        context["hotline"] = hotline if hotline is not None and hotline.live else None
+        if hotline is None or not hotline.live:
+            # The header's national hotline, already read (live only) with the site settings.
+            header = (parent_context or {}).get("header_hotlines") or {}
+            hotline = header.get("national")
+        context["hotline"] = hotline
         return context

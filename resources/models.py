@@ -9,15 +9,27 @@ from wagtail.models import DraftStateMixin, LockableMixin, PreviewableMixin, Rev
 from wagtail.search import index
 
 
+class ResourceQuerySet(models.QuerySet):
+    def for_site(self, site):
+        """The published items of one site (one state), in the editors' order."""
+        return self.filter(live=True, site=site)
+
+
 class ResourceSnippet(
     DraftStateMixin, LockableMixin, RevisionMixin, PreviewableMixin, index.Indexed, models.Model
 ):
-    """What every editor-kept list item shares: state, notes, ordering."""
+    """What every editor-kept list item shares: the site (state) it belongs to, ordering."""
 
-    state = models.CharField(
-        max_length=2, default="MO", help_text="Postal code of the state this item belongs to."
+    site = models.ForeignKey(
+        "wagtailcore.Site",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name="state site",
+        help_text="The state's site that lists this item.",
     )
     sort_order = models.PositiveSmallIntegerField(default=0)
+
+    objects = ResourceQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -56,7 +68,7 @@ class Statute(ResourceSnippet):
         index.AutocompleteField("title"),
         index.SearchField("summary"),
         index.FilterField("category"),
-        index.FilterField("state"),
+        index.FilterField("site"),
         index.FilterField("live"),
     ]
 
@@ -92,7 +104,7 @@ class Organization(ResourceSnippet):
         index.AutocompleteField("name"),
         index.SearchField("description"),
         index.FilterField("kind"),
-        index.FilterField("state"),
+        index.FilterField("site"),
         index.FilterField("live"),
     ]
 
@@ -125,7 +137,7 @@ class Publication(ResourceSnippet):
         index.AutocompleteField("title"),
         index.SearchField("description"),
         index.FilterField("kind"),
-        index.FilterField("state"),
+        index.FilterField("site"),
         index.FilterField("live"),
     ]
 
@@ -146,7 +158,7 @@ class FundingOpportunity(ResourceSnippet):
         index.SearchField("name", boost=2),
         index.AutocompleteField("name"),
         index.SearchField("description"),
-        index.FilterField("state"),
+        index.FilterField("site"),
         index.FilterField("live"),
     ]
 
@@ -167,7 +179,7 @@ class Campaign(ResourceSnippet):
         index.SearchField("name", boost=2),
         index.AutocompleteField("name"),
         index.SearchField("description"),
-        index.FilterField("state"),
+        index.FilterField("site"),
         index.FilterField("live"),
     ]
 
@@ -231,7 +243,7 @@ class Hotline(ResourceSnippet):
         index.AutocompleteField("name"),
         index.SearchField("description"),
         index.FilterField("scope"),
-        index.FilterField("state"),
+        index.FilterField("site"),
         index.FilterField("live"),
     ]
 

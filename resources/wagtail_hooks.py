@@ -5,16 +5,16 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from .models import Campaign, FundingOpportunity, Hotline, Organization, Publication, Statute
 
-STATUS = ["live", "state"]
+STATUS = ["live", "site"]
 
 
 class StatuteViewSet(SnippetViewSet):
     model = Statute
     icon = "doc-full-inverse"
     menu_label = "Statutes"
-    list_display = ["citation", "title", "category", "url", "live"]
+    list_display = ["citation", "title", "category", "url", "site", "live"]
     list_filter = ["category", *STATUS]
-    list_export = ["citation", "title", "category", "url", "summary", "state", "live"]
+    list_export = ["citation", "title", "category", "url", "summary", "site", "live"]
     export_filename = "statutes"
     ordering = ["category", "sort_order", "citation"]
 
@@ -23,9 +23,9 @@ class OrganizationViewSet(SnippetViewSet):
     model = Organization
     icon = "group"
     menu_label = "Organizations"
-    list_display = ["name", "kind", "url", "live"]
+    list_display = ["name", "kind", "url", "site", "live"]
     list_filter = ["kind", *STATUS]
-    list_export = ["name", "kind", "url", "description", "state", "live"]
+    list_export = ["name", "kind", "url", "description", "site", "live"]
     export_filename = "organizations"
 
 
@@ -33,9 +33,9 @@ class PublicationViewSet(SnippetViewSet):
     model = Publication
     icon = "doc-empty"
     menu_label = "Publications and trainings"
-    list_display = ["title", "kind", "url", "live"]
+    list_display = ["title", "kind", "url", "site", "live"]
     list_filter = ["kind", *STATUS]
-    list_export = ["title", "kind", "url", "description", "state", "live"]
+    list_export = ["title", "kind", "url", "description", "site", "live"]
     export_filename = "publications"
 
 
@@ -43,9 +43,9 @@ class FundingOpportunityViewSet(SnippetViewSet):
     model = FundingOpportunity
     icon = "tag"
     menu_label = "Funding opportunities"
-    list_display = ["name", "funder", "url", "live"]
+    list_display = ["name", "funder", "url", "site", "live"]
     list_filter = STATUS
-    list_export = ["name", "funder", "url", "description", "state", "live"]
+    list_export = ["name", "funder", "url", "description", "site", "live"]
     export_filename = "funding-opportunities"
 
 
@@ -53,9 +53,9 @@ class CampaignViewSet(SnippetViewSet):
     model = Campaign
     icon = "pick"
     menu_label = "Campaigns"
-    list_display = ["name", "url", "live"]
+    list_display = ["name", "url", "site", "live"]
     list_filter = STATUS
-    list_export = ["name", "url", "description", "state", "live"]
+    list_export = ["name", "url", "description", "site", "live"]
     export_filename = "campaigns"
 
 
@@ -63,11 +63,13 @@ class HotlineViewSet(SnippetViewSet):
     model = Hotline
     icon = "mobile-alt"
     menu_label = "Hotlines"
-    list_display = ["name", "scope", "phone", "text_number", "source_name", "checked_on", "live"]
+    list_display = [
+        "name", "scope", "phone", "text_number", "source_name", "checked_on", "site", "live",
+    ]  # fmt: skip
     list_filter = ["scope", *STATUS]
     list_export = [
         "name", "scope", "phone", "text_number", "chat_url", "relay", "hours", "languages",
-        "description", "confidentiality", "source_name", "source_url", "checked_on", "state",
+        "description", "confidentiality", "source_name", "source_url", "checked_on", "site",
         "live",
     ]  # fmt: skip
     export_filename = "hotlines"

@@ -443,7 +443,8 @@ def observations(
     offset: Offset = 0,
     metric: Annotated[list[str], Query([], description="Metric slug; repeatable.")] = [],  # noqa: B006
     jurisdiction: Annotated[
-        list[str], Query([], description="Jurisdiction code (MO, US...); repeatable.")
+        list[str],
+        Query([], description="Jurisdiction code (US, a state's postal code...); repeatable."),
     ] = [],  # noqa: B006
     source: Annotated[list[str], Query([], description="Source edition slug; repeatable.")] = [],  # noqa: B006
     period_from: Annotated[

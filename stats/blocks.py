@@ -6,7 +6,6 @@ in one batched query (see stats.figures) and each block reads its share from
 rendered on its own), a block fetches its own figures.
 """
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from wagtail import blocks
 from wagtail.blocks import StructBlockValidationError
@@ -84,7 +83,7 @@ def _sample(**filters):
     from .models import Observation
 
     return (
-        Observation.objects.filter(jurisdiction__code=settings.PORTAL_STATE_CODE, **filters)
+        Observation.objects.filter(jurisdiction__kind="state", **filters)
         .select_related("metric", "jurisdiction")
         .order_by("-period_end", "metric__label")
         .first()
@@ -144,7 +143,7 @@ class ChartBlock(FigureBlockMixin, blocks.StructBlock):
     jurisdictions = blocks.ListBlock(
         FigureChooserBlock("stats.Jurisdiction"),
         min_num=1,
-        help_text="Missouri, the nation, a federal district...",
+        help_text="The state, the nation, a federal district...",
     )
     from_year = blocks.IntegerBlock(required=False, min_value=1990, help_text="Empty: earliest.")
     to_year = blocks.IntegerBlock(required=False, min_value=1990, help_text="Empty: latest.")

@@ -28,7 +28,7 @@ class Jurisdiction(RevisionMixin, index.Indexed, models.Model):
     code = models.CharField(
         max_length=16,
         unique=True,
-        help_text="Short code used in spreadsheets: US, MO, MOED (Missouri Eastern), HHS7.",
+        help_text="Short code used in spreadsheets: US, a state's postal code, a district, HHS7.",
     )
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=16, choices=Kind.choices)

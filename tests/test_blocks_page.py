@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from wagtail.models import Page, Site
 
+from pages.models import HomePage, TopicPage
 from portal.cache import invalidate_public_pages
-from portal.models import HomePage, TopicPage
 from tests.test_blocks_render import chart_raw, figures_data, key_raw  # noqa: F401 - fixture
 
 MAX_QUERIES = 12

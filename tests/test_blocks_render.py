@@ -559,7 +559,7 @@ def test_data_downloads_links_every_format(db):
 
 
 def test_store_batches_every_selection_in_one_query(data, django_assert_num_queries):
-    from portal.blocks import ContentStreamBlock
+    from pages.blocks import ContentStreamBlock
 
     block = ContentStreamBlock()
     stream = block.to_python(

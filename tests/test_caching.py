@@ -14,8 +14,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from wagtail.models import Page, Site
 
+from pages.models import HomePage, SiteSettings, TopicPage
 from portal.cache import VERSION_KEY, invalidate_public_pages
-from portal.models import HomePage, SiteSettings, TopicPage
 from stats.formatting import format_value
 from stats.models import Jurisdiction, Metric, Observation, Source
 
@@ -174,8 +174,9 @@ def test_a_rolled_back_change_queues_nothing(site, django_capture_on_commit_call
 def test_site_settings_change_invalidates(client, site, django_capture_on_commit_callbacks):
     client.get("/")
     with django_capture_on_commit_callbacks(execute=True):
+        testland = Jurisdiction.objects.create(code="TL", name="Testland", kind="state")
         SiteSettings.objects.update_or_create(
-            site=Site.objects.get(), defaults={"state_name": "Testland"}
+            site=Site.objects.get(), defaults={"jurisdiction": testland}
         )
     assert "Testland" in client.get("/").content.decode()
 

@@ -6,23 +6,22 @@ from html import unescape
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from wagtail.models import Page
+from wagtail.models import Page, Site
 
-from portal.initial_content import (
-    CAMPAIGNS,
-    FUNDING,
-    ORGANIZATIONS,
-    PUBLICATIONS,
-    REFERRAL_DIRECTORY,
-    STATUTES,
-)
-from portal.models import TopicPage
+from pages.models import TopicPage
 from resources.models import Organization, Statute
 from stats.formatting import format_value
 from stats.models import Observation
-from tests.content_fixtures import load_missouri
+from tests.content_fixtures import SNIPPETS, load_missouri
 
 pytestmark = pytest.mark.django_db
+
+STATUTES = [(s["citation"], s["title"], s.get("category", "")) for s in SNIPPETS["statutes"]]
+ORGANIZATIONS = [(o["name"], o.get("kind", "")) for o in SNIPPETS["organizations"]]
+PUBLICATIONS = [(p["title"], p.get("kind", "")) for p in SNIPPETS["publications"]]
+FUNDING = [f["name"] for f in SNIPPETS["funding"]]
+CAMPAIGNS = [c["name"] for c in SNIPPETS["campaigns"]]
+REFERRAL_DIRECTORY = "https://humantraffickinghotline.org/training-resources/referral-directory"
 
 SEX_VENUES = [
     "Online ad, venue unknown",
@@ -135,13 +134,15 @@ def test_hotlines_on_get_help(site, client):
     assert "Chat" not in re.sub(r"<h2.*?</h2>", "", main)  # no chat link was sourced
 
 
-def test_list_blocks_show_only_live_items_of_the_portals_state(site, client):
+def test_list_blocks_show_only_live_items_of_the_sites_state(site, client):
     cache.clear()
+    this_site = Site.objects.get(is_default_site=True)
+    another = Site.objects.create(hostname="other.localhost", root_page=Page.get_first_root_node())
     draft = Statute.objects.create(
-        citation="§ 999.1", title="A draft statute", category="sex", live=False
+        citation="§ 999.1", title="A draft statute", category="sex", live=False, site=this_site
     )
     other = Statute.objects.create(
-        citation="§ 999.2", title="Another state's statute", category="sex", state="KS"
+        citation="§ 999.2", title="Another state's statute", category="sex", site=another
     )
     cache.clear()
     main = main_text(client, "/laws/")
@@ -217,7 +218,12 @@ def test_search_finds_the_statute(site, client, query):
 
 
 def test_search_finds_organizations_and_pages_but_not_drafts(site, client):
-    Organization.objects.create(name="Draft Task Force", kind="task_force", live=False)
+    Organization.objects.create(
+        name="Draft Task Force",
+        kind="task_force",
+        live=False,
+        site=Site.objects.get(is_default_site=True),
+    )
     main = main_text(client, "/search/?q=task force")
     assert "Human Trafficking Task Force of Eastern Missouri" in main
     assert "Draft Task Force" not in main

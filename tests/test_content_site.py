@@ -1,4 +1,4 @@
-"""The Missouri site build_site() makes: tree, idempotence, editors' changes, settings, SEO."""
+"""The Missouri site its pack makes: tree, idempotence, editors' changes, settings, SEO."""
 
 import io
 import re
@@ -8,8 +8,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from wagtail.models import Page, Revision, Site
 
-from portal.initial_content import HOTLINES, TOPICS, build_site
-from portal.models import HomePage, SiteSettings, TopicPage
+from pages.models import HomePage, SiteSettings, TopicPage
 from resources.models import (
     Campaign,
     FundingOpportunity,
@@ -19,7 +18,8 @@ from resources.models import (
     Statute,
 )
 from stats.models import Observation
-from tests.content_fixtures import load_missouri
+from tests.content_fixtures import SNIPPETS as PACK_SNIPPETS
+from tests.content_fixtures import TOPICS, load_missouri
 
 SNIPPETS = (Statute, Organization, Publication, FundingOpportunity, Campaign, Hotline)
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def tree():
 
 
 def state():
-    """Everything build_site() may create, as comparable values."""
+    """Everything loading a pack may create, as comparable values."""
     return {
         "tree": tree(),
         "revisions": Revision.objects.count(),
@@ -41,7 +41,7 @@ def state():
         "snippets": {m.__name__: sorted(m.objects.values_list("pk", flat=True)) for m in SNIPPETS},
         "settings": list(
             SiteSettings.objects.values(
-                "site", "state_name", "national_hotline", "state_tipline", "quick_exit_url"
+                "site", "jurisdiction", "national_hotline", "state_tipline", "quick_exit_url"
             )
         ),
         "sites": list(Site.objects.values()),
@@ -72,7 +72,7 @@ def test_tree_after_build(site):
 
 def test_second_run_changes_nothing(site):
     before = state()
-    assert build_site().startswith("nothing to do")
+    assert "content: nothing to do" in load_missouri().summary()
     assert state() == before
 
 
@@ -85,7 +85,7 @@ def test_editors_changes_survive_a_second_run(site):
     statute.title = "Edited by an editor"
     statute.url = "https://example.test/566.206"
     statute.save()
-    hotline = Hotline.objects.get(name=HOTLINES[0]["name"])
+    hotline = Hotline.objects.get(name=PACK_SNIPPETS["hotlines"][0]["name"])
     hotline.hours = "Edited hours"
     hotline.save()
     settings_row = SiteSettings.objects.get(site=site)
@@ -93,7 +93,7 @@ def test_editors_changes_survive_a_second_run(site):
     settings_row.save()
     TopicPage.objects.get(slug="get-help").delete()  # missing pages are created again
 
-    build_site()
+    load_missouri()
 
     laws.refresh_from_db()
     assert laws.title == "Missouri laws" and len(laws.body) == 0
@@ -108,7 +108,7 @@ def test_editors_changes_survive_a_second_run(site):
 
 def test_site_settings_point_at_the_hotline_snippets(site, client):
     settings_row = SiteSettings.objects.get(site=site)
-    assert settings_row.state_name == "Missouri" and settings_row.state_code == "MO"
+    assert settings_row.jurisdiction.code == "MO" and settings_row.jurisdiction.name == "Missouri"
     assert settings_row.national_hotline.phone == "888-373-7888"
     assert settings_row.state_tipline.phone == "800-700-1650"
     assert [link.value["page"].slug for link in settings_row.footer_links] == [
@@ -126,7 +126,7 @@ def test_snippets_are_live_with_a_revision(site):
         items = list(model.objects.all())
         assert items, model
         for item in items:
-            assert item.live and item.state == "MO"
+            assert item.live and item.site == site
             assert item.latest_revision_id and item.live_revision_id == item.latest_revision_id
 
 

@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from wagtail.models import Page, Site
 
-from portal.models import HomePage
+from pages.models import HomePage
 from stats.models import Category, Dimension, Jurisdiction, Metric, Observation, Source
 from stats.spreadsheets import read_upload, run_import
 

@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth.models import User
 from wagtail.models import Page, Site
 
-from portal.blocks import EditorNoteBlock
-from portal.models import HomePage, TopicPage
+from pages.blocks import EditorNoteBlock
+from pages.models import HomePage, TopicPage
 from resources import blocks as resource_blocks
 from resources.models import Hotline, Organization, Publication, Statute
 from stats import blocks as stats_blocks
@@ -160,11 +160,21 @@ def test_a_sources_caveat_is_shown_with_its_figures_in_every_figure_block(data):
     assert "figure-sources__caveat" not in older
 
 
+def default_site():
+    return Site.objects.get(is_default_site=True)
+
+
 # Finding 1: each hotline names the source of its contact details and when they were checked.
 
 
 def hotline(**fields):
-    defaults = {"name": "Test Hotline", "scope": "national", "phone": "888-555-0100", "live": True}
+    defaults = {
+        "name": "Test Hotline",
+        "scope": "national",
+        "phone": "888-555-0100",
+        "live": True,
+        "site": default_site(),
+    }
     return Hotline.objects.create(**{**defaults, **fields})
 
 
@@ -230,9 +240,12 @@ def test_hotline_callout_shows_the_source_of_its_contact_details(db):
 
 
 def test_organizations_and_publications_show_a_type_only_where_one_is_set(db):
-    Organization.objects.create(name="Untyped Group", live=True, sort_order=0)
-    Organization.objects.create(name="Typed Group", kind="coalition", live=True, sort_order=1)
-    Publication.objects.create(title="Untyped Paper", live=True)
+    site = default_site()
+    Organization.objects.create(name="Untyped Group", live=True, sort_order=0, site=site)
+    Organization.objects.create(
+        name="Typed Group", kind="coalition", live=True, sort_order=1, site=site
+    )
+    Publication.objects.create(title="Untyped Paper", live=True, site=site)
     orgs = render(resource_blocks.OrganizationListBlock(), {"heading": "", "kinds": []})
     untyped = re.search(r'<li[^>]*class="organization">(.*?)</li>', orgs, re.S).group(1)
     assert "Untyped Group" in untyped and "resource-kind" not in untyped
@@ -242,9 +255,10 @@ def test_organizations_and_publications_show_a_type_only_where_one_is_set(db):
 
 
 def test_statutes_without_categories_keep_the_editors_order_under_no_heading_of_our_own(db):
+    site = default_site()
     for position, citation in enumerate(["§ 3", "§ 1", "§ 2"]):
         Statute.objects.create(
-            citation=citation, title=f"T{citation}", sort_order=position, live=True
+            citation=citation, title=f"T{citation}", sort_order=position, live=True, site=site
         )
     html = render(resource_blocks.StatuteListBlock(), {"heading": "Laws", "category": ""})
     assert re.findall(r'statute__citation">(.*?)<', html) == ["§ 3", "§ 1", "§ 2"]

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test import RequestFactory
 
-from portal.views import server_error
+from pages.views import server_error
 from tests.browser.support import public_page_paths
 
 

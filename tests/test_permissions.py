@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from wagtail.models import Page, Site
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
-from portal.models import HomePage, TopicPage
+from pages.models import HomePage, TopicPage
 from portal.permissions import DATA_MANAGERS, EDITORS, ensure_groups
 from resources.models import Hotline
 from stats.models import ImportRecord, Jurisdiction, Metric, Observation, Source
@@ -184,7 +184,7 @@ def test_editor_adds_and_publishes_a_hotline_in_the_admin(editor):
         {
             "name": "Test tipline",
             "scope": "state",
-            "state": "MO",
+            "site": Site.objects.get(is_default_site=True).pk,
             "sort_order": "0",
             "phone": "1-555-0100",
             "action-publish": "action-publish",
@@ -309,7 +309,7 @@ def test_anonymous_reaches_no_admin_url(client, pages, observation):
         ("wagtailadmin_pages:preview_on_edit", ["topic"]),
         ("wagtailadmin_pages:view_draft", ["topic"]),
         ("wagtailadmin_pages:revisions_index", ["topic"]),
-        ("wagtailadmin_pages:preview_on_add", ["portal", "topicpage", "home"]),
+        ("wagtailadmin_pages:preview_on_add", ["pages", "topicpage", "home"]),
         (IMPORT_URL_NAME, []),
     ],
 )
@@ -323,7 +323,9 @@ def test_anonymous_is_sent_to_login_from_admin_and_previews(client, pages, name,
 
 
 def test_anonymous_cannot_preview_a_snippet(client):
-    hotline = Hotline.objects.create(name="Draft line", scope="state", live=False)
+    hotline = Hotline.objects.create(
+        name="Draft line", scope="state", live=False, site=Site.objects.get(is_default_site=True)
+    )
     url = reverse(Hotline.snippet_viewset.get_url_name("preview_on_edit"), args=[hotline.pk])
     response = client.get(url)
     assert response.status_code == 302

@@ -10,7 +10,7 @@ from django.test import Client, override_settings
 from wagtail.models import Page, Site
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
-from portal.models import HomePage, TopicPage
+from pages.models import HomePage, TopicPage
 
 pytestmark = pytest.mark.django_db
 

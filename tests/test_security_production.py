@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-REQUIRED = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL")
+REQUIRED = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "PORTAL_BASE_URL")
 
 
 def manage(args, env_overrides, tmp_path):
@@ -33,6 +33,7 @@ def production_env(tmp_path):
         "SECRET_KEY": secrets.token_urlsafe(50),  # 67 random characters
         "ALLOWED_HOSTS": "portal.example.org",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "PORTAL_BASE_URL": "https://portal.example.org",
     }
 
 
@@ -65,3 +66,11 @@ def test_blank_secret_key_counts_as_missing(production_env, tmp_path):
     result = manage(["check"], {**production_env, "SECRET_KEY": "   "}, tmp_path)
     assert result.returncode == 1
     assert result.stderr.startswith("portal: SECRET_KEY is not set.")
+
+
+def test_a_base_url_that_is_no_address_stops_start_up(production_env, tmp_path):
+    result = manage(
+        ["check"], {**production_env, "PORTAL_BASE_URL": "portal.example.org"}, tmp_path
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("portal: PORTAL_BASE_URL must be an address")

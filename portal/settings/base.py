@@ -9,6 +9,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 INSTALLED_APPS = [
     "portal",
+    "pages",
     "stats",
     "resources",
     "wagtail.contrib.forms",
@@ -74,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
+                "pages.context_processors.header_hotlines",
             ],
         },
     },
@@ -169,16 +171,21 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = True
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # Wagtail
-WAGTAIL_SITE_NAME = os.environ.get("PORTAL_SITE_NAME", "Missouri Human Trafficking Data Portal")
-WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+WAGTAIL_SITE_NAME = os.environ.get("PORTAL_SITE_NAME", "Human Trafficking Data Portal")
+# The default site's public address (production requires PORTAL_BASE_URL).
+WAGTAILADMIN_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ALLOW_UNICODE_SLUGS = False
 # No avatars from gravatar.com: the admin loads nothing from other sites.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
-# The state this installation serves, by jurisdiction code. Another state is a setting away.
-PORTAL_STATE_CODE = os.environ.get("PORTAL_STATE_CODE", "MO")
+# The state packs `load_initial_data` loads, each as one site (README, "State packs"): a
+# comma-separated list of folders in PORTAL_STATE_PACKS, else every pack in packs/. The first
+# is the default site, served for any host no other site claims.
+PORTAL_STATE_PACKS = [
+    Path(p.strip()) for p in os.environ.get("PORTAL_STATE_PACKS", "").split(",") if p.strip()
+] or sorted(p.parent for p in (BASE_DIR / "packs").glob("*/manifest.json"))
 
 # django-axes: lock out a user or an address after repeated failed logins.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 10))

@@ -1,7 +1,9 @@
-"""Production. Refuses to start unless SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL are set."""
+"""Production. Refuses to start unless SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and
+PORTAL_BASE_URL are set."""
 
 import os
 import sys
+from urllib.parse import urlsplit
 
 from .base import *  # noqa: F403
 
@@ -11,8 +13,8 @@ def _required(name):
     if not value:
         # One line, no traceback: this is an operator's mistake, not a bug.
         sys.exit(
-            f"portal: {name} is not set. Production needs SECRET_KEY, ALLOWED_HOSTS and "
-            "DATABASE_URL in the environment (see README, 'Deploying')."
+            f"portal: {name} is not set. Production needs SECRET_KEY, ALLOWED_HOSTS, "
+            "DATABASE_URL and PORTAL_BASE_URL in the environment (see README, 'Deploying')."
         )
     return value
 
@@ -20,6 +22,12 @@ def _required(name):
 SECRET_KEY = _required("SECRET_KEY")
 ALLOWED_HOSTS = [h.strip() for h in _required("ALLOWED_HOSTS").split(",") if h.strip()]
 _required("DATABASE_URL")
+# The default site's public address: canonical links, og:url, the sitemap and the admin's links
+# name it, and load_initial_data gives the default site its host and port.
+WAGTAILADMIN_BASE_URL = _required("PORTAL_BASE_URL").rstrip("/")
+_base = urlsplit(WAGTAILADMIN_BASE_URL)
+if _base.scheme not in ("http", "https") or not _base.hostname:
+    sys.exit("portal: PORTAL_BASE_URL must be an address such as https://portal.example.org.")
 DEBUG = False
 
 # Several gunicorn workers must share one cache, or an edit would invalidate only the cached

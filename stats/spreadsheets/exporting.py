@@ -8,6 +8,7 @@ from decimal import Decimal
 from ..formatting import format_decimal
 from ..models import (
     Metric,
+    Observation,
     Source,
 )
 from .common import COLUMNS, EXPORT_COLUMNS, FORMATS, neutralise
@@ -76,7 +77,8 @@ def _xlsx(rows):
 
 COLUMN_HELP = {
     "jurisdiction": (
-        "Required. Jurisdiction code: US, MO, MOED (Missouri Eastern District), HHS7 ..."
+        "Required. Jurisdiction code, as listed under Statistics > Jurisdictions: US, a state's "
+        "postal code, a federal district, HHS7 ..."
     ),
     "metric": "Required. The metric's slug, as listed under Statistics > Metrics.",
     "period": "Required. A year (2019) or a span of months (2012-12/2016-12), 1990 to next year.",
@@ -99,8 +101,13 @@ def template_file(fmt):
     """The import template: header row and an example row; in XLSX, a sheet about columns."""
     example_metric = Metric.objects.order_by("slug").values_list("slug", flat=True).first()
     example_source = Source.objects.order_by("-edition_year").values_list("slug", flat=True).first()
+    example_place = (
+        Observation.objects.filter(jurisdiction__kind="state")
+        .values_list("jurisdiction__code", flat=True)
+        .first()
+    )
     example = {
-        "jurisdiction": "MO",
+        "jurisdiction": example_place or "US",
         "metric": example_metric or "metric-slug",
         "period": "2019",
         "breakdown": "",

@@ -155,7 +155,9 @@ class ObservationResource(resources.ModelResource):
         jurisdiction = self.jurisdictions.get(code.upper())
         if jurisdiction is None:
             if not code:
-                errors["jurisdiction"] = "A jurisdiction code is required (e.g. MO or US)."
+                errors["jurisdiction"] = (
+                    "A jurisdiction code is required (e.g. US or a state's postal code)."
+                )
             else:
                 choices = {
                     j.code.lower(): f"{j.code} ({j.name})" for j in self.jurisdictions.values()

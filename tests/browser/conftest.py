@@ -176,7 +176,7 @@ def data_manager():
 def quick_exit_url():
     from wagtail.models import Site
 
-    from portal.models import SiteSettings
+    from pages.models import SiteSettings
 
     return SiteSettings.for_site(Site.objects.get(is_default_site=True)).quick_exit_url
 

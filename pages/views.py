@@ -5,7 +5,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
-from wagtail.models import Page
+from wagtail.models import Page, Site
 from wagtail.search.backends import get_search_backend
 
 # A section number such as 566.206 or 566.215.1, with or without the section sign.
@@ -13,11 +13,9 @@ CITATION = re.compile(r"\d+(?:\.\d+)+")
 SNIPPET_RESULTS = 20
 
 
-def _snippet_results(model, query, listing_page):
-    """Live snippets of the portal's state matching the query, each with the page listing it."""
-    from resources.blocks import live_items
-
-    items = live_items(model)
+def _snippet_results(model, site, query, listing_page):
+    """Live snippets of the site's state matching the query, each with the page listing it."""
+    items = model.objects.for_site(site)
     found = []
     if model.__name__ == "Statute":
         # Exact section numbers first: they read the same on every database.
@@ -39,13 +37,13 @@ def _snippet_results(model, query, listing_page):
     ]
 
 
-def _pages_listing(*block_types):
-    """For each block type, the first live public page whose body holds one (e.g. the Laws
-    page for "statutes"), reading the pages once."""
+def _pages_listing(site, *block_types):
+    """For each block type, the first live public page of the site whose body holds one (e.g.
+    the Laws page for "statutes"), reading the pages once."""
     from .models import TopicPage
 
     found = {}
-    for page in TopicPage.objects.live().public().order_by("path"):
+    for page in TopicPage.objects.live().public().descendant_of(site.root_page).order_by("path"):
         for child in page.body.raw_data:
             if child.get("type") in block_types:
                 found.setdefault(child["type"], page)
@@ -59,19 +57,21 @@ def search(request):
     from resources.models import Organization, Statute
 
     query = request.GET.get("q", "").strip()[:200]
+    site = Site.find_for_request(request)
     results = Page.objects.none()
     statutes = organizations = []
-    if query:
+    if query and site is not None:
         words = query.replace("§", " ").strip()
         if words:
-            results = Page.objects.live().public().specific().search(words)
-        listing = _pages_listing("statutes", "organizations")
-        statutes = _snippet_results(Statute, query, listing.get("statutes"))
-        organizations = _snippet_results(Organization, query, listing.get("organizations"))
+            pages = Page.objects.live().public().descendant_of(site.root_page, inclusive=True)
+            results = pages.specific().search(words)
+        listing = _pages_listing(site, "statutes", "organizations")
+        statutes = _snippet_results(Statute, site, query, listing.get("statutes"))
+        organizations = _snippet_results(Organization, site, query, listing.get("organizations"))
     page = Paginator(results, 10).get_page(request.GET.get("page"))
     return render(
         request,
-        "portal/search.html",
+        "pages/search.html",
         {
             "query": query,
             "results": page,

@@ -15,7 +15,7 @@ class SectionHeadingBlock(blocks.StructBlock):
     class Meta:
         icon = "title"
         label = "Section heading"
-        template = "portal/blocks/section_heading.html"
+        template = "pages/blocks/section_heading.html"
 
 
 class EditorNoteBlock(blocks.StructBlock):
@@ -27,7 +27,7 @@ class EditorNoteBlock(blocks.StructBlock):
     class Meta:
         icon = "warning"
         label = "Note for editors"
-        template = "portal/blocks/editor_note.html"
+        template = "pages/blocks/editor_note.html"
         description = "A note for editors about something to confirm. Never shown to visitors."
 
     def get_context(self, value, parent_context=None):

@@ -19,7 +19,7 @@ def editor_notes():
 
 class EditorNotesPanel(Component):
     name = "editor_notes"
-    template_name = "portal/admin/editor_notes_panel.html"
+    template_name = "pages/admin/editor_notes_panel.html"
     order = 50
 
     def get_context_data(self, parent_context):

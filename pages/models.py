@@ -1,4 +1,4 @@
-"""Page types and site settings of a state's portal."""
+"""Page types and site settings of a state's site."""
 
 from django.db import models
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
@@ -12,9 +12,14 @@ from .blocks import ContentStreamBlock, FooterLinkBlock
 
 @register_setting(icon="site")
 class SiteSettings(BaseSiteSetting):
-    state_name = models.CharField(max_length=60, default="Missouri")
-    state_code = models.CharField(
-        max_length=16, default="MO", help_text="Jurisdiction code of the state in the statistics."
+    jurisdiction = models.ForeignKey(
+        "stats.Jurisdiction",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": "state"},
+        verbose_name="state",
+        help_text="The state this site is about: its name heads every page.",
     )
     national_hotline = models.ForeignKey(
         "resources.Hotline",
@@ -42,10 +47,10 @@ class SiteSettings(BaseSiteSetting):
     )
 
     # The header shows both hotlines on every page: fetch them with the settings.
-    select_related = ["national_hotline", "state_tipline"]
+    select_related = ["jurisdiction", "national_hotline", "state_tipline"]
 
     panels = [
-        MultiFieldPanel([FieldPanel("state_name"), FieldPanel("state_code")], "State"),
+        FieldPanel("jurisdiction"),
         MultiFieldPanel(
             [FieldPanel("national_hotline"), FieldPanel("state_tipline")], "Hotlines in the header"
         ),
@@ -87,12 +92,11 @@ class BasePage(Page):
 
 class HomePage(BasePage):
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["portal.TopicPage"]
-    max_count_per_parent = 1
-    template = "portal/home_page.html"
+    subpage_types = ["pages.TopicPage"]
+    template = "pages/home_page.html"
 
 
 class TopicPage(BasePage):
-    parent_page_types = ["portal.HomePage", "portal.TopicPage"]
-    subpage_types = ["portal.TopicPage"]
-    template = "portal/topic_page.html"
+    parent_page_types = ["pages.HomePage", "pages.TopicPage"]
+    subpage_types = ["pages.TopicPage"]
+    template = "pages/topic_page.html"

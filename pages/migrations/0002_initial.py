@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('portal', '0001_initial'),
+        ('pages', '0001_initial'),
         ('resources', '0001_initial'),
         ('wagtailcore', '0098_apitoken'),
     ]

@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0002_initial'),
+        ('pages', '0002_initial'),
     ]
 
     operations = [

@@ -1,0 +1,25 @@
+"""What every public page's header needs, read once per request with the site settings."""
+
+from django.utils.functional import SimpleLazyObject
+
+
+def _live(hotline):
+    return hotline if hotline is not None and hotline.live else None
+
+
+def header_hotlines(request):
+    """The site's national hotline and state tipline, each only while it is live.
+
+    Lazy: nothing is read unless a template (the header, a hotline call-out block) asks.
+    """
+
+    def read():
+        from .models import SiteSettings
+
+        site_settings = SiteSettings.for_request(request)
+        return {
+            "national": _live(site_settings.national_hotline),
+            "tipline": _live(site_settings.state_tipline),
+        }
+
+    return {"header_hotlines": SimpleLazyObject(read)}

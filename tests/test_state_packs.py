@@ -1,0 +1,285 @@
+"""One install, many states: state packs loaded side by side, each served on its own host.
+
+Missouri is the shipped pack; Testland (tests/packs/testland/) is made up for these tests and
+never shipped. Both share the statistics store, so both show the national figures.
+"""
+
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from wagtail.models import GroupPagePermission, Page, Revision, Site
+
+from pages.models import HomePage, SiteSettings
+from resources.models import Hotline, Statute
+from stats.models import Observation
+from tests.content_fixtures import DATA_DIR as MISSOURI
+
+TESTLAND = Path(__file__).parent / "packs" / "testland"
+pytestmark = pytest.mark.django_db
+
+
+def load_state(path, **options):
+    out = io.StringIO()
+    call_command("load_state", str(path), stdout=out, **options)
+    return out.getvalue()
+
+
+def snapshot():
+    """Everything a pack may create or change, as comparable values."""
+    return {
+        "pages": list(Page.objects.order_by("path").values_list("pk", "path", "title", "live")),
+        "revisions": Revision.objects.count(),
+        "sites": list(Site.objects.order_by("pk").values()),
+        "settings": list(SiteSettings.objects.order_by("pk").values()),
+        "statutes": list(Statute.objects.order_by("pk").values_list("pk", "site", "title")),
+        "hotlines": list(Hotline.objects.order_by("pk").values_list("pk", "site", "name")),
+        "observations": list(Observation.objects.order_by("pk").values_list("pk", "value")),
+    }
+
+
+def get(client, host, path="/"):
+    response = client.get(path, HTTP_HOST=host)
+    assert response.status_code == 200, (host, path, response.status_code)
+    return response.content.decode()
+
+
+def without_sources(html):
+    """The page without the source citations (a source's title is what it publishes)."""
+    return re.sub(r'<div class="key-figures?__source">.*?</div>\s*</div>', "", html, flags=re.S)
+
+
+@pytest.fixture
+def two_states(db):
+    load_state(MISSOURI, hostname="127.0.0.1", port=8000)
+    load_state(TESTLAND)
+    return Site.objects.get(hostname="127.0.0.1"), Site.objects.get(hostname="testland.localhost")
+
+
+def test_each_host_serves_its_own_state(two_states, client):
+    missouri, testland = two_states
+    assert missouri.is_default_site and not testland.is_default_site
+    assert SiteSettings.for_site(testland).jurisdiction.code == "TL"
+
+    home = get(client, "testland.localhost")
+    header = home.split("</header>")[0]
+    assert "Testland Human Trafficking Data Portal" in header
+    assert 'href="tel:+15550100199"' in header and "Testland Helpline" in header
+    assert "Testland Night Line" not in header  # only the lines the settings name
+    assert (
+        "<h1>Human trafficking in Testland</h1>" in home or "Human trafficking in Testland" in home
+    )
+    # Its own figure, in the key figure's own element, and the nation's from the shared store.
+    assert re.search(r'<p class="key-figure__value">41\b', home)
+    national = Observation.objects.get(
+        metric__slug="new-criminal-cases", jurisdiction__code="US", period_start__year=2019
+    )
+    assert re.search(
+        rf'<li class="key-figure__national">United States: {national.value:.0f}\b', home
+    ), "the national figure beside Testland's"
+    laws = get(client, "testland.localhost", "/laws/")
+    assert "§ 1.101" in laws and "§ 566.206" not in laws
+    assert "Testland Night Line" in laws
+    for html in (home, laws):
+        assert "Missouri" not in without_sources(html)
+
+    missouri_home = get(client, "127.0.0.1:8000")
+    assert "Missouri Human Trafficking Data Portal" in missouri_home
+    assert "Testland" not in missouri_home
+    assert re.search(
+        rf'<p class="key-figure__value">{national.value:.0f}\b',
+        get(client, "127.0.0.1:8000", "/federal-prosecutions/"),
+    )
+    assert "Testland" not in get(client, "127.0.0.1:8000", "/laws/")
+    # A host no site claims gets the default site.
+    assert "Missouri Human Trafficking Data Portal" in get(client, "unknown.example")
+
+
+def test_canonical_links_and_sitemap_name_the_host_that_serves_them(two_states, client):
+    home = get(client, "testland.localhost")
+    assert '<link rel="canonical" href="http://testland.localhost/">' in home
+    assert '<meta property="og:url" content="http://testland.localhost/">' in home
+    xml = get(client, "testland.localhost", "/sitemap.xml")
+    assert set(re.findall(r"<loc>([^<]+)</loc>", xml)) == {
+        "http://testland.localhost/",
+        "http://testland.localhost/laws/",
+    }
+    xml = get(client, "127.0.0.1:8000", "/sitemap.xml")
+    locations = re.findall(r"<loc>([^<]+)</loc>", xml)
+    assert locations and all(u.startswith("http://127.0.0.1:8000/") for u in locations)
+    assert '<link rel="canonical" href="http://127.0.0.1:8000/laws/">' in get(
+        client, "127.0.0.1:8000", "/laws/"
+    )
+
+
+def test_search_finds_only_the_sites_own_pages_and_snippets(two_states, client):
+    html = get(client, "testland.localhost", "/search/?q=trafficking")
+    main = html.split('<main id="main"', 1)[1]
+    assert "Human trafficking in Testland" in main and "Federal prosecutions" not in main
+    main = get(client, "127.0.0.1:8000", "/search/?q=Testland").split('<main id="main"', 1)[1]
+    assert "Testland Trafficking Offense" not in main
+
+
+def test_a_second_run_of_either_pack_changes_nothing(two_states):
+    before = snapshot()
+    assert "nothing to do" in load_state(TESTLAND)
+    assert "nothing to do" in load_state(MISSOURI)
+    assert snapshot() == before
+
+
+def test_an_editor_group_limited_to_one_states_pages(two_states):
+    missouri, testland = two_states
+    group = Group.objects.create(name="Testland editors")
+    for codename in ("add_page", "change_page", "publish_page"):
+        GroupPagePermission.objects.create(
+            group=group, page=testland.root_page, permission_type=codename.split("_")[0]
+        )
+    user = User.objects.create_user("tl-editor", password="not-used-here-1")
+    user.groups.add(group)
+    testland_laws = testland.root_page.get_children().get(slug="laws")
+    missouri_laws = missouri.root_page.get_children().get(slug="laws")
+    assert testland_laws.permissions_for_user(user).can_edit()
+    assert testland_laws.permissions_for_user(user).can_publish()
+    assert not missouri_laws.permissions_for_user(user).can_edit()
+    assert not missouri.root_page.permissions_for_user(user).can_edit()
+
+
+def test_a_copy_of_the_missouri_pack_serves_its_state_on_another_host(db, client, tmp_path):
+    load_state(MISSOURI, hostname="127.0.0.1", port=8000)
+    copy = tmp_path / "kansas"
+    shutil.copytree(MISSOURI, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest.update(jurisdiction="KS", name="Kansas", site_name="Kansas portal")
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+
+    load_state(copy, hostname="other.localhost")
+    other = Site.objects.get(hostname="other.localhost")
+    assert isinstance(other.root_page.specific, HomePage)
+    assert Statute.objects.filter(site=other).count() == Statute.objects.exclude(site=other).count()
+    html = get(client, "other.localhost:8000", "/laws/")
+    assert "Kansas Human Trafficking Data Portal" in html and "§ 566.206" in html
+    assert 'href="tel:+18007001650"' in html  # the copy's own tipline snippet
+    tipline = SiteSettings.for_site(other).state_tipline
+    assert tipline.site == other
+    assert "Missouri Human Trafficking Data Portal" in get(client, "127.0.0.1:8000", "/laws/")
+
+    before = snapshot()
+    assert "nothing to do" in load_state(copy, hostname="other.localhost")
+    assert snapshot() == before
+
+
+# A bad pack stops with a message naming the file and the entry, and changes nothing.
+
+
+def broken(tmp_path, name, change):
+    copy = tmp_path / "broken"
+    shutil.copytree(TESTLAND, copy)
+    if change is None:
+        (copy / name).unlink()
+    else:
+        data = json.loads((copy / name).read_text())
+        change(data)
+        (copy / name).write_text(json.dumps(data))
+    return copy
+
+
+def home_body(data):
+    return data["home"]["body"]
+
+
+BAD = {
+    "missing file": ("snippets.json", None, r"snippets\.json: missing file"),
+    "unknown metric": (
+        "pages.json",
+        lambda d: home_body(d)[1]["value"]["figures"][0].update(metric="no-such-metric"),
+        r"pages\.json: home\.body\[1\]\.figures\[0\]\.metric: unknown metric 'no-such-metric'",
+    ),
+    "unknown block": (
+        "pages.json",
+        lambda d: home_body(d).append({"type": "carousel", "value": {}}),
+        r"pages\.json: home\.body\[2\]: unknown block type 'carousel'",
+    ),
+    "renamed block field": (
+        "pages.json",
+        lambda d: home_body(d)[0]["value"].update(headline="Get help now"),
+        r"pages\.json: home\.body\[0\]: unknown field\(s\) headline",
+    ),
+    "malformed field": (
+        "pages.json",
+        lambda d: home_body(d)[1]["value"]["figures"][0].update(year="soon"),
+        r"pages\.json: home\.body\[1\]\.figures\[0\]\.year: Enter a whole number",
+    ),
+    "invalid choice in a child page": (
+        "pages.json",
+        lambda d: d["home"]["children"][0]["body"][0]["value"].update(category="piracy"),
+        r"pages\.json: home\.children\[0\] 'laws'\.body\[0\]\.category: ",
+    ),
+    "unknown snippet field": (
+        "snippets.json",
+        lambda d: d["hotlines"][0].update(fax="555"),
+        r"snippets\.json: hotlines\[0\] 'Testland Helpline': unknown field\(s\) fax",
+    ),
+    "invalid snippet value": (
+        "snippets.json",
+        lambda d: d["statutes"][0].update(category="piracy"),
+        r"snippets\.json: statutes\[0\] '§ 1\.101': category: ",
+    ),
+    "unknown hotline in settings": (
+        "settings.json",
+        lambda d: d.update(national_hotline="No such line"),
+        r"settings\.json: national_hotline: unknown hotline 'No such line'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD, ids=list(BAD))
+def test_a_bad_pack_names_the_file_and_entry_and_changes_nothing(db, tmp_path, case):
+    name, change, message = BAD[case]
+    pack = broken(tmp_path, name, change)
+    before = snapshot()
+    with pytest.raises(CommandError) as raised:
+        load_state(pack)
+    assert re.search(message, str(raised.value)), str(raised.value)
+    assert "Nothing was loaded" in str(raised.value)
+    assert snapshot() == before
+
+
+def test_a_bad_figure_row_stops_the_pack(db, tmp_path):
+    pack = tmp_path / "badfigures"
+    shutil.copytree(TESTLAND, pack)
+    (pack / "observations.csv").write_text(
+        "jurisdiction,metric,period,breakdown,value,numerator,denominator,rank,footnote,source\n"
+        "TL,no-such-metric,2019,,41,,,,,testland-survey-2019\n"
+    )
+    before = snapshot()
+    with pytest.raises(CommandError, match=r"observations\.csv: .*row 2"):
+        load_state(pack)
+    assert snapshot() == before
+
+
+# No Python module or template outside the packs names one state.
+
+CODE = re.compile(r"\b(MO|MOED|MOWD)\b")
+CHECKED = ("portal", "pages", "stats", "resources", "templates", "static/js", "bench")
+
+
+def test_no_module_or_template_outside_the_packs_names_a_state():
+    root = Path(settings.BASE_DIR)
+    found = []
+    for top in CHECKED:
+        for path in sorted((root / top).rglob("*")):
+            if path.suffix not in (".py", ".html", ".js") or "migrations" in path.parts:
+                continue
+            if "vendor" in path.parts:
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if re.search("missouri", line, re.IGNORECASE) or CODE.search(line):
+                    found.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
+    assert found == []
