@@ -1,38 +1,16 @@
 """Security middleware and the hooks that django-axes calls (see settings.base).
 
 Headers every response gets: SecurityMiddleware (nosniff, Referrer-Policy, HSTS in
-production), XFrameOptionsMiddleware, django-csp's CSPMiddleware, and `Permissions-Policy`
-from here. The Wagtail admin gets a looser content policy, scoped to its own URLs.
+production), XFrameOptionsMiddleware, django-permissions-policy's Permissions-Policy, and the
+content policy of django-csp's CSPMiddleware, which PortalCSPMiddleware loosens for the Wagtail
+admin's URLs only.
 """
 
+from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-
-# Browser features no page of the portal uses: deny them to the page and to anything it embeds.
-PERMISSIONS_POLICY = ", ".join(
-    f"{feature}=()"
-    for feature in (
-        "accelerometer",
-        "autoplay",
-        "browsing-topics",
-        "camera",
-        "display-capture",
-        "encrypted-media",
-        "geolocation",
-        "gyroscope",
-        "hid",
-        "magnetometer",
-        "microphone",
-        "midi",
-        "payment",
-        "publickey-credentials-get",
-        "serial",
-        "usb",
-        "xr-spatial-tracking",
-    )
-)
 
 # Why the admin needs more than the public pages' strict policy (Wagtail 8.0):
 # - script-src 'unsafe-inline': panels and widgets (inline panels, date and time pickers,
@@ -53,8 +31,8 @@ ADMIN_CSP_REPLACE = {
 }
 
 
-class SecurityHeadersMiddleware:
-    """Adds Permissions-Policy, and refuses request bodies above PORTAL_MAX_REQUEST_BYTES.
+class RequestSizeLimitMiddleware:
+    """Refuses request bodies above PORTAL_MAX_REQUEST_BYTES.
 
     Django caps form fields (DATA_UPLOAD_MAX_MEMORY_SIZE) but not uploaded files, which it
     streams to disk before any form can check their size. The cap here bounds every upload
@@ -66,7 +44,7 @@ class SecurityHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        limit = getattr(settings, "PORTAL_MAX_REQUEST_BYTES", None)
+        limit = settings.PORTAL_MAX_REQUEST_BYTES
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -79,28 +57,34 @@ class SecurityHeadersMiddleware:
             )
         else:
             response = self.get_response(request)
-        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
 
 
-class AdminContentSecurityPolicyMiddleware:
-    """Loosens the content policy for the Wagtail admin's URLs only (see ADMIN_CSP_REPLACE).
+class PortalCSPMiddleware(CSPMiddleware):
+    """django-csp's middleware, with the admin's policy (ADMIN_CSP_REPLACE) for its URLs.
 
-    Must come after csp.middleware.CSPMiddleware in MIDDLEWARE: it marks the response the
-    way django-csp's @csp_replace decorator does, before CSPMiddleware writes the header.
+    Extends get_policy_parts, the hook django-csp documents for this. A view's own
+    @csp_replace still wins.
     """
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
+    @staticmethod
+    def is_admin(request):
         # A preview is rendered through the middleware again with the page's public path
         # (Page.make_preview_request), and shown in the admin's preview panel: Wagtail marks
         # that inner request `is_preview`. It gets the admin's policy, so it may be framed.
-        if request.path_info.startswith(ADMIN_PATH_PREFIX) or getattr(request, "is_preview", False):
-            if not hasattr(response, "_csp_replace"):
-                response._csp_replace = ADMIN_CSP_REPLACE
+        return request.path_info.startswith(ADMIN_PATH_PREFIX) or getattr(
+            request, "is_preview", False
+        )
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        if parts.replace is None and self.is_admin(request):
+            parts.replace = ADMIN_CSP_REPLACE
+        return parts
+
+    def process_response(self, request, response):
+        response = super().process_response(request, response)
+        if self.is_admin(request):
             # Under `no-referrer` browsers send `Origin: null` with the admin's own form posts
             # (the login among them), which Django's CSRF check refuses. `same-origin` still
             # sends nothing to other sites.
@@ -116,7 +100,7 @@ def client_ip_address(request):
     proxy appends the address it received the request from to X-Forwarded-For, so the client
     is that many entries from the right; entries further left are whatever the client sent.
     """
-    proxies = getattr(settings, "PORTAL_TRUSTED_PROXY_COUNT", 0)
+    proxies = settings.PORTAL_TRUSTED_PROXY_COUNT
     if proxies:
         forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         forwarded = [a for a in forwarded if a]
@@ -137,13 +121,13 @@ def lockout_response(request, original_response=None, credentials=None):
     context = {
         "cool_off": cool_off,
         "retry_after": timezone.now() + cool_off if cool_off else None,
-        "admin_contact": getattr(settings, "PORTAL_ADMIN_CONTACT", ""),
+        "admin_contact": settings.PORTAL_ADMIN_CONTACT,
     }
     response = render(
         request,
         settings.AXES_LOCKOUT_TEMPLATE,
         context,
-        status=getattr(settings, "AXES_HTTP_RESPONSE_CODE", 429),
+        status=settings.AXES_HTTP_RESPONSE_CODE,
     )
     if cool_off:
         response["Retry-After"] = str(int(cool_off.total_seconds()))

@@ -6,7 +6,7 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from pages import views
-from stats.api import api
+from stats.api import api_urls
 from stats.downloads import data_download
 
 urlpatterns = [
@@ -15,7 +15,7 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("sitemap.xml", sitemap, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
-    path("api/", api.urls),
+    path("api/", api_urls()),
     re_path(r"^data/download/(?P<fmt>csv|xlsx|json)/$", data_download, name="data_download"),
 ]
 

@@ -9,11 +9,11 @@ Each request runs a fixed number of queries, whatever the page size.
 """
 
 import logging
-import os
 from datetime import date
 from functools import wraps
 from typing import Annotated
 
+from django.conf import settings
 from django.core.signals import got_request_exception
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 100
 MAX_OFFSET = 1_000_000
-RATE = os.environ.get("PORTAL_API_RATE", "120/min")
+RATE = settings.PORTAL_API_RATE
 READ_METHODS = ("GET", "HEAD")
 
 
@@ -84,14 +84,16 @@ def _type_name(schema):
     return kind
 
 
-class PortalAPI(NinjaAPI):
-    def _get_urls(self):
-        urls = [u for u in super()._get_urls() if getattr(u, "name", None) != "api-root"]
-        urls += [path("", api_index, name="api-root"), re_path(r"^.*$", api_not_found)]
-        for url in urls:
-            if isinstance(url, URLPattern):
-                url.callback = read_only(url.callback)
-        return urls
+def api_urls():
+    """The API's URLs for include(): ninja's own (api.urls), with the portal's index page
+    instead of ninja's root, a JSON 404 for any other path, and every view read-only."""
+    patterns, app_name, namespace = api.urls
+    patterns = [u for u in patterns if getattr(u, "name", None) != "api-root"]
+    patterns += [path("", api_index, name="api-root"), re_path(r"^.*$", api_not_found)]
+    for url in patterns:
+        if isinstance(url, URLPattern):
+            url.callback = read_only(url.callback)
+    return patterns, app_name, namespace
 
 
 def read_only(view):
@@ -151,7 +153,7 @@ class ClientThrottle(AnonRateThrottle):
 
 throttle = ClientThrottle(RATE)
 
-api = PortalAPI(
+api = NinjaAPI(
     title="Human trafficking figures",
     version="1",
     description=(

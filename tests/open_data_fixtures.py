@@ -7,21 +7,12 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 
 from stats.models import Category, Dimension, Jurisdiction, Metric, Observation, Source
 
 
 def year(y):
     return datetime.date(y, 1, 1), datetime.date(y, 12, 31)
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    """The rate limit counts requests in the cache: start each test afresh."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

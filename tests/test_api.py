@@ -10,7 +10,6 @@ from django.test.utils import CaptureQueriesContext
 
 from stats import api as api_module
 from stats.models import Observation, Source
-from tests.open_data_fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 

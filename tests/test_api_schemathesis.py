@@ -13,7 +13,6 @@ from schemathesis.checks import not_a_server_error
 
 from stats import api as api_module
 from stats.models import Observation
-from tests.open_data_fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,6 @@ import json
 import re
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from wagtail.models import Page, Site
@@ -18,8 +17,7 @@ MAX_QUERIES = 12
 
 @pytest.fixture
 def home(db):
-    # Public pages are cached whole (portal.cache); each test measures a fresh render.
-    cache.clear()
+    # Public pages are cached whole (portal.cache); conftest's reset_caches empties the cache.
     root = Page.objects.get(id=1)
     home = root.add_child(instance=HomePage(title="Missouri", slug="missouri-home"))
     site = Site.objects.get(is_default_site=True)

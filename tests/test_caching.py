@@ -22,13 +22,6 @@ from stats.models import Jurisdiction, Metric, Observation, Source
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def site(db):
     """A home page with one key figure (a made-up value) and a topic page under it."""

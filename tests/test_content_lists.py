@@ -12,6 +12,7 @@ from pages.models import TopicPage
 from resources.models import Organization, Statute
 from stats.formatting import format_value
 from stats.models import Observation
+from tests.conftest import StatuteFactory
 from tests.content_fixtures import SNIPPETS, load_missouri
 
 pytestmark = pytest.mark.django_db
@@ -41,9 +42,6 @@ LABOR_VENUES = [
 
 @pytest.fixture
 def site(db):
-    # Public pages are cached in the process-wide local-memory cache: start from a clean one,
-    # so no page cached by an earlier test is served here.
-    cache.clear()
     load_missouri()
 
 
@@ -135,15 +133,9 @@ def test_hotlines_on_get_help(site, client):
 
 
 def test_list_blocks_show_only_live_items_of_the_sites_state(site, client):
-    cache.clear()
-    this_site = Site.objects.get(is_default_site=True)
     another = Site.objects.create(hostname="other.localhost", root_page=Page.get_first_root_node())
-    draft = Statute.objects.create(
-        citation="§ 999.1", title="A draft statute", category="sex", live=False, site=this_site
-    )
-    other = Statute.objects.create(
-        citation="§ 999.2", title="Another state's statute", category="sex", site=another
-    )
+    draft = StatuteFactory(title="A draft statute", live=False)
+    other = StatuteFactory(title="Another state's statute", site=another)
     cache.clear()
     main = main_text(client, "/laws/")
     assert draft.title not in main and other.title not in main

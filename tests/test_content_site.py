@@ -4,7 +4,6 @@ import io
 import re
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from wagtail.models import Page, Revision, Site
 
@@ -50,9 +49,6 @@ def state():
 
 @pytest.fixture
 def site(db):
-    # Public pages are cached in the process-wide local-memory cache: start from a clean one,
-    # so no page cached by an earlier test is served here.
-    cache.clear()
     load_missouri()
     return Site.objects.get(is_default_site=True)
 

@@ -18,7 +18,6 @@ from openpyxl import load_workbook
 from stats.blocks import ChartBlock, DataDownloadsBlock
 from stats.models import Observation, Source
 from stats.spreadsheets import read_upload, run_import
-from tests.open_data_fixtures import *  # noqa: F403
 from tests.stats_fixtures import HEADER
 
 pytestmark = pytest.mark.django_db

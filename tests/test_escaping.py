@@ -12,7 +12,6 @@ import json
 import re
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from wagtail.models import Page, Site
 
@@ -21,12 +20,6 @@ from stats.models import Category, Dimension, Jurisdiction, Metric, Observation,
 from stats.spreadsheets import read_upload, run_import
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    # Rendered pages and Wagtail's site lookups live in the cache, which outlives a test.
-    cache.clear()
 
 
 SCRIPT = "<script>alert(1)</script>"

@@ -9,7 +9,6 @@ from django.core.management.base import CommandError
 
 from stats.management.commands.import_stats import Command as ImportCommand
 from stats.models import ImportRecord, Observation
-from tests.stats_fixtures import *  # noqa: F403  (the stats_data fixture)
 from tests.stats_fixtures import csv_bytes, good_rows, xlsx_bytes
 
 pytestmark = pytest.mark.django_db

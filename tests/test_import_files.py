@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from stats.models import Observation
 from stats.spreadsheets import UploadError, read_upload, run_import
-from tests.stats_fixtures import *  # noqa: F403  (the stats_data fixture)
 from tests.stats_fixtures import HEADER, csv_bytes, good_rows, xlsx_bytes
 
 pytestmark = pytest.mark.django_db

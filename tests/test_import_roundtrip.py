@@ -10,7 +10,6 @@ from openpyxl import load_workbook
 
 from stats.models import Observation
 from stats.spreadsheets import EXPORT_COLUMNS, export_dataset, read_upload, run_import
-from tests.stats_fixtures import *  # noqa: F403  (the stats_data fixture)
 from tests.stats_fixtures import csv_bytes, good_rows
 
 pytestmark = pytest.mark.django_db

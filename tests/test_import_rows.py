@@ -9,7 +9,6 @@ from wagtail.models import ModelLogEntry
 
 from stats.models import ImportRecord, Observation
 from stats.spreadsheets import read_upload, record_import, run_import
-from tests.stats_fixtures import *  # noqa: F403  (the stats_data fixture)
 from tests.stats_fixtures import HEADER, csv_bytes, good_rows, xlsx_bytes
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,5 @@
 """Each page type with Wagtail's page test helpers: routable, renderable, creatable, tree rules."""
 
-from django.core.cache import cache
 from django.urls import reverse
 from wagtail.models import Page, Site
 from wagtail.test.utils import WagtailPageTestCase, page_tests
@@ -35,7 +34,6 @@ class PageTypeTests(WagtailPageTestCase):
 
     def setUp(self):
         super().setUp()
-        cache.clear()  # no page cached by another test
         # django-axes needs a request to authenticate: log in without a password instead.
         user = self.create_superuser("editor", "editor@example.test", "not-used-here")
         self.client.force_login(user, backend=MODEL_BACKEND)

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, Permission
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -19,12 +18,6 @@ from resources.models import Hotline
 from stats.models import ImportRecord, Jurisdiction, Metric, Observation, Source
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    # Rendered pages and Wagtail's site lookups live in the cache, which outlives a test.
-    cache.clear()
 
 
 IMPORT_URL_NAME = "stats_import:upload"

@@ -5,7 +5,6 @@ import importlib
 import sys
 
 import pytest
-from django.core.cache import cache
 from django.test import Client, override_settings
 from wagtail.models import Page, Site
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
@@ -13,12 +12,6 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_
 from pages.models import HomePage, TopicPage
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    # Rendered pages and Wagtail's site lookups live in the cache, which outlives a test.
-    cache.clear()
 
 
 ALLOWED_SOURCES = {"'self'", "'none'", "data:"}
@@ -125,9 +118,10 @@ def test_admin_loads_no_avatar_from_another_site(client, django_user_model):
 
 @pytest.fixture
 def production_settings(monkeypatch):
-    """portal.settings.production as it loads with its three variables set."""
+    """portal.settings.production as it loads with its four variables set."""
     monkeypatch.setenv("SECRET_KEY", "k" * 60)
     monkeypatch.setenv("ALLOWED_HOSTS", "portal.example.org")
+    monkeypatch.setenv("PORTAL_BASE_URL", "https://portal.example.org")
     monkeypatch.setenv("DATABASE_URL", "sqlite:///unused.sqlite3")
     sys.modules.pop("portal.settings.production", None)
     module = importlib.import_module("portal.settings.production")

@@ -283,3 +283,17 @@ def test_no_module_or_template_outside_the_packs_names_a_state():
                 if re.search("missouri", line, re.IGNORECASE) or CODE.search(line):
                     found.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
     assert found == []
+
+
+def test_the_header_and_the_call_out_show_only_live_hotlines(two_states, client):
+    _missouri, testland = two_states
+    line = Hotline.objects.get(site=testland, name="Testland Helpline")
+    assert "Testland Helpline" in get(client, "testland.localhost").split("</header>")[0]
+    line.unpublish()
+    # The page cache goes stale after commit; a test is one transaction, so clear it here.
+    from django.core.cache import cache
+
+    cache.clear()
+    home = get(client, "testland.localhost")
+    assert "Testland Helpline" not in home  # neither in the header nor in the call-out
+    assert 'class="callout hotline-callout"' not in home

@@ -11,7 +11,6 @@ from openpyxl import load_workbook
 from wagtail.models import ModelLogEntry
 
 from stats.models import ImportRecord, Jurisdiction, Observation
-from tests.stats_fixtures import *  # noqa: F403  (the stats_data fixture)
 from tests.stats_fixtures import csv_bytes, good_rows, xlsx_bytes
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 
 from stats.checks import breakdown_warnings
 from stats.models import Jurisdiction, Observation, Source, validate_figures
-from tests.stats_fixtures import *  # noqa: F403  (the stats_data fixture)
 
 
 @pytest.mark.parametrize(

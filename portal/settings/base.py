@@ -12,11 +12,9 @@ INSTALLED_APPS = [
     "pages",
     "stats",
     "resources",
-    "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
-    "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
     "wagtail.snippets",
@@ -27,11 +25,9 @@ INSTALLED_APPS = [
     "wagtail",
     "modelcluster",
     "taggit",
-    "import_export",
     "axes",
     "csp",
     "django_filters",
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -42,8 +38,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Permissions-Policy on every response, and a cap on request bodies (portal/security.py).
-    "portal.security.SecurityHeadersMiddleware",
+    # Permissions-Policy on every response (PERMISSIONS_POLICY below).
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    # A cap on request bodies (portal/security.py).
+    "portal.security.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Answers visitors' page requests from the cache before any query (portal/cache.py).
     "portal.cache.PublicPageCacheMiddleware",
@@ -53,9 +51,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
-    # After CSPMiddleware, so it can loosen the policy for /admin/ before the header is written.
-    "portal.security.AdminContentSecurityPolicyMiddleware",
+    # django-csp's CSPMiddleware, with a looser policy for /admin/ (portal/security.py).
+    "portal.security.PortalCSPMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Swaps the login page's response for the lockout page when axes refused the attempt.
     "axes.middleware.AxesMiddleware",
@@ -166,9 +163,17 @@ PORTAL_MAX_REQUEST_BYTES = int(os.environ.get("PORTAL_MAX_REQUEST_BYTES", 25 * 1
 # Import of figures.
 STATS_IMPORT_MAX_BYTES = int(os.environ.get("STATS_IMPORT_MAX_BYTES", 10 * 1024 * 1024))
 STATS_IMPORT_MAX_ROWS = int(os.environ.get("STATS_IMPORT_MAX_ROWS", 200_000))
+STATS_IMPORT_MAX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("STATS_IMPORT_MAX_UNCOMPRESSED_BYTES", 10 * STATS_IMPORT_MAX_BYTES)
+)
 IMPORT_EXPORT_USE_TRANSACTIONS = True
-IMPORT_EXPORT_SKIP_ADMIN_LOG = True
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# The public API's rate limit per client (stats/api.py).
+PORTAL_API_RATE = os.environ.get("PORTAL_API_RATE", "120/min")
+# The public page cache (portal/cache.py): Cache-Control max-age, how long a page is kept, and
+# the query parameters a cached page may vary by (any other parameter bypasses the cache).
+PUBLIC_PAGE_MAX_AGE = 60
+PUBLIC_PAGE_CACHE_TIMEOUT = 60 * 60
+PUBLIC_PAGE_CACHE_QUERY_PARAMS = ()
 
 # Wagtail
 WAGTAIL_SITE_NAME = os.environ.get("PORTAL_SITE_NAME", "Human Trafficking Data Portal")
@@ -193,6 +198,7 @@ AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
 # Renders AXES_LOCKOUT_TEMPLATE with the time the lockout ends (portal/security.py).
 AXES_LOCKOUT_CALLABLE = "portal.security.lockout_response"
 # Behind reverse proxies, count by the client's address from X-Forwarded-For, not the proxy's.
@@ -217,6 +223,30 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
         "frame-ancestors": [NONE],
     }
+}
+
+# Browser features no page of the portal uses: denied to the page and to anything it embeds.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
 }
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

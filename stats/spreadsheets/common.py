@@ -42,15 +42,15 @@ class UploadError(ValueError):
 
 
 def max_bytes():
-    return getattr(settings, "STATS_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+    return settings.STATS_IMPORT_MAX_BYTES
 
 
 def max_rows():
-    return getattr(settings, "STATS_IMPORT_MAX_ROWS", 200_000)
+    return settings.STATS_IMPORT_MAX_ROWS
 
 
 def max_uncompressed_bytes():
-    return getattr(settings, "STATS_IMPORT_MAX_UNCOMPRESSED_BYTES", 10 * max_bytes())
+    return settings.STATS_IMPORT_MAX_UNCOMPRESSED_BYTES
 
 
 def _megabytes(size):
