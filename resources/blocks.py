@@ -60,12 +60,17 @@ class StatuteListBlock(SnippetListBlock):
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
-        # Groups in the order the categories are declared: sex trafficking first.
+        # Statutes an editor has put in a category are grouped under it, in the order the
+        # categories are declared; the others follow in the editors' order, with no heading
+        # of the portal's own (a source's list keeps its order).
         order = {key: i for i, key in enumerate(Statute.Category.values)}
-        items = sorted(context["items"], key=lambda s: order.get(s.category, len(order)))
+        items = sorted(
+            context["items"],
+            key=lambda s: order.get(s.category, len(order)) if s.category else len(order) + 1,
+        )
         labels = dict(Statute.Category.choices)
         context["groups"] = [
-            {"category": key, "label": labels.get(key, key), "items": list(group)}
+            {"category": key, "label": labels.get(key, key) if key else "", "items": list(group)}
             for key, group in groupby(items, key=lambda s: s.category)
         ]
         return context

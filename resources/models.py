@@ -109,7 +109,13 @@ class Statute(ResourceSnippet):
 
     citation = models.CharField(max_length=60, help_text="The section, e.g. § 566.206.")
     title = models.CharField(max_length=400)
-    category = models.CharField(max_length=16, choices=Category.choices)
+    category = models.CharField(
+        max_length=16,
+        choices=Category.choices,
+        blank=True,
+        help_text="Shown to visitors as a heading. Leave empty unless a source or an editor has "
+        "established it: statutes without one are listed in their own order.",
+    )
     url = models.URLField("link to the official text", blank=True)
     summary = models.TextField(blank=True)
 
@@ -142,7 +148,12 @@ class Organization(ResourceSnippet):
         CAMPAIGN_GROUP = "campaign_group", _("Campaign group")
 
     name = models.CharField(max_length=255)
-    kind = models.CharField(max_length=24, choices=Kind.choices)
+    kind = models.CharField(
+        max_length=24,
+        choices=Kind.choices,
+        blank=True,
+        help_text="Shown to visitors. Leave empty unless a source or an editor has established it.",
+    )
     url = models.URLField("website", blank=True, help_text="Leave empty rather than guess.")
     description = models.TextField(blank=True)
 
@@ -170,7 +181,12 @@ class Publication(ResourceSnippet):
         REPORT = "report", _("Report")
 
     title = models.CharField(max_length=400)
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    kind = models.CharField(
+        max_length=16,
+        choices=Kind.choices,
+        blank=True,
+        help_text="Shown to visitors. Leave empty unless a source or an editor has established it.",
+    )
     url = models.URLField(blank=True, help_text="Leave empty rather than guess.")
     description = models.TextField(blank=True)
 
@@ -258,6 +274,26 @@ class Hotline(ResourceSnippet):
     description = models.TextField(blank=True, help_text="Who it serves and what it is for.")
     confidentiality = models.TextField(
         blank=True, help_text="What the line is and is not: confidentiality, reporting, police."
+    )
+    # Contact details are facts a person in danger relies on: each names where it comes from.
+    source_name = models.CharField(
+        "source of these details",
+        max_length=255,
+        blank=True,
+        help_text="Where the contact details above are published, preferably by the hotline "
+        "itself (its own website or materials). Shown to visitors beside the details.",
+    )
+    source_url = models.URLField(
+        "source link",
+        blank=True,
+        help_text="The address of that page. Leave empty rather than guess.",
+    )
+    checked_on = models.DateField(
+        "checked on",
+        null=True,
+        blank=True,
+        help_text="The day an editor last checked every detail above against the source. "
+        "Visitors see it; empty reads as not yet checked.",
     )
 
     search_fields = [

@@ -63,11 +63,14 @@ class HotlineViewSet(SnippetViewSet):
     model = Hotline
     icon = "mobile-alt"
     menu_label = "Hotlines"
-    list_display = ["name", "scope", "phone", "text_number", "hours", "site", "live"]
+    list_display = [
+        "name", "scope", "phone", "text_number", "source_name", "checked_on", "site", "live",
+    ]  # fmt: skip
     list_filter = ["scope", *STATUS]
     list_export = [
         "name", "scope", "phone", "text_number", "chat_url", "relay", "hours", "languages",
-        "description", "confidentiality", "site", "live",
+        "description", "confidentiality", "source_name", "source_url", "checked_on", "site",
+        "live",
     ]  # fmt: skip
     export_filename = "hotlines"
 

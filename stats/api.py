@@ -263,6 +263,7 @@ class SourceOut(Schema):
     coverage: str
     methodology: str
     limitations: str
+    caveat: str = Field(description="What the figures are not, as the source words it.")
 
 
 class SourcePage(Page):

@@ -411,6 +411,12 @@ class StackUpBlock(FigureBlockMixin, blocks.StructBlock):
         min_num=1,
         help_text="New cases, active cases, convictions, restitution...",
     )
+    edition = FigureChooserBlock(
+        "stats.Source",
+        required=False,
+        help_text="The report edition this comparison belongs to. Its own values are shown; "
+        "a value only another edition published is marked with that edition.",
+    )
 
     class Meta:
         icon = "order"
@@ -441,6 +447,9 @@ class StackUpBlock(FigureBlockMixin, blocks.StructBlock):
         jurisdiction = value.get("jurisdiction")
         (selection,) = self.figure_selections(value)
         observations = context["figures"].observations(selection)
+        edition = value.get("edition")
+        if edition is not None:
+            observations = [shaping.as_published_in(o, edition) for o in observations]
         rows = []
         for metric in value.get("metrics") or ():
             if metric is None or jurisdiction is None:
@@ -449,6 +458,7 @@ class StackUpBlock(FigureBlockMixin, blocks.StructBlock):
             figure = shaping.key_figure(metric, jurisdiction, mine)
             if figure:
                 rows.append(figure)
+        shaping.mark_editions(rows, edition)
         context["rows"] = rows
         context["heading"] = value.get("heading") or (
             gettext("How does %(place)s stack up?") % {"place": jurisdiction.display_name}

@@ -38,6 +38,7 @@ SOURCE_FIELDS = (
     "coverage",
     "methodology",
     "limitations",
+    "caveat",
 )
 
 

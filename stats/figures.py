@@ -314,6 +314,8 @@ def source_lines(observations):
             "url": s.url,
             "data_as_of": s.data_as_of,
             "updated_at": changed.get(s.pk),
+            # What the source says its figures are not: shown wherever its figures are.
+            "caveat": s.caveat,
             "source": s,
         }
         for s in ordered
@@ -321,30 +323,43 @@ def source_lines(observations):
 
 
 def restatement(o, name=None):
-    """ "2018: 170, revised from 171 in the 2018 edition" when an older edition said otherwise."""
+    """ "2018: the 2019 edition gives 170; the 2018 edition gave 171" when editions differ.
+
+    Says what each edition published, without calling the newer value a revision: a later
+    edition may print a different figure for the same year without saying it revised anything.
+    """
     unit = o.metric.unit
-    revised = [r for r in o.replaced if r.value != o.value]
-    if not revised:
+    differing = [r for r in o.replaced if r.value != o.value]
+    if not differing:
         return None
-    # The edition's name stays as its publisher wrote it, marked as English.
-    older = gettext(" and from ").join(
-        format_html(
-            gettext("{value} in the {edition}"),
-            value=format_value(r.value, unit),
-            edition=format_html('<span lang="en">{}</span>', r.source.edition),
+
+    # Edition names stay as their publisher wrote them, marked as English.
+    def edition(r):
+        return format_html('<span lang="en">{}</span>', r.source.edition)
+
+    older = mark_safe(  # built by format_html
+        "; ".join(
+            format_html(
+                gettext("the {edition} gave {value}")
+                if r.source.edition_year < o.source.edition_year
+                else gettext("the {edition} gives {value}"),
+                edition=edition(r),
+                value=format_value(r.value, unit),
+            )
+            for r in differing
         )
-        for r in revised
     )
     return format_html(
-        gettext("{name}: {value}, revised from {older}"),
+        gettext("{name}: the {edition} gives {value}; {older}"),
         name=name or o.period_label,
+        edition=edition(o),
         value=format_value(o.value, unit),
-        older=mark_safe(older),  # built by format_html above
+        older=older,
     )
 
 
 def footnotes(named_observations):
-    """Exclusions (observation.footnote) and restatements, each once, in reading order.
+    """Footnotes as published (observation.footnote) and what each edition gave, each once.
 
     named_observations: (name, observation) pairs; the name says which figure a note is about.
     A footnote several figures share is said once, naming them all: "2018, 2019: ...".
@@ -683,6 +698,35 @@ def key_figure(metric, jurisdiction, observations, show_national=True):
             (f"{o.jurisdiction.display_name}, {o.period_label}", o) for o in shown
         ),
     }
+
+
+def as_published_in(o, edition):
+    """The value `edition` published for o's figure (o itself when it published none).
+
+    The other editions' values stay beside it in `.replaced`, so its note says what each gave.
+    """
+    versions = [o, *o.replaced]
+    own = next((v for v in versions if v.source_id == edition.pk), None)
+    if own is None or own is o:
+        return o
+    own.replaced = [v for v in versions if v is not own]
+    return own
+
+
+def mark_editions(rows, edition=None):
+    """Name the edition beside each stack-up value that another edition published.
+
+    With no edition chosen, every value is named when the values come from several editions.
+    """
+    shown = [o for r in rows for o in (r["observation"], r["national"]) if o]
+    several = len({o.source_id for o in shown}) > 1
+    for row in rows:
+        for key in ("observation", "national"):
+            o = row[key]
+            other = o is not None and (
+                o.source_id != edition.pk if edition is not None else several
+            )
+            row[f"{key}_edition"] = o.source.edition if other else ""
 
 
 def ranked_categories(observations, limit):

@@ -105,6 +105,11 @@ class Source(RevisionMixin, index.Indexed, models.Model):
     )
     methodology = models.TextField(blank=True)
     limitations = models.TextField(blank=True)
+    caveat = models.TextField(
+        blank=True,
+        help_text="What the figures are not, in the source's own words (a sentence or two). "
+        "Shown with every figure from this edition, wherever it appears.",
+    )
 
     search_fields = [
         index.SearchField("title"),

@@ -60,6 +60,7 @@ class SourceViewSet(SnippetViewSet):
         "published_on",
         "data_as_of",
         "coverage",
+        "caveat",
     ]
     export_filename = "sources"
 

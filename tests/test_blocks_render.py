@@ -338,7 +338,9 @@ def test_chart_table_holds_exactly_the_chart_data(data):
 
 def test_chart_restatement_and_exclusion_footnotes(data):
     html = render(stats_blocks.ChartBlock(), chart_raw(data))
-    assert "2018: 170, revised from 171 in the 2018 edition" in text_of(html)
+    # What each edition published, without calling the newer value a revision.
+    assert "2018: the 2019 edition gives 170; the 2018 edition gave 171" in text_of(html)
+    assert "revised" not in html
     assert "2019: Excludes sealed cases." in text_of(html)
     # The restated value is the one plotted.
     assert chart_json(html)["datasets"][0]["data"] == [150, 170, 1234]
@@ -462,7 +464,7 @@ def test_key_figure_latest_year_and_chosen_year(data):
     assert ">1,234<" in latest and "Excludes sealed cases." in latest
     chosen = render(stats_blocks.KeyFigureBlock(), key_raw(data, "cases", year=2018))
     assert ">170<" in chosen
-    assert "170, revised from 171 in the 2018 edition" in text_of(chosen)
+    assert "the 2019 edition gives 170; the 2018 edition gave 171" in text_of(chosen)
 
 
 def test_key_figure_without_data(data):

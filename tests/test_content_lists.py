@@ -17,9 +17,9 @@ from tests.content_fixtures import SNIPPETS, load_missouri
 
 pytestmark = pytest.mark.django_db
 
-STATUTES = [(s["citation"], s["title"], s["category"]) for s in SNIPPETS["statutes"]]
-ORGANIZATIONS = [(o["name"], o["kind"]) for o in SNIPPETS["organizations"]]
-PUBLICATIONS = [(p["title"], p["kind"]) for p in SNIPPETS["publications"]]
+STATUTES = [(s["citation"], s["title"], s.get("category", "")) for s in SNIPPETS["statutes"]]
+ORGANIZATIONS = [(o["name"], o.get("kind", "")) for o in SNIPPETS["organizations"]]
+PUBLICATIONS = [(p["title"], p.get("kind", "")) for p in SNIPPETS["publications"]]
 FUNDING = [f["name"] for f in SNIPPETS["funding"]]
 CAMPAIGNS = [c["name"] for c in SNIPPETS["campaigns"]]
 REFERRAL_DIRECTORY = "https://humantraffickinghotline.org/training-resources/referral-directory"
@@ -60,18 +60,22 @@ def in_order(text, items):
     return positions == sorted(positions)
 
 
-def test_statutes_on_the_laws_page_grouped_by_category(site, client):
+def test_statutes_on_the_laws_page_as_the_profile_lists_them(site, client):
     main = main_text(client, "/laws/")
     assert main.count('class="statute"') == len(STATUTES)
     for citation, title, _category in STATUTES:
         assert citation in main and title in unescape(main)
-    # One heading per category, each statute under its own category's heading.
-    groups = re.split(r'<h3 id="laws-', main)[1:]
-    by_category = {g.split('"', 1)[0]: g for g in groups}
-    for citation, _title, category in STATUTES:
-        assert citation in by_category[category]
-    assert list(by_category) == ["sex", "labor", "victims", "forfeiture", "other"]
-    assert "href" not in "".join(by_category.values())  # the seed lost the links
+    # The profile's order, under its one heading: no category headings of the portal's own.
+    shown = re.findall(r'<span class="statute__citation">(.*?)</span>', main)
+    assert shown == [citation for citation, _title, _category in STATUTES]
+    assert shown == ["§ 566.203", "§ 566.223", "§ 566.215.1", "§ 513.607", "§ 566.212", "§ 566.206"]
+    assert '<h3 id="laws-' not in main
+    assert (
+        "<h2>Missouri Human Trafficking Laws (Sex Trafficking, Labor Trafficking, Safe Harbor, "
+        in (main)
+    )
+    statutes = main.split('class="resource-list resource-list--statutes"', 1)[1]
+    assert "href" not in statutes.split("</section>", 1)[0]  # the seed lost the links
 
 
 def test_statute_link_to_official_text_when_an_editor_adds_it(site, client):
@@ -94,7 +98,10 @@ def test_collaborations_resources_funding_and_campaigns_on_statewide_efforts(sit
         assert item in text, item
     assert in_order(text, names) and in_order(text, titles)
     # The victim service agencies figure, from the store, and the referral directory's address.
-    assert "Victim service agencies in Missouri listed in the National Human Trafficking" in text
+    assert (
+        "Victim service agencies listed in the National Human Trafficking Referral Directory in "
+        "Missouri" in text
+    )
     assert re.search(r'<div class="key-figure__value">10</div>', main)
     assert f'href="{REFERRAL_DIRECTORY}"' in main
     # The lost links are left empty: the only link in the lists is none at all.
@@ -114,10 +121,12 @@ def test_top_venues_on_the_state_profile(site, client):
 def test_hotlines_on_get_help(site, client):
     main = main_text(client, "/get-help/")
     text = words(main)
-    assert 'href="tel:+18883737888"' in main and 'href="sms:233733"' in main
-    assert "Relay service: 711" in text
-    assert "24 hours a day, 7 days a week" in text
-    assert "more than 200 languages" in text
+    assert 'href="tel:+18883737888"' in main
+    # Only what a source gives: the text number the hotline publishes, no relay or emergency
+    # advice that no source gives.
+    assert 'href="sms:233733"' in main and "Relay" not in text and "911" not in text
+    assert "24/7" in text
+    assert "More than 200 languages" in text
     assert "confidential" in text and "What this line is and is not" in text
     assert "Missouri Attorney General Trafficking Tipline" in text
     assert 'href="tel:+18007001650"' in main
@@ -135,7 +144,7 @@ def test_list_blocks_show_only_live_items_of_the_sites_state(site, client):
 
 
 def test_every_shipped_figure_is_on_a_page_with_its_source(site, client):
-    """Each current value appears on some page; each restated one as "revised from"."""
+    """Each current value appears on some page; each older edition's as what that edition gave."""
     english = Page.objects.live().filter(depth__gte=2, locale__language_code="en")  # its words
     pages = {p.url: words(main_text(client, p.url)) for p in english.specific()}
     everything = " ".join(pages.values())
@@ -152,9 +161,9 @@ def test_every_shipped_figure_is_on_a_page_with_its_source(site, client):
             missing.append(f"{o}: {shown}")
         for older in o.replaced:
             if older.value != o.value:
-                revised = f"revised from {format_value(older.value, unit)}"
-                if revised not in everything:
-                    missing.append(f"{o}: {revised}")
+                gave = f"the {older.source.edition} gave {format_value(older.value, unit)}"
+                if gave not in everything:
+                    missing.append(f"{o}: {gave}")
         if o.rank and format_value(o.rank, "rank").split()[0] not in everything:
             missing.append(f"{o}: rank {o.rank}")
     assert not missing
@@ -225,13 +234,14 @@ def test_resources_menu_lists_filters_exports_and_previews(site, editor_client):
     html = editor_client.get("/admin/").content.decode()
     assert "Resources" in html
     url = "/admin/snippets/resources/statute/"
+    Statute.objects.filter(citation="§ 566.206").update(category="labor")
     html = editor_client.get(url, {"category": "labor"}).content.decode()
     assert "566.206" in html and "566.212" not in html
     html = editor_client.get(url, {"q": "566.206"}).content.decode()
     assert "566.206" in html and "513.607" not in html
     response = editor_client.get("/admin/snippets/resources/hotline/", {"export": "csv"})
     body = b"".join(response.streaming_content) if response.streaming else response.content
-    assert b"1-888-373-7888" in body and b"233733" in body
+    assert b"888-373-7888" in body and b"Region VII" in body  # the details' source
     statute = Statute.objects.get(citation="§ 566.206")
     preview = statute.make_preview_request()
     assert preview.status_code == 200

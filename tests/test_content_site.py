@@ -108,8 +108,7 @@ def test_editors_changes_survive_a_second_run(site):
 def test_site_settings_point_at_the_hotline_snippets(site, client):
     settings_row = SiteSettings.objects.get(site=site)
     assert settings_row.jurisdiction.code == "MO" and settings_row.jurisdiction.name == "Missouri"
-    assert settings_row.national_hotline.phone == "1-888-373-7888"
-    assert settings_row.national_hotline.text_number == "233733"
+    assert settings_row.national_hotline.phone == "888-373-7888"
     assert settings_row.state_tipline.phone == "800-700-1650"
     assert [link.value["page"].slug for link in settings_row.footer_links] == [
         "get-help",
@@ -120,8 +119,7 @@ def test_site_settings_point_at_the_hotline_snippets(site, client):
     assert settings_row.safety_page.slug == "staying-safe-online"
     html = client.get("/laws/").content.decode()
     header = html.split("</header>")[0]
-    assert 'href="tel:+18883737888"' in header and 'href="sms:233733"' in header
-    assert 'href="tel:+18007001650"' in header
+    assert 'href="tel:+18883737888"' in header and 'href="tel:+18007001650"' in header
 
 
 def test_snippets_are_live_with_a_revision(site):
@@ -172,7 +170,7 @@ def test_home_has_hotline_callout_key_figures_and_a_card_per_section(site, clien
     html = client.get("/").content.decode()
     main = html.split('<main id="main"')[1]
     assert 'class="callout hotline-callout"' in main
-    assert 'href="tel:+18883737888"' in main and 'href="sms:233733"' in main
+    assert 'href="tel:+18883737888"' in main
     assert main.count('class="key-figure"') >= 5
     for spec in TOPICS:
         assert f'<a href="/{spec["slug"]}/">{spec["title"]}</a>' in main
