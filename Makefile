@@ -25,9 +25,14 @@ install-dev: $(VENV)/.installed-dev
 
 # The interface in Spanish: compile locale/*/LC_MESSAGES/django.po (needs gettext's msgfmt).
 # The compiled .mo files are not kept in git, so they are never stale.
+# Compiles the Spanish catalog: with gettext's msgfmt when it is installed, else with polib
+# (a Python dependency), so `make run` needs nothing outside the virtualenv.
 messages: install
-	@command -v msgfmt >/dev/null 2>&1 || { echo "msgfmt is missing: install gettext (apt-get install -y gettext)" >&2; exit 1; }
-	$(PY) manage.py compilemessages --ignore=.venv --ignore=var
+	@if command -v msgfmt >/dev/null 2>&1; then \
+		$(PY) manage.py compilemessages --ignore=.venv --ignore=var; \
+	else \
+		$(PY) -c "import polib; polib.pofile('locale/es/LC_MESSAGES/django.po').save_as_mofile('locale/es/LC_MESSAGES/django.mo')"; \
+	fi
 
 # After changing interface strings: add the new ones to the catalog, then translate them.
 messages-update: install

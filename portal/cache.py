@@ -40,6 +40,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import get_language_from_path
 
@@ -102,12 +103,16 @@ def invalidate_public_pages():
 
 
 def invalidate_on_commit(**kwargs):
-    """Signal receiver: invalidate once the current transaction commits.
+    """Signal receiver: invalidate once the current transaction commits (once per transaction).
 
     Invalidating before the commit would let a concurrent request cache the old figures under
-    the new version. Each save queues one increment (cheap); bulk imports send no signals and
-    call invalidate_public_pages() once themselves.
+    the new version. An import of many rows queues one invalidation, not one per row.
     """
+    from django.db import connection
+
+    # Django offers no public way to see what a transaction has queued (see the closing note).
+    if any(func is invalidate_public_pages for _sids, func, _robust in connection.run_on_commit):
+        return
     transaction.on_commit(invalidate_public_pages)
 
 
@@ -182,6 +187,14 @@ def _rendered_for_user(request):
 _sites = {"version": None, "hosts": {}, "default": None}
 
 
+def _serves_a_page(request):
+    """Whether the path goes to Wagtail's page view: only pages are cached (no query)."""
+    try:
+        return resolve(request.path_info).url_name == "wagtail_serve"
+    except Resolver404:
+        return False
+
+
 def site_id_for(request):
     """The id of the Wagtail site that serves the request, matched by hostname (any port)."""
     version = current_version()
@@ -198,7 +211,7 @@ def site_id_for(request):
 
 def cache_key(request):
     """The key of a request's cached page, or None when the request must not be cached."""
-    if request.method != "GET" or _is_signed_in(request):
+    if request.method != "GET" or _is_signed_in(request) or not _serves_a_page(request):
         return None
     params = allowed_query_params()
     query = "&".join(

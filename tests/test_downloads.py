@@ -367,7 +367,7 @@ def test_downloads_block_links_and_filter_form(figures, django_assert_max_num_qu
         assert f'name="{name}"' in html
     assert '<option value="od-cases">Cases</option>' in html
     assert '<option value="MO">Missouri</option>' in html
-    assert '<option value="od-report-2019">' in html
+    assert '<option value="od-report-2019"' in html
     assert 'href="/api/docs"' in html
     assert "style=" not in html and "<script" not in html
 

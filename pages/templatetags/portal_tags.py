@@ -128,7 +128,8 @@ def languages(context):
             urls = {**_home_urls(request), **urls}
     else:
         urls = {code: translate_url(request.path, code) for code, _name in settings.LANGUAGES}
-        translated = set(urls)
+        # A view outside the translated URLs (the API docs) has one address: no alternates.
+        translated = set(urls) if len(set(urls.values())) > 1 else set()
     current = get_language()
     return [
         {
