@@ -11,6 +11,8 @@ match on every database, so a word no page uses is corrected to the closest word
 import difflib
 import logging
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from html import unescape
 from html.parser import HTMLParser
 
@@ -74,10 +76,24 @@ def _visitor_request(page):
     return request
 
 
+# While a state pack loads, each save would render its page to index it (most of the load's
+# time); the loader indexes its pages once, rendered, at the end instead.
+_deferred = ContextVar("pages.search.deferred", default=False)
+
+
+@contextmanager
+def rendering_deferred():
+    token = _deferred.set(True)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+
+
 def rendered_body_text(page):
     """The text of a page's blocks as they render for a visitor; the body's own text if they
     cannot be rendered (the page is then still found by its words)."""
-    if page.get_site() is None:  # not yet under a site (being built): no visitor sees it
+    if _deferred.get() or page.get_site() is None:  # being built: no visitor sees it yet
         return " ".join(page.body.stream_block.get_searchable_content(page.body))
     try:
         request = _visitor_request(page)

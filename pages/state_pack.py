@@ -495,6 +495,20 @@ class Loader:
         return outcome.summary()
 
     def run(self):
+        from .search import rendering_deferred
+
+        with rendering_deferred():
+            self.build()
+        if self.outcome.created["pages"]:
+            # Pages are indexed by their blocks as rendered for the site (pages.search): once
+            # each, now that the site, its settings and the translations exist.
+            for page in self.pages.values():
+                for each in page.get_translations(inclusive=True).specific():
+                    index.insert_or_update_object(each)
+        self.outcome.site = self.site
+        return self.outcome
+
+    def build(self):
         for name in (*FILES, SETTINGS_FILE):
             if not self.file(name).is_file():
                 raise PackError(f"{self.file(name)}: missing file.")
@@ -512,14 +526,6 @@ class Loader:
         self.pages_tree(pages)
         self.site_settings(site_settings, new_site)
         self.translations(pages, snippets)
-        if self.outcome.created["pages"]:
-            # Pages are indexed by their blocks as rendered for the site (pages.search), which
-            # needs the site and its settings: index them again, translations too, now.
-            for page in self.pages.values():
-                for each in page.get_translations(inclusive=True).specific():
-                    index.insert_or_update_object(each)
-        self.outcome.site = self.site
-        return self.outcome
 
 
 def load_pack(path, hostname=None, port=None):

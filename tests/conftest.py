@@ -6,6 +6,8 @@ empty. Fixtures from tests/stats_fixtures.py (`stats_data`) and tests/open_data_
 (`figures`) are available to every test module without importing them.
 """
 
+from pathlib import Path
+
 import factory
 import pytest
 from django.core.cache import caches
@@ -15,6 +17,18 @@ from resources.models import Hotline, Organization, Statute
 from stats.models import Jurisdiction, Metric, Source
 from tests.open_data_fixtures import figures  # noqa: F401  (a fixture)
 from tests.stats_fixtures import stats_data  # noqa: F401  (a fixture)
+
+
+def pytest_configure(config):
+    """Compile the Spanish catalog when it is missing or older than its .po, so a plain
+    `pytest` serves Spanish pages as `make test` does (the .mo is not kept in git)."""
+    import polib
+    from django.conf import settings
+
+    for po in Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/django.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            polib.pofile(str(po)).save_as_mofile(str(mo))
 
 
 @pytest.fixture(autouse=True)

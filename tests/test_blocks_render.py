@@ -370,7 +370,7 @@ def test_a_chart_of_one_year_is_a_key_figure_not_a_one_point_trend(data):
     html = render(stats_blocks.ChartBlock(), chart_raw(data, from_year=2018, to_year=2018))
     assert 'type="application/json"' not in html  # nothing for Chart.js to draw
     assert "<canvas" not in html
-    single = re.search(r'<p class="key-figure__value">(.*?)</p>', html).group(1)
+    single = re.search(r'<div class="key-figure__value">(.*?)</div>', html).group(1)
     assert single == "170"
     assert "2018" in re.search(r'class="key-figure__label">(.*?)</p>', html).group(1)
 

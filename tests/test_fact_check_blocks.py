@@ -36,7 +36,8 @@ def cells_of(html):
 
 def notes_of(html):
     notes = re.search(r'<ol class="figure-notes__list">(.*?)</ol>', html, re.S)
-    return [n.strip() for n in re.findall(r"<li>(.*?)</li>", notes.group(1), re.S)] if notes else []
+    found = re.findall(r"<li>(.*?)</li>", notes.group(1), re.S) if notes else []
+    return [re.sub(r"<[^>]+>", "", n).strip() for n in found]  # the notes' words
 
 
 # Finding 3: a stack-up tied to a report edition shows that edition's values, and marks a value
@@ -132,7 +133,7 @@ def test_a_sources_caveat_is_shown_with_its_figures_in_every_figure_block(data):
     source = data["ed2019"]
     source.caveat = "The data do not represent the full scope of testing."
     source.save()
-    caveat = '<span class="figure-sources__caveat">The data do not represent the full scope'
+    caveat = '<span class="figure-sources__caveat" lang="en">The data do not represent the full scope'
     chart = render(stats_blocks.ChartBlock(), chart_raw(data))
     key = render(stats_blocks.KeyFigureBlock(), key_raw(data, "cases"))
     row = render(

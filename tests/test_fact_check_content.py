@@ -264,7 +264,7 @@ def test_the_agency_count_says_the_profile_gives_it_no_date(pages):
 
 def test_the_derived_zero_says_it_is_derived_from_the_reports_sentence(pages):
     figure = key_figure(main_of(pages["/federal-prosecutions/"]), "New criminal labor trafficking")
-    assert '<p class="key-figure__value">0</p>' in figure
+    assert '<div class="key-figure__value">0</div>' in figure
     assert notes(figure) == [
         'Missouri, 2018: Derived, not printed as a number: the report states "Missouri was 1 out '
         "of 49 states and territories that failed to initiate a criminal labor trafficking "
@@ -278,7 +278,7 @@ def test_the_derived_zero_says_it_is_derived_from_the_reports_sentence(pages):
 def test_the_2018_key_findings_say_what_each_edition_gave(pages):
     main = main_of(pages["/federal-prosecutions/"])
     figure = key_figure(main, "New criminal human trafficking cases, United States, 2018")
-    assert '<p class="key-figure__value">170</p>' in figure
+    assert '<div class="key-figure__value">170</div>' in figure
     assert "United States, 2018: the 2019 edition gives 170; the 2018 edition gave 171" in notes(
         figure
     )

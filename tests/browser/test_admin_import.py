@@ -79,7 +79,11 @@ def state_chart_figure(page, live_server, public_pages, state_code):
                     and not row["numerator"]
                     and sum(number_in(r["value"]) == number_in(row["value"]) for r in rows) == 1
                 ):
-                    return path, chart.get_attribute("id"), row
+                    # The chart's CSV is for readers; its import codes make the import row.
+                    codes = {"source": row["source_slug"]}
+                    keep = ("jurisdiction", "metric", "period", "breakdown", "value")
+                    keep += ("numerator", "denominator", "rank", "footnote")
+                    return path, chart.get_attribute("id"), {**{k: row[k] for k in keep}, **codes}
     pytest.fail(f"no public chart shows a count for {state_code}")
 
 

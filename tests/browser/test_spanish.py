@@ -62,7 +62,9 @@ def test_quick_exit_in_spanish_by_pressing_shift_three_times(page, live_server, 
 
 def test_chart_table_toggle_speaks_spanish(page, live_server):
     page.goto(live_server.url + "/es/procesos-federales/", wait_until="load")
-    toggle = page.get_by_role("button", name="Ver como tabla").first
+    # A handle on the button itself: its name changes once clicked.
+    toggle = page.get_by_role("button", name="Ver como tabla").first.element_handle()
+    toggle.scroll_into_view_if_needed()
     toggle.click()
     assert toggle.text_content() == "Ocultar la tabla"
     toggle.click()
