@@ -40,9 +40,7 @@ def test_notes_for_editors_show_in_the_preview_only(site, client, slug):
 
 def test_laws_intro_names_only_what_the_page_lists(site):
     page = TopicPage.objects.get(slug="laws")
-    listed = " ".join(
-        f"{s.citation} {s.title}".lower() for s in Statute.objects.filter(live=True)
-    )
+    listed = " ".join(f"{s.citation} {s.title}".lower() for s in Statute.objects.filter(live=True))
     for promise in ("safe harbor", "vacating", "victim protection"):
         assert promise not in page.intro.lower() + page.search_description.lower()
     # What the intro names is in the statutes' own titles (the profile gives no categories).

@@ -133,7 +133,9 @@ def test_a_sources_caveat_is_shown_with_its_figures_in_every_figure_block(data):
     source = data["ed2019"]
     source.caveat = "The data do not represent the full scope of testing."
     source.save()
-    caveat = '<span class="figure-sources__caveat" lang="en">The data do not represent the full scope'
+    caveat = (
+        '<span class="figure-sources__caveat" lang="en">The data do not represent the full scope'
+    )
     chart = render(stats_blocks.ChartBlock(), chart_raw(data))
     key = render(stats_blocks.KeyFigureBlock(), key_raw(data, "cases"))
     row = render(

@@ -211,7 +211,7 @@ def test_spanish_home_page(missouri, client):
     assert "pulse 3 veces la tecla <kbd>Shift</kbd>" in html
     assert 'data-quick-exit-title="Cargando"' in html
     # The hotline in the header and the call-out, in Spanish, with the same tel: and sms: links.
-    assert '<a class="hotline-bar__link" href="tel:+18883737888">Llame al 1-888-373-7888</a>' in (
+    assert '<a class="hotline-bar__link" href="tel:+18883737888">Llame al 888-373-7888</a>' in (
         html
     )
     assert 'href="sms:233733">Envíe un texto al 233733</a>' in html
@@ -281,7 +281,7 @@ def test_cached_pages_are_kept_per_language(missouri, client):
 def test_get_help_in_spanish_shows_the_translated_hotlines(missouri, client):
     html = client.get("/es/obtener-ayuda/").content.decode()
     assert "Las 24 horas, los 7 días de la semana" in html
-    assert "No es un servicio de emergencias" in html
+    assert "Comuníquese con la línea confidencial" in html
     assert 'href="tel:+18007001650">Llame al 800-700-1650</a>' in html
 
 
