@@ -435,7 +435,7 @@ class Loader:
             try:
                 translation.body = stream_block.clean(stream_block.to_python(raw))
             except ValidationError as exc:
-                raise PackError(f"{here}.text: {_block_messages(exc)}") from None
+                raise PackError(_block_messages(exc, f"{here}.text")) from None
             try:
                 translation.full_clean()
             except ValidationError as exc:
