@@ -53,7 +53,14 @@ def map_table(html):
 
 
 def test_the_map_holds_every_state_and_its_table_matches(every_state, home, client):
+    from wagtail.models import Site
+
+    from pages.models import SiteSettings
+
     metric, _source, values = every_state
+    settings = SiteSettings.for_site(Site.objects.get(is_default_site=True))
+    settings.jurisdiction = Jurisdiction.objects.get(code="MO")  # the site's state
+    settings.save()
     page = topic(home, "map", [{"type": "state_map", "value": map_raw(metric)}])
     html = client.get(page.url).content.decode()
     config = re.search(r'<script id="[^"]+-data" type="application/json">(.*?)</script>', html)
@@ -127,7 +134,7 @@ def test_the_threshold_is_a_setting(db):
     assert len(map_table(html)) == 3
 
 
-def test_a_page_of_maps_and_charts_runs_one_figure_query(every_state, home, client):
+def test_a_page_of_maps_and_charts_runs_one_batch_of_figure_queries(every_state, home, client):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -141,4 +148,5 @@ def test_a_page_of_maps_and_charts_runs_one_figure_query(every_state, home, clie
     observation_queries = [
         q for q in queries.captured_queries if 'FROM "stats_observation"' in q["sql"]
     ]
-    assert len(observation_queries) == 1
+    # The current values, and the older editions they restate (stats.models current()).
+    assert len(observation_queries) <= 2

@@ -53,7 +53,9 @@ def get(client, host, path="/"):
 
 def without_sources(html):
     """The page without the source citations (a source's title is what it publishes)."""
-    return re.sub(r'<div class="key-figures?__source">.*?</div>\s*</div>', "", html, flags=re.S)
+    html = re.sub(r'<div class="key-figures?__source">.*?</div>\s*</div>', "", html, flags=re.S)
+    # "Cite this" names the sources too.
+    return re.sub(r'<p class="figure-actions__cite".*?</p>', "", html, flags=re.S)
 
 
 @pytest.fixture
