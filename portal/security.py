@@ -111,10 +111,15 @@ def safe_csv(chunks, charset="utf-8"):
     read and written as they come, whatever the chunks' boundaries."""
     decoder = codecs.getincrementaldecoder(charset)()
 
+    bom = []  # a byte-order mark stays the file's first bytes, not part of its first cell
+
     def lines():
         pending = ""
         for chunk in chunks:
             pending += decoder.decode(chunk if isinstance(chunk, bytes) else chunk.encode())
+            if not bom and pending:
+                bom.append(pending.startswith("\ufeff"))
+                pending = pending.removeprefix("\ufeff")
             *complete, pending = pending.split("\n")
             yield from (line + "\n" for line in complete)
         pending += decoder.decode(b"", final=True)
@@ -124,6 +129,9 @@ def safe_csv(chunks, charset="utf-8"):
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     for row in csv.reader(lines()):
+        if bom and bom[0]:
+            out.write("\ufeff")
+            bom[0] = False
         writer.writerow([safe_cell(cell) for cell in row])
         yield out.getvalue().encode(charset)
         out.seek(0)

@@ -216,7 +216,7 @@ def test_template_download(client, manager, stats_data):
         "utf-8-sig"
     )
     lines = csv_text.splitlines()
-    assert all(line.startswith(("# ", '"# ')) for line in lines[:-1])
+    assert all(line.startswith(("# ", '"# ')) for line in lines[:-1]), lines
     assert lines[-1] == ",".join(HEADER)
 
 
