@@ -120,6 +120,14 @@ def test_permalinks_come_from_block_ids_and_survive_edits(data, home, client):
 
 
 def test_citation_names_the_figure_page_url_anchor_and_sources(data, home, client):
+    from wagtail.models import Site
+
+    from pages.models import SiteSettings
+    from stats.models import Jurisdiction
+
+    settings = SiteSettings.for_site(Site.objects.get(is_default_site=True))
+    settings.jurisdiction = Jurisdiction.objects.get(code="MO")  # the portal's name says it
+    settings.save()
     page = topic(home, "citations", charts(data, 1))
     html = client.get(page.url).content.decode()
     anchor = re.search(r'<figure class="chart[^"]*" id="([^"]+)"', html).group(1)
