@@ -122,7 +122,8 @@ def test_only_external_and_json_scripts_in_the_page(public_html):
 
 def test_chart_json_escapes_markup(public_html):
     blobs = json_scripts(public_html)
-    assert len(blobs) == 2  # one per chart: both rendered from the imported figures
+    # One per chart drawn; a chart of a single value is shown as a key figure, with no JSON.
+    assert blobs
     for blob in blobs:
         # json_script turns <, > and & into \u003C, \u003E, \u0026: nothing closes the tag.
         assert "<" not in blob and ">" not in blob
@@ -130,7 +131,8 @@ def test_chart_json_escapes_markup(public_html):
     configs = [json.loads(blob) for blob in blobs]
     # Decoded, the data is exactly what was typed.
     assert configs[0]["title"] == f"Chart {SCRIPT}"
-    labels = [d["label"] for d in configs[1]["datasets"]] + configs[1]["labels"]
+    labels = [d["label"] for c in configs for d in c["datasets"]]
+    labels += [label for c in configs for label in c["labels"]]
     assert any(BREAKOUT in label for label in labels), labels
 
 
