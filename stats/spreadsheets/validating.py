@@ -134,7 +134,7 @@ def stored_versions(filters, keys, lock=False):
     """{key with source: (pk, updated_at)} of the stored rows among keys."""
     query = Observation.objects.filter(**filters)
     if lock:
-        query = query.select_for_update()
+        query = query.select_for_update(of=("self",))
     rows = query.values_list(
         "metric_id",
         "jurisdiction_id",
