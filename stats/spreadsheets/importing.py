@@ -317,10 +317,16 @@ def revert_import(record, user=None):
         observations = {}
         for start in range(0, len(ids), 5000):
             chunk = ids[start : start + 5000]
-            query = Observation.objects.select_for_update(of=("self",)).filter(pk__in=chunk).for_display()
+            query = (
+                Observation.objects.select_for_update(of=("self",))
+                .filter(pk__in=chunk)
+                .for_display()
+            )
             observations.update({o.pk: o for o in query})
         created = list(
-            Observation.objects.select_for_update(of=("self",)).filter(created_by_import=record).for_display()
+            Observation.objects.select_for_update(of=("self",))
+            .filter(created_by_import=record)
+            .for_display()
         )
         # Every later change of these figures (an import, an edit, a restore) is recorded
         # after this import's own changes.
@@ -420,7 +426,11 @@ def restore_change(change, user=None, before=True):
     if not values or change.observation_id is None:
         raise RevertRefused("That change has no earlier value to restore.")
     with transaction.atomic():
-        o = Observation.objects.select_for_update(of=("self",)).for_display().get(pk=change.observation_id)
+        o = (
+            Observation.objects.select_for_update(of=("self",))
+            .for_display()
+            .get(pk=change.observation_id)
+        )
         old = figure_values(o)
         for name in FIGURE_FIELDS:
             setattr(o, name, _field_value(name, values.get(name, "")))
