@@ -307,13 +307,7 @@ class Loader:
                     continue
                 fields = {k: v for k, v in entry.items() if k not in RESERVED}
                 obj = model(site=self.site, live=True, **{"sort_order": position, **fields})
-                try:
-                    obj.full_clean()
-                except ValidationError as exc:
-                    raise PackError(f"{here}: {_messages(exc)}") from None
-                obj.save()
-                obj.save_revision().publish()
-                self.outcome.created["snippets"] += 1
+                self.publish_snippet(obj, here)
 
     def page_fields(self, entry, where):
         _unknown(entry, PAGE_FIELDS | {"body", "children"}, where)
@@ -465,13 +459,17 @@ class Loader:
                     translation = original.copy_for_translation(locale)
                     for name, value in fields.items():
                         setattr(translation, name, value)
-                    try:
-                        translation.full_clean()
-                    except ValidationError as exc:
-                        raise PackError(f"{here}: {_messages(exc)}") from None
-                    translation.save()
-                    translation.save_revision().publish()
-                    self.outcome.created["snippets"] += 1
+                    self.publish_snippet(translation, here)
+
+    def publish_snippet(self, obj, here):
+        """Validate, save and publish one snippet (or its translation) the pack creates."""
+        try:
+            obj.full_clean()
+        except ValidationError as exc:
+            raise PackError(f"{here}: {_messages(exc)}") from None
+        obj.save()
+        obj.save_revision().publish()
+        self.outcome.created["snippets"] += 1
 
     def translations(self, pages, snippets):
         self.translate_page(self.site.root_page.specific, pages["home"], "pages.json: home")
