@@ -8,12 +8,13 @@ are comment lines starting with "#", which the import skips, above the header ro
 import csv
 import io
 
-from ..models import Metric, Source
+from ..models import Jurisdiction, Metric, Source
 from .common import COLUMNS
 
 COLUMN_HELP = {
     "jurisdiction": (
-        "Required. Jurisdiction code: US, MO, MOED (Missouri Eastern District), HHS7 ..."
+        "Required. Jurisdiction code, as listed under Statistics > Jurisdictions: US, a "
+        "state's postal code, a federal district's code or an HHS region (HHS1 to HHS10)."
     ),
     "metric": "Required. The metric's slug, as listed under Statistics > Metrics.",
     "period": "Required. A year (2019) or a span of months (2012-12/2016-12), 1990 to next year.",
@@ -43,8 +44,13 @@ NOTES = (
 def _example():
     metric = Metric.objects.order_by("slug").values_list("slug", flat=True).first()
     source = Source.objects.order_by("-edition_year").first()
+    state = (
+        Jurisdiction.objects.filter(kind=Jurisdiction.Kind.STATE, observations__isnull=False)
+        .values_list("code", flat=True)
+        .first()
+    )
     return {
-        "jurisdiction": "MO",
+        "jurisdiction": state or "US",
         "metric": metric or "metric-slug",
         "period": str(source.edition_year) if source else "2019",
         "breakdown": "",

@@ -273,7 +273,7 @@ class Rows:
         jurisdiction = self.jurisdictions.get(code.upper())
         if jurisdiction is None and "jurisdiction" not in errors:
             if not code:
-                errors["jurisdiction"] = "A jurisdiction code is required (e.g. MO or US)."
+                errors["jurisdiction"] = "A jurisdiction code is required (US, or a state's code)."
             else:
                 errors["jurisdiction"] = f'Unknown jurisdiction "{shown(code)}".' + self.suggest(
                     "jurisdiction", code, lambda: self.all_names("jurisdiction")
