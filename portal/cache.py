@@ -27,6 +27,10 @@ made-up host adds no entry. Only a real sign-in skips the cache: a cookie signed
 SECRET_KEY that the login sets and the logout clears (SIGNED_IN_COOKIE), not any cookie that
 happens to be called `sessionid`.
 
+A page is stored twice over: as rendered, and gzipped once at store time (with its length
+and `Content-Encoding`), so a browser that accepts gzip gets the compressed bytes without any
+compression work per request. Both answers say `Vary: Accept-Encoding`.
+
 A cache that fails (Redis down, a disk full or read-only) never fails a request: every call
 here is guarded, logs the failure and carries on as a miss, so the page is rendered uncached.
 """
@@ -41,8 +45,11 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
-from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
+from django.utils.text import compress_string
 from django.utils.translation import get_language_from_path
+
+from .compression import accepts_gzip
 
 logger = logging.getLogger(__name__)
 
@@ -195,9 +202,9 @@ def _serves_a_page(request):
         return False
 
 
-def site_id_for(request):
+def site_id_for(request, version=None):
     """The id of the Wagtail site that serves the request, matched by hostname (any port)."""
-    version = current_version()
+    version = version if version is not None else current_version()
     if _sites["version"] != version or version is None:
         from wagtail.models import Site
 
@@ -220,12 +227,12 @@ def cache_key(request):
     version = current_version()
     if version is None:
         return None
-    site = site_id_for(request)
+    site = site_id_for(request, version)
     # The language a page is served in comes from its path (/es/...), read here because this
     # middleware runs before LocaleMiddleware has activated it.
     language = get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
     digest = hashlib.sha256(f"{site}:{language}:{request.path}?{query}".encode()).hexdigest()
-    return f"portal:public-page:{version}:{digest}"
+    return f"portal:public-page:2:{version}:{digest}"  # 2: the entry format below
 
 
 def _is_public_page(request, response):
@@ -248,6 +255,20 @@ def _is_private(request):
     return _rendered_for_user(request)
 
 
+def _entry(response):
+    """What the cache holds of a page: status, headers, the body, and the body gzipped."""
+    headers = dict(response.items())
+    return (response.status_code, headers, response.content, compress_string(response.content))
+
+
+def _from_entry(request, entry):
+    status, headers, content, gzipped = entry
+    if accepts_gzip(request) and len(gzipped) < len(content):
+        headers = {**headers, "Content-Encoding": "gzip", "Content-Length": str(len(gzipped))}
+        content = gzipped
+    return HttpResponse(content, status=status, headers=headers)
+
+
 class PublicPageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -257,16 +278,17 @@ class PublicPageCacheMiddleware:
         if key is not None:
             cached = _guarded(lambda: cache.get(key))
             if cached is not None:
-                status, headers, content = cached
-                return HttpResponse(content, status=status, headers=headers)
+                return _from_entry(request, cached)
 
         response = self.get_response(request)
         _set_marker(request, response)
 
         if key is not None and _is_public_page(request, response):
             patch_cache_control(response, public=True, max_age=max_age())
-            entry = (response.status_code, dict(response.items()), response.content)
+            patch_vary_headers(response, ("Accept-Encoding",))
+            entry = _entry(response)
             _guarded(lambda: cache.set(key, entry, cache_timeout()))
+            return _from_entry(request, entry)
         elif _is_private(request):
             add_never_cache_headers(response)
         return response

@@ -362,3 +362,49 @@ def test_fingerprinted_static_files_are_immutable(production_static):
     plain = Client().get("/static/css/portal.css")
     assert plain.status_code == 200
     assert "immutable" not in plain.get("Cache-Control", "")
+
+
+# --- Compression ---------------------------------------------------------------------------
+
+
+def test_a_cached_page_is_served_gzipped_without_compressing_it_again(site, monkeypatch):
+    import gzip
+
+    import portal.cache
+
+    client = Client()
+    plain = client.get("/test-topic/")
+    assert "Content-Encoding" not in plain
+    assert "Accept-Encoding" in plain["Vary"]
+
+    calls = []
+    real = portal.cache.compress_string
+    monkeypatch.setattr(portal.cache, "compress_string", lambda s: calls.append(1) or real(s))
+    for _ in range(3):
+        response = client.get("/test-topic/", HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+        assert response["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in response["Vary"]
+        assert int(response["Content-Length"]) == len(response.content) < len(plain.content)
+        assert gzip.decompress(response.content) == plain.content
+    assert calls == []  # stored compressed at the first visit, never compressed again
+
+
+def test_a_page_rendered_uncached_is_gzipped_too(site, settings):
+    import gzip
+
+    settings.MIDDLEWARE = [
+        m for m in settings.MIDDLEWARE if m != "portal.cache.PublicPageCacheMiddleware"
+    ]
+    response = Client().get("/test-topic/", HTTP_ACCEPT_ENCODING="gzip")
+    assert response["Content-Encoding"] == "gzip"
+    assert b"Test topic" in gzip.decompress(response.content)
+
+
+def test_json_is_gzipped_and_an_xlsx_download_is_not(site):
+    client = Client()
+    api = client.get("/api/observations", HTTP_ACCEPT_ENCODING="gzip")
+    assert api.status_code == 200
+    assert api["Content-Encoding"] == "gzip"
+    xlsx = client.get("/data/download/xlsx/", HTTP_ACCEPT_ENCODING="gzip")
+    assert xlsx.status_code == 200
+    assert "Content-Encoding" not in xlsx  # a zip file already: gzipping it again gains nothing

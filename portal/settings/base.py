@@ -49,6 +49,9 @@ MIDDLEWARE = [
     # A NUL character in the path or query string: 400 with a message (portal/security.py).
     "portal.security.NullCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Text responses gzipped for browsers that accept it; after WhiteNoise, which serves its
+    # own compressed files, and before the page cache, which stores pages compressed once.
+    "portal.compression.TextGZipMiddleware",
     # Answers visitors' page requests from the cache before any query (portal/cache.py).
     "portal.cache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
