@@ -6,7 +6,7 @@ PORT ?= 8000
 # The site's address (canonical links, sitemap) follows the port it is served on.
 export PORT
 
-.PHONY: run test install install-dev setup messages messages-update serve lint bench bench-import bench-scale scale-demo clean
+.PHONY: run test install install-dev setup messages messages-update serve lint bench bench-import bench-lighthouse bench-scale scale-demo clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -72,6 +72,10 @@ bench: install
 
 bench-import: install
 	$(PY) bench/import_bench.py
+
+# Lighthouse (mobile) on one page of every type; needs Lighthouse from npm (bench/lighthouse.py).
+bench-lighthouse: install
+	$(PY) bench/lighthouse.py
 
 # The store, API, downloads and a page with ~100,000 and ~200,000 synthetic figures (made up
 # inside the benchmark's throwaway databases only), beside the shipped 72.

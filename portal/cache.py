@@ -31,6 +31,11 @@ A page is stored twice over: as rendered, and gzipped once at store time (with i
 and `Content-Encoding`), so a browser that accepts gzip gets the compressed bytes without any
 compression work per request. Both answers say `Vary: Accept-Encoding`.
 
+Each process also keeps the pages it served in memory (settings.CACHES["pages-local"], a
+bounded LocMemCache), under the same key. The key holds the shared version, so a change still
+makes every process's copy stale at once; a visit then costs one read of the small version
+from the shared cache, not a read of the whole page.
+
 A cache that fails (Redis down, a disk full or read-only) never fails a request: every call
 here is guarded, logs the failure and carries on as a miss, so the page is rendered uncached.
 """
@@ -41,7 +46,7 @@ import time
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import transaction
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
@@ -255,6 +260,21 @@ def _is_private(request):
     return _rendered_for_user(request)
 
 
+def _local():
+    """This process's memory of the pages it served (settings.CACHES["pages-local"])."""
+    return caches["pages-local"]
+
+
+def _read(key):
+    """A stored page: from this process's memory, else from the shared cache (and kept)."""
+    entry = _local().get(key)
+    if entry is None:
+        entry = _guarded(lambda: cache.get(key))
+        if entry is not None:
+            _local().set(key, entry, cache_timeout())
+    return entry
+
+
 def _entry(response):
     """What the cache holds of a page: status, headers, the body, and the body gzipped."""
     headers = dict(response.items())
@@ -276,7 +296,7 @@ class PublicPageCacheMiddleware:
     def __call__(self, request):
         key = cache_key(request)
         if key is not None:
-            cached = _guarded(lambda: cache.get(key))
+            cached = _read(key)
             if cached is not None:
                 return _from_entry(request, cached)
 
@@ -288,6 +308,7 @@ class PublicPageCacheMiddleware:
             patch_vary_headers(response, ("Accept-Encoding",))
             entry = _entry(response)
             _guarded(lambda: cache.set(key, entry, cache_timeout()))
+            _local().set(key, entry, cache_timeout())
             return _from_entry(request, entry)
         elif _is_private(request):
             add_never_cache_headers(response)

@@ -8,10 +8,11 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from wagtail.models import Page, PageViewRestriction, Site
 
 from pages.models import HomePage, SiteSettings, TopicPage
@@ -408,3 +409,35 @@ def test_json_is_gzipped_and_an_xlsx_download_is_not(site):
     xlsx = client.get("/data/download/xlsx/", HTTP_ACCEPT_ENCODING="gzip")
     assert xlsx.status_code == 200
     assert "Content-Encoding" not in xlsx  # a zip file already: gzipping it again gains nothing
+
+
+def test_a_process_serves_a_page_from_its_memory_reading_only_the_version(site, monkeypatch):
+    import portal.cache
+
+    client = Client()
+    first = client.get("/test-topic/")
+    read = []
+    real_get = portal.cache.cache.get
+
+    def get(key, *args, **kwargs):
+        read.append(key)
+        return real_get(key, *args, **kwargs)
+
+    monkeypatch.setattr(portal.cache.cache, "get", get)
+    again = client.get("/test-topic/")
+    assert again.content == first.content
+    assert read == [VERSION_KEY]  # the page itself came from this process's memory
+
+    # Another process (its memory empty) takes the page from the shared cache, rendering nothing.
+    caches["pages-local"].clear()
+    read.clear()
+    with CaptureQueriesContext(connection) as queries:
+        other = client.get("/test-topic/")
+    assert other.content == first.content and len(queries) == 0
+    assert len(read) == 2
+
+    # A change reaches this process's copy too: the version in the key moves on.
+    invalidate_public_pages()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/test-topic/").status_code == 200
+    assert len(queries) > 0  # rendered anew, not served from memory

@@ -162,6 +162,15 @@ if os.environ.get("CACHE_URL"):
         "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
     }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# Each process keeps the public pages it served last in memory, in front of the shared cache
+# (portal/cache.py): a page's key holds the shared version, so a change still reaches every
+# process at once, and a visit reads only the small version from the shared cache.
+CACHES["pages-local"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "portal-pages-local",
+    "TIMEOUT": 60 * 60,
+    "OPTIONS": {"MAX_ENTRIES": 400},
+}
 
 # Sessions only exist for staff; visitors get no cookie. A staff session ends after
 # SESSION_COOKIE_AGE (8 hours) or when the browser closes, whichever comes first.

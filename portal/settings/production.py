@@ -35,11 +35,12 @@ DEBUG = False
 # workers of one machine share a folder; more machines need CACHE_URL.
 if not os.environ.get("CACHE_URL"):
     CACHES = {
+        **CACHES,  # noqa: F405
         "default": {
             # A full or read-only disk degrades to no cache, never a 500 (portal/cache_backends.py).
             "BACKEND": "portal.cache_backends.FailSafeFileBasedCache",
             "LOCATION": os.environ.get("PORTAL_CACHE_DIR", str(BASE_DIR / "var" / "cache")),  # noqa: F405
-        }
+        },
     }
 
 CSRF_TRUSTED_ORIGINS = [
