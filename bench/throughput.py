@@ -70,7 +70,7 @@ def load(url, seconds, connections, zipped=False):
     if shutil.which("wrk"):
         header = ["-H", "Accept-Encoding: gzip"] if zipped else []
         out = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", *header, url],
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", *header, url],
             capture_output=True,
             text=True,
             check=True,

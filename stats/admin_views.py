@@ -22,8 +22,7 @@ from wagtail.snippets.views.snippets import (
     InspectView,
 )
 
-from .checks import breakdown_warnings
-from .downloads import FORMATS as CONTENT_TYPES
+from .breakdowns import breakdown_warnings
 from .forms import ConfirmImportForm, ImportUploadForm
 from .models import ImportRecord, Metric, Observation, ObservationChange
 from .spreadsheets import (
@@ -34,7 +33,7 @@ from .spreadsheets import (
     revert_import,
     template_file,
 )
-from .spreadsheets.common import neutralise
+from .spreadsheets.common import CONTENT_TYPES, neutralise
 from .spreadsheets.importing import DatabaseBusy, record_edit, restore_change
 from .spreadsheets.reading import check_upload
 from .spreadsheets.validating import figure_values

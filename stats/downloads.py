@@ -26,12 +26,7 @@ from django.views.decorators.http import condition, require_safe
 
 from .models import Category, Jurisdiction, Metric, Observation, Source
 from .periods import FIRST_YEAR, last_year
-
-FORMATS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "json": "application/json",
-}
+from .spreadsheets.common import CONTENT_TYPES
 
 TOTALS, CATEGORIES, EVERYTHING = "0", "1", "all"
 BREAKDOWN_WORDS = {
@@ -225,7 +220,7 @@ def data_download(request, fmt):
             status=404,
         )
     # Streamed: memory does not grow with the number of rows.
-    response = StreamingHttpResponse(export_stream(rows, fmt), content_type=FORMATS[fmt])
+    response = StreamingHttpResponse(export_stream(rows, fmt), content_type=CONTENT_TYPES[fmt])
     name = "figures-history" if history else "figures"
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     # Shared caches may keep a copy, but must check the ETag before serving it again.

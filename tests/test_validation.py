@@ -6,7 +6,7 @@ from decimal import Decimal as D
 import pytest
 from django.core.exceptions import ValidationError
 
-from stats.checks import breakdown_warnings
+from stats.breakdowns import breakdown_warnings
 from stats.models import Jurisdiction, Observation, Source, validate_figures
 
 

@@ -33,7 +33,13 @@ EXPORT_ONLY_COLUMNS = (
 )
 EXPORT_COLUMNS = COLUMNS + EXPORT_ONLY_COLUMNS
 FIGURE_FIELDS = ("value", "numerator", "denominator", "rank", "footnote")
-FORMATS = ("csv", "xlsx", "json")
+# The exchange formats, each with the content type it is served as.
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+FORMATS = tuple(CONTENT_TYPES)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_DIGITS, DECIMAL_PLACES = 18, 4
 UNNAMED = "__column_"  # header of a column that has values but no name

@@ -8,7 +8,7 @@ is written here; importing.write_plan applies a plan in one transaction.
 import hashlib
 from dataclasses import dataclass, field
 
-from ..checks import breakdown_warnings
+from ..breakdowns import breakdown_warnings
 from ..formatting import format_decimal
 from ..models import (
     RANKED_JURISDICTIONS,

@@ -1,4 +1,4 @@
-"""Checks that warn data managers without refusing anything."""
+"""Breakdowns that do not add up to their total: warnings for data managers, never refusals."""
 
 from dataclasses import dataclass
 from itertools import groupby
