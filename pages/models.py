@@ -109,11 +109,14 @@ class BasePage(Page):
         return rendered_body_text(self)
 
     def get_context(self, request, *args, **kwargs):
+        from resources.blocks import list_batch
         from stats.figures import FigureStore
 
         context = super().get_context(request, *args, **kwargs)
         # One batched fetch for every figure the page's blocks need.
         context["figures"] = FigureStore.for_stream(self.body)
+        # And one for the items of each kind of list (statutes, organizations...) they show.
+        context["snippet_lists"] = list_batch(self.body, request)
         context.update(figure_page_context(self, request))
         # Blocks after a section heading sit inside that section: their own headings are h3.
         # A note several figures of one section share is said once in it (stats.figures).

@@ -28,16 +28,32 @@ class SnippetListBlock(blocks.StructBlock):
 
     model = None
 
-    def get_items(self, value, site):
-        items = self.model.objects.for_site(site)
+    def live_items(self, context):
+        """The site's live items in the editors' order: from the page's batch (list_batch), or
+        with a query of the block's own when it is rendered outside a page."""
+        batch = (context or {}).get("snippet_lists") or {}
+        if self.model in batch:
+            return batch[self.model]
+        return list(self.model.objects.for_site(request_site(context)))
+
+    def get_items(self, value, items):
+        """The items this block shows, out of the site's live items (their order kept)."""
         if value.get("kinds"):  # blocks with a `kinds` field filter by the model's `kind`
-            items = items.filter(kind__in=value["kinds"])
+            items = [item for item in items if item.kind in value["kinds"]]
         return items
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
-        context["items"] = list(self.get_items(value, request_site(parent_context)))
+        context["items"] = self.get_items(value, self.live_items(parent_context))
         return context
+
+
+def list_batch(stream_value, request):
+    """The live items of every list model the stream's blocks show, for the request's site and
+    in the page's language: one query a model, whatever the number of blocks."""
+    needed = {c.block.model for c in stream_value or () if isinstance(c.block, SnippetListBlock)}
+    site = request_site({"request": request})
+    return {model: list(model.objects.for_site(site)) for model in needed}
 
 
 class StatuteListBlock(SnippetListBlock):
@@ -52,10 +68,9 @@ class StatuteListBlock(SnippetListBlock):
         label = "Statutes"
         template = "resources/blocks/statutes.html"
 
-    def get_items(self, value, site):
-        items = Statute.objects.for_site(site)
+    def get_items(self, value, items):
         if value.get("category"):
-            items = items.filter(category=value["category"])
+            items = [s for s in items if s.category == value["category"]]
         return items
 
     def get_context(self, value, parent_context=None):
@@ -131,12 +146,10 @@ class HotlineListBlock(SnippetListBlock):
         label = "Hotlines"
         template = "resources/blocks/hotlines.html"
 
-    def get_items(self, value, site):
+    def get_items(self, value, items):
         # National lines first, then the state's, then local ones.
         order = {scope: i for i, scope in enumerate(Hotline.Scope.values)}
-        return sorted(
-            Hotline.objects.for_site(site), key=lambda h: (order.get(h.scope, 9), h.sort_order)
-        )
+        return sorted(items, key=lambda h: (order.get(h.scope, 9), h.sort_order))
 
 
 class HotlineCalloutBlock(blocks.StructBlock):
