@@ -40,6 +40,7 @@ A cache that fails (Redis down, a disk full or read-only) never fails a request:
 here is guarded, logs the failure and carries on as a miss, so the page is rendered uncached.
 """
 
+import functools
 import hashlib
 import logging
 import time
@@ -201,8 +202,15 @@ _sites = {"version": None, "hosts": {}, "default": None}
 
 def _serves_a_page(request):
     """Whether the path goes to Wagtail's page view: only pages are cached (no query)."""
+    return _path_serves_a_page(request.path_info)
+
+
+@functools.lru_cache(maxsize=4096)
+def _path_serves_a_page(path):
+    # Resolving walks every URL pattern before Wagtail's catch-all: remembered per path (the
+    # URLconf does not change while a process runs; the bound keeps made-up paths from growing it).
     try:
-        return resolve(request.path_info).url_name == "wagtail_serve"
+        return resolve(path).url_name == "wagtail_serve"
     except Resolver404:
         return False
 
@@ -286,7 +294,9 @@ def _from_entry(request, entry):
     if accepts_gzip(request) and len(gzipped) < len(content):
         headers = {**headers, "Content-Encoding": "gzip", "Content-Length": str(len(gzipped))}
         content = gzipped
-    return HttpResponse(content, status=status, headers=headers)
+    response = HttpResponse(content, status=status, headers=headers)
+    response.from_page_cache = True  # complete as stored: portal.compression leaves it alone
+    return response
 
 
 class PublicPageCacheMiddleware:

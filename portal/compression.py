@@ -23,6 +23,8 @@ def accepts_gzip(request):
 
 class TextGZipMiddleware(GZipMiddleware):
     def process_response(self, request, response):
-        if not TEXT_TYPES.match(response.get("Content-Type", "")):
+        if getattr(response, "from_page_cache", False) or not TEXT_TYPES.match(
+            response.get("Content-Type", "")
+        ):
             return response
         return super().process_response(request, response)
