@@ -78,9 +78,11 @@ bench-lighthouse: install
 	$(PY) bench/lighthouse.py
 
 # The store, API, downloads and a page with ~100,000 and ~200,000 synthetic figures (made up
-# inside the benchmark's throwaway databases only), beside the shipped 72.
+# inside the benchmark's throwaway databases only), beside the shipped 72. Options through
+# SCALE_ARGS: make bench-scale SCALE_ARGS="--skip-districts --rounds 1" (the 100,000 only).
+SCALE_ARGS ?=
 bench-scale: install
-	$(PY) bench/scale.py
+	$(PY) bench/scale.py $(SCALE_ARGS)
 
 # Two gunicorn servers sharing a throwaway PostgreSQL 15 and Redis (run as root).
 scale-demo: install
