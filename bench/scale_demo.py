@@ -107,7 +107,7 @@ def pick_figure():
     row that changes it. Prints JSON."""
     from wagtail.models import Site
 
-    from stats.figures import FigureStore
+    from stats.figure_store import FigureStore
     from stats.formatting import format_value
     from stats.spreadsheets import export_dataset
 

@@ -110,7 +110,7 @@ class BasePage(Page):
 
     def get_context(self, request, *args, **kwargs):
         from resources.blocks import list_batch
-        from stats.figures import FigureStore
+        from stats.figure_store import FigureStore
 
         context = super().get_context(request, *args, **kwargs)
         # One batched fetch for every figure the page's blocks need.
@@ -119,7 +119,7 @@ class BasePage(Page):
         context["snippet_lists"] = list_batch(self.body, request)
         context.update(figure_page_context(self, request))
         # Blocks after a section heading sit inside that section: their own headings are h3.
-        # A note several figures of one section share is said once in it (stats.figures).
+        # A note several figures of one section share is said once in it (stats.shaping).
         levels, level, section = [], 2, 0
         for block in self.body:
             if block.block_type == "heading":

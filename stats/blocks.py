@@ -1,7 +1,7 @@
 """StreamField blocks that draw figures from the statistics store.
 
 Every block declares the observations it needs (`figure_selections`); the page fetches them all
-in one batched query (see stats.figures) and each block reads its share from
+in one batched query (see stats.figure_store) and each block reads its share from
 `parent_context["figures"]`. Rendered without a store (the block picker's preview, a block
 rendered on its own), a block fetches its own figures.
 """
@@ -15,8 +15,8 @@ from wagtail import blocks
 from wagtail.blocks import StructBlockValidationError
 from wagtail.snippets.blocks import SnippetChooserBlock
 
-from . import figures as shaping
-from .figures import FigureStore, Selection, prefetched_snippets
+from . import shaping
+from .figure_store import FigureStore, Selection, prefetched_snippets
 from .periods import FIRST_YEAR, last_year
 
 
@@ -28,7 +28,7 @@ class FigureChooserBlock(SnippetChooserBlock):
     of one lookup per block type. Stored in migrations as a plain SnippetChooserBlock.
     """
 
-    batched = True  # see stats.figures.collect_chosen_ids
+    batched = True  # see stats.figure_store.collect_chosen_ids
 
     def __init__(self, target_model, **kwargs):
         super().__init__(target_model, **kwargs)

@@ -16,7 +16,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 from wagtail.models import Page
 
-from .figures import FigureStore, batched_snippets
+from .figure_store import FigureStore, batched_snippets
 from .periods import format_period
 from .spreadsheets.common import neutralise
 

@@ -13,7 +13,7 @@ from django.urls import NoReverseMatch, path, reverse
 
 from portal.urls import urlpatterns as portal_urlpatterns
 from stats import blocks as stats_blocks
-from stats.figures import FigureStore
+from stats.figure_store import FigureStore
 from stats.formatting import format_value, ordinal
 from stats.models import Category, Dimension, Jurisdiction, Metric, Observation, Source
 

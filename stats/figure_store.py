@@ -1,0 +1,282 @@
+"""One batched fetch of every figure a page shows, and of the snippets its blocks choose.
+
+Each stats block says which observations it needs (a `Selection`). `FigureStore.for_stream`
+collects the selections of every block in a page's body, fetches them all with ONE
+`Observation.objects.filter(q).current()` query, and each block then takes its share from the
+store in memory (`store.observations(selection)`), shaped by stats.shaping.
+"""
+
+import contextvars
+import datetime
+import secrets
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q
+from wagtail import blocks
+
+from .models import Jurisdiction, Observation, Source
+
+NATIONAL_CODE = "US"
+STATE_KIND = "state"  # Jurisdiction.Kind.STATE: states, the District and the territories
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The observations one block needs.
+
+    breakdown: True for the categories of a breakdown only, False for totals only.
+    from_year / to_year: the period lies within these years. end_year: the period ends in it.
+    national: also the nation's figures for the same metrics.
+    every_state: every state's figures (a map), whatever jurisdiction_ids holds.
+    """
+
+    metric_ids: frozenset
+    jurisdiction_ids: frozenset
+    breakdown: bool = False
+    from_year: int | None = None
+    to_year: int | None = None
+    end_year: int | None = None
+    national: bool = False
+    every_state: bool = False
+
+    @classmethod
+    def of(cls, metrics, jurisdictions, **kwargs):
+        return cls(
+            frozenset(m.pk for m in metrics if m is not None),
+            frozenset(j.pk for j in jurisdictions if j is not None),
+            **kwargs,
+        )
+
+    @property
+    def is_empty(self):
+        return not self.metric_ids or not (self.jurisdiction_ids or self.every_state)
+
+    def q(self, national_ids=()):
+        """The selection as a filter on the observation's own columns (no join), so the
+        database reads only these metrics and places from the (metric, jurisdiction) index.
+        national_ids: the pk of the nation, looked up once for the page."""
+        places = set(self.jurisdiction_ids)
+        if self.national:
+            places.update(national_ids)
+        where = Q(jurisdiction_id__in=sorted(places))
+        if self.every_state:  # a map: every state's value
+            where |= Q(jurisdiction__kind=STATE_KIND)
+        q = Q(metric_id__in=sorted(self.metric_ids)) & where
+        q &= Q(breakdown__isnull=not self.breakdown)
+        if self.from_year:
+            q &= Q(period_start__gte=datetime.date(self.from_year, 1, 1))
+        if self.to_year:
+            q &= Q(period_end__lte=datetime.date(self.to_year, 12, 31))
+        if self.end_year:
+            q &= Q(
+                period_end__gte=datetime.date(self.end_year, 1, 1),
+                period_end__lte=datetime.date(self.end_year, 12, 31),
+            )
+        return q
+
+    def matches(self, o):
+        if o.metric_id not in self.metric_ids:
+            return False
+        if (
+            o.jurisdiction_id not in self.jurisdiction_ids
+            and not (self.national and o.jurisdiction.code == NATIONAL_CODE)
+            and not (self.every_state and o.jurisdiction.kind == STATE_KIND)
+        ):
+            return False
+        if (o.breakdown_id is not None) != self.breakdown:
+            return False
+        if self.from_year and o.period_start.year < self.from_year:
+            return False
+        if self.to_year and o.period_end.year > self.to_year:
+            return False
+        if self.end_year and o.period_end.year != self.end_year:
+            return False
+        return True
+
+
+# Chosen snippets, batched per page: {model: {pk: instance}} while a page's stream is converted.
+_prefetched = contextvars.ContextVar("stats_prefetched_snippets", default=None)
+
+
+def prefetched_snippets(model):
+    batch = _prefetched.get()
+    return None if batch is None else batch.get(model)
+
+
+def _item_value(item):
+    # A ListBlock item is stored as {"type": "item", "value": ..., "id": ...} or as a bare value.
+    if isinstance(item, dict) and item.get("type") == "item" and "value" in item:
+        return item["value"]
+    return item
+
+
+def collect_chosen_ids(block, raw, found):
+    """Walk a raw (JSON) block value, noting each id chosen in a batched chooser, by model."""
+    if raw is None:
+        return
+    if getattr(block, "batched", False):
+        found[block.model_class].add(raw)
+    elif isinstance(block, blocks.StreamBlock):
+        for item in raw:
+            child = block.child_blocks.get(item.get("type")) if isinstance(item, dict) else None
+            if child is not None:
+                collect_chosen_ids(child, item.get("value"), found)
+    elif isinstance(block, blocks.ListBlock):
+        for item in raw:
+            collect_chosen_ids(block.child_block, _item_value(item), found)
+    elif isinstance(block, blocks.StructBlock) and isinstance(raw, dict):
+        for name, child in block.child_blocks.items():
+            if name in raw:
+                collect_chosen_ids(child, raw[name], found)
+
+
+@contextmanager
+def batched_snippets(stream_value):
+    """Fetch every metric, place and source chosen anywhere in the stream: one query a model."""
+    found = defaultdict(set)
+    try:
+        raw = list(stream_value.raw_data)
+    except AttributeError:
+        raw = []
+    collect_chosen_ids(stream_value.stream_block, raw, found)
+    batch = {model: model.objects.in_bulk(ids) for model, ids in found.items()}
+    token = _prefetched.set(batch)
+    try:
+        yield
+    finally:
+        _prefetched.reset(token)
+
+
+def block_selections(block, value):
+    """The selections of one block value (a row of key figures gives several)."""
+    method = getattr(block, "figure_selections", None)
+    if method is None:
+        return []
+    return [s for s in method(value) if not s.is_empty]
+
+
+class FigureStore:
+    """Observations for a set of selections, fetched in one query."""
+
+    def __init__(self, selections=()):
+        self.selections = set(selections)
+        self._by_metric = self._index(self._fetch(self.selections))
+        self._own = {}  # selections fetched on their own (a block rendered outside the page)
+        self._all_sources = None
+        self._ids = defaultdict(int)
+        self._id_tag = ""
+        self._used_ids = set()
+        self._said = defaultdict(set)  # section -> notes already said in it
+        self.kinds_drawn = set()  # "chart", "map": which scripts the page needs
+
+    @classmethod
+    def for_stream(cls, stream_value):
+        if not stream_value:
+            return cls()
+        # Converting the stream here, with the chosen snippets batched, keeps their lookups to
+        # one query per model whatever the number of blocks; the page reuses the converted values.
+        with batched_snippets(stream_value):
+            children = list(stream_value)
+        selections = []
+        for child in children:
+            selections.extend(block_selections(child.block, child.value))
+        return cls(selections)
+
+    @classmethod
+    def for_block(cls, block, value):
+        store = cls(block_selections(block, value))
+        # Blocks rendered on their own may sit side by side: keep their element ids apart.
+        store._id_tag = f"{secrets.token_hex(3)}-"
+        return store
+
+    @staticmethod
+    def _fetch(selections):
+        if not selections:
+            return []
+        national_ids = ()
+        if any(s.national for s in selections):
+            national_ids = list(
+                Jurisdiction.objects.filter(code=NATIONAL_CODE).values_list("pk", flat=True)
+            )
+        q = reduce(or_, (s.q(national_ids) for s in selections))
+        return Observation.objects.filter(q).current()
+
+    @staticmethod
+    def _index(observations):
+        by_metric = defaultdict(list)
+        for o in observations:
+            by_metric[o.metric_id].append(o)
+        return by_metric
+
+    def observations(self, selection):
+        """The current observations matching a selection, in a stable order."""
+        if selection.is_empty:
+            return []
+        if selection in self.selections:
+            by_metric = self._by_metric
+        else:
+            if selection not in self._own:
+                self._own[selection] = self._index(self._fetch([selection]))
+            by_metric = self._own[selection]
+        return [
+            o
+            for metric_id in sorted(selection.metric_ids)
+            for o in by_metric.get(metric_id, ())
+            if selection.matches(o)
+        ]
+
+    def next_id(self, prefix):
+        """A page-unique element id: chart-1, chart-2..."""
+        self._ids[prefix] += 1
+        return self.unique_id(f"{prefix}-{self._id_tag}{self._ids[prefix]}")
+
+    def unique_id(self, wanted):
+        """`wanted`, or `wanted-2`... when the page already has an element of that id."""
+        candidate, n = wanted, 1
+        while candidate in self._used_ids:
+            n += 1
+            candidate = f"{wanted}-{n}"
+        self._used_ids.add(candidate)
+        return candidate
+
+    def unsaid(self, section, notes):
+        """The notes not yet said in this section of the page; they count as said from now.
+
+        A note several figures of a section share (a caveat, an exclusion) is said once, by
+        the first of them. A block rendered on its own (an embed) has a store of its own, so it
+        always carries its notes.
+        """
+        said = self._said[section]
+        fresh = [n for n in dict.fromkeys(notes) if n and n not in said]
+        said.update(fresh)
+        return fresh
+
+    def drawn(self, kind):
+        """Record that the page shows a "chart", "map" or "figure" (its copy buttons), so the
+        page's template loads static/js/charts.js, and Chart.js only for a chart or map."""
+        self.kinds_drawn.add(kind)
+
+    @property
+    def needs_script(self):
+        return bool(self.kinds_drawn)
+
+    @property
+    def has_charts(self):
+        return bool(self.kinds_drawn & {"chart", "map"})
+
+    @property
+    def has_map(self):
+        return "map" in self.kinds_drawn
+
+    def all_sources(self):
+        """Every source edition in the store: one query, made once, only when asked."""
+        if self._all_sources is None:
+            self._all_sources = list(Source.objects.all())
+        return self._all_sources
+
+
+# Shaping: what each block's template shows.
