@@ -46,7 +46,8 @@ def page_of_each_type(env):
         .order_by("depth", "path")
         .specific()
     ):
-        found.setdefault(type(page).__name__, page.get_url(relative_to=site))
+        found.setdefault(type(page).__name__, page.get_url(current_site=site))
+    found["search"] = "/search/?q=hotline"  # a view, not a page type
     return found
 
 
