@@ -328,8 +328,8 @@ def page(request, rows, limit, offset, shape):
     elif hasattr(rows, "with_replaced"):
         # Observations: find the page's ids in the index first, then read those rows with
         # what they name, so that a deep offset skips ids, not joined rows.
-        ids = list(rows.values_list("pk", flat=True)[offset : offset + limit])
-        by_id = {o.pk: o for o in rows.filter(pk__in=ids)}
+        ids = page_ids(rows, total, offset, limit)
+        by_id = {o.pk: o for o in rows.filter(pk__in=ids).order_by()}
         shown = [by_id[pk] for pk in ids]
     else:
         shown = rows[offset : offset + limit]
@@ -348,6 +348,18 @@ def page(request, rows, limit, offset, shape):
         "previous": link(max(offset - limit, 0)) if offset > 0 else None,
         "items": items,
     }
+
+
+def page_ids(rows, total, offset, limit):
+    """The ids of rows[offset : offset + limit]. A page in the back half is read from the
+    end, in the reverse order, so the index skips at most half of the rows whatever the
+    offset (the order is total: the current values end it with the id, the history with the
+    edition, unique within a key)."""
+    ids = rows.values_list("pk", flat=True)
+    if offset <= total - offset - limit:
+        return list(ids[offset : offset + limit])
+    end = total - offset
+    return list(ids.reverse()[max(end - limit, 0) : end])[::-1]
 
 
 def source_ref(source):

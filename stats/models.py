@@ -360,8 +360,10 @@ class ObservationQuerySet(models.QuerySet):
         """The newest edition's value for each metric, jurisdiction, period and breakdown: a
         queryset of the rows whose `is_current` flag is set (kept by refresh_current), each
         with `.replaced` once fetched."""
-        # One current row per key: the key alone orders them, as the partial index does.
-        return self.filter(is_current=True).for_display().order_by(*self.KEY).with_replaced()
+        # One current row per key: the key orders them, as the partial index does; the id (the
+        # index's last column) keeps the order total, read forwards or backwards.
+        rows = self.filter(is_current=True).for_display().order_by(*self.KEY, "id")
+        return rows.with_replaced()
 
 
 def attach_replaced(observations):
@@ -497,11 +499,12 @@ class Observation(RevisionMixin, models.Model):
         indexes = [
             # Every edition of a figure, in key order: history, refresh_current, replaced values.
             models.Index(fields=["metric", "jurisdiction", "period_start"]),
-            # The current values in key order: pages, the API's pages, the downloads.
+            # The current values in key order: pages, the API's pages, the downloads. The id
+            # ends it so that the API finds a page's ids (and counts) from the index alone.
             models.Index(
-                fields=["metric", "jurisdiction", "period_start", "period_end", "breakdown"],
+                fields=["metric", "jurisdiction", "period_start", "period_end", "breakdown", "id"],
                 condition=Q(is_current=True),
-                name="observation_current",
+                name="observation_current_ids",
             ),
         ]
         permissions = [("import_observation", "Can import figures from spreadsheets")]
