@@ -48,6 +48,7 @@ import time
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache, caches
+from django.core.exceptions import EmptyResultSet
 from django.db import transaction
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
@@ -127,6 +128,29 @@ def invalidate_on_commit(**kwargs):
     if any(func is invalidate_public_pages for _sids, func, _robust in connection.run_on_commit):
         return
     transaction.on_commit(invalidate_public_pages)
+
+
+def cached_count(queryset):
+    """`queryset.count()`, kept under the public pages' version.
+
+    The changes that make cached pages stale (every figure, import, revert, snippet and
+    setting) bump the same version, so a count is never older than a cached page. Counting
+    every current figure reads the whole index at national scale; this reads one cache entry.
+    Without a cache (down, or failing) it counts."""
+    version = current_version()
+    if version is None:
+        return queryset.count()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return 0
+    digest = hashlib.sha256(f"{queryset.db}|{sql}|{params!r}".encode()).hexdigest()
+    key = f"portal:count:{version}:{digest}"
+    count = _guarded(lambda: cache.get(key))
+    if count is None:
+        count = queryset.count()
+        _guarded(lambda: cache.set(key, count, cache_timeout()))
+    return count
 
 
 def _admin_prefix():

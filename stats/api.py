@@ -23,6 +23,8 @@ from ninja.errors import HttpError, ValidationError
 from ninja.openapi.docs import DocsBase
 from ninja.throttling import AnonRateThrottle
 
+from portal.cache import cached_count
+
 from .downloads import BREAKDOWN_HELP, FilterError, select_observations
 from .formatting import plain_number
 from .models import Jurisdiction, Metric, Source
@@ -320,9 +322,10 @@ Offset = Annotated[int, Query(0, ge=0, le=MAX_OFFSET)]
 
 
 def page(request, rows, limit, offset, shape):
-    """One page of a queryset: one COUNT query and one LIMIT/OFFSET query (for observations,
-    one more to read the page's rows, and one for the values they replaced)."""
-    total = rows.count()
+    """One page of a queryset: one COUNT query (none when the count is cached under the
+    public pages' version, see portal.cache.cached_count) and one LIMIT/OFFSET query (for
+    observations, one more to read the page's rows, and one for the values they replaced)."""
+    total = cached_count(rows)
     if offset >= total:
         shown = []
     elif hasattr(rows, "with_replaced"):
