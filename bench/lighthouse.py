@@ -1,4 +1,4 @@
-"""Lighthouse scores (mobile, simulated throttling) of one page of every page type.
+"""Lighthouse scores (mobile, simulated throttling) of every public page, and the search.
 
 gunicorn with two workers on 127.0.0.1 (a spare port), bench.settings, a temporary database
 with the shipped content (deleted at the end), the page cache on as in production. Each page
@@ -30,8 +30,9 @@ CHROME_FLAGS = (
 )
 
 
-def page_of_each_type(env):
-    """{page type: path} for the live pages of the default site, the shallowest of each type."""
+def pages_to_measure(env):
+    """{label: path}: every live page of the default site in its default language (the
+    Spanish pages use the same templates), and a search."""
     os.environ.update(env)
     import django
 
@@ -90,7 +91,7 @@ def main():
     with workdir() as tmp:
         env = bench_env(tmp)
         prepare(env)
-        pages = page_of_each_type(env)
+        pages = pages_to_measure(env)
         rows = []
         with gunicorn(env, spare_port()) as base:
             for kind, path in pages.items():
@@ -99,13 +100,13 @@ def main():
                 rows.append((kind, path, median, [r["performance"] for r in runs]))
 
     print(f"\nLighthouse, mobile (simulated throttling), median of {args.runs} runs per page")
-    header = f"{'page type':<22} {'path':<34} {'perf':>4} {'a11y':>4} {'bp':>4} {'seo':>4}"
+    header = f"{'page':<34} {'path':<28} {'perf':>4} {'a11y':>4} {'bp':>4} {'seo':>4}"
     header += f" {'LCP ms':>7} {'TBT ms':>7} {'CLS':>6}  perf of each run"
     print(header)
     print("-" * len(header))
     for kind, path, m, perf in rows:
         print(
-            f"{kind:<22} {path:<34} {m['performance']:>4.0f} {m['accessibility']:>4.0f} "
+            f"{kind:<34} {path:<28} {m['performance']:>4.0f} {m['accessibility']:>4.0f} "
             f"{m['best-practices']:>4.0f} {m['seo']:>4.0f} {m['lcp']:>7.0f} {m['tbt']:>7.0f} "
             f"{m['cls']:>6.3f}  {perf}"
         )
