@@ -41,13 +41,9 @@ def pages_to_measure(env):
 
     site = Site.objects.get(is_default_site=True)
     found = {}
-    for page in (
-        Page.objects.live()
-        .descendant_of(site.root_page, inclusive=True)
-        .order_by("depth", "path")
-        .specific()
-    ):
-        found.setdefault(type(page).__name__, page.get_url(current_site=site))
+    pages = Page.objects.live().descendant_of(site.root_page, inclusive=True)
+    for page in pages.filter(locale=site.root_page.locale).order_by("path").specific():
+        found[f"{type(page).__name__} {page.slug}"] = page.get_url(current_site=site)
     found["search"] = "/search/?q=hotline"  # a view, not a page type
     return found
 

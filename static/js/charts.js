@@ -104,9 +104,18 @@
   }
 
   function formatTick(value, unit) {
-    // Digits grouped as the page's language writes them (in English "1,234"; in Spanish
-    // "12 345", and "1234" without a separator), as the server formats the tables.
-    var text = Number(value).toLocaleString(document.documentElement.lang || "en");
+    // Digits grouped as the page's language writes them, as toLocaleString would (in English
+    // "1,234.5"; in Spanish "12.345,5", and "1234" without a separator), at most 3 decimals.
+    // Written out rather than asked of Intl: the first Intl call loads the browser's locale
+    // data, a long task on a phone, before the first chart can be drawn.
+    var spanish = (document.documentElement.lang || "en").slice(0, 2) === "es";
+    var number = Math.round(Number(value) * 1000) / 1000;
+    var parts = String(Math.abs(number)).split(".");
+    var whole = parts[0];
+    if (!(spanish && whole.length < 5)) {
+      whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, spanish ? "." : ",");
+    }
+    var text = (number < 0 ? "-" : "") + whole + (parts[1] ? (spanish ? "," : ".") + parts[1] : "");
     return unit === "percent" ? text + "%" : text;
   }
 
@@ -503,18 +512,32 @@
     area.remove();
   }
 
-  function setUpCopy(root) {
-    var today = new Date().toLocaleDateString(document.documentElement.lang || "en", {
-      year: "numeric", month: "long", day: "numeric",
-    });
+  // A citation's "retrieved" date is today's, in the page's language. It is written when its
+  // "Cite this" opens, not at load: the first date formatting loads the browser's locale data,
+  // a long task on a phone, and most visitors never open a citation.
+  var today = null;
+  function dateRetrieved(root) {
+    if (!today) {
+      today = new Date().toLocaleDateString(document.documentElement.lang || "en", {
+        year: "numeric", month: "long", day: "numeric",
+      });
+    }
     Array.prototype.forEach.call(root.querySelectorAll("[data-retrieved]"), function (el) {
       el.textContent = today;
     });
+  }
+
+  function setUpCopy(root) {
+    // "toggle" does not bubble: listen in the capture phase for every <details> at once.
+    root.addEventListener("toggle", function (event) {
+      if (event.target.open) dateRetrieved(event.target);
+    }, true);
     Array.prototype.forEach.call(root.querySelectorAll("[data-copy]"), function (button) {
       var target = document.getElementById(button.getAttribute("data-copy"));
       if (!target) return;
       button.hidden = false;
       button.addEventListener("click", function () {
+        dateRetrieved(target.parentNode);
         copyFailed = button.getAttribute("data-copy-failed") || copyFailed;
         var text = target.value !== undefined ? target.value : target.textContent;
         copy(text.replace(/\s+/g, " ").trim(), function () {
