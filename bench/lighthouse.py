@@ -91,7 +91,15 @@ def main():
         rows = []
         with gunicorn(env, spare_port()) as base:
             for kind, path in pages.items():
-                runs = [lighthouse(binary, base + path) for _ in range(args.runs)]
+                runs = []
+                for _ in range(args.runs):
+                    try:
+                        runs.append(lighthouse(binary, base + path))
+                    except (subprocess.SubprocessError, ValueError, KeyError) as error:
+                        print(f"  {path}: a run failed ({error}); not counted", flush=True)
+                if not runs:
+                    continue
+                print(f"  {path}: performance {[r['performance'] for r in runs]}", flush=True)
                 median = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
                 rows.append((kind, path, median, [r["performance"] for r in runs]))
 
