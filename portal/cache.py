@@ -52,6 +52,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import transaction
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.text import compress_string
 from django.utils.translation import get_language_from_path
@@ -233,10 +234,19 @@ def _serves_a_page(request):
 def _path_serves_a_page(path):
     # Resolving walks every URL pattern before Wagtail's catch-all: remembered per path (the
     # URLconf does not change while a process runs; the bound keeps made-up paths from growing it).
+    # The language prefix of i18n_patterns is matched against the active language, and this runs
+    # before LocaleMiddleware, when the thread may still hold the previous request's: resolve in
+    # the path's own language, so the answer is the same whatever request came before.
     try:
-        return resolve(path).url_name == "wagtail_serve"
+        with translation.override(_path_language(path)):
+            return resolve(path).url_name == "wagtail_serve"
     except Resolver404:
         return False
+
+
+def _path_language(path):
+    """The language a path is served in (/es/... is Spanish; no prefix, the default)."""
+    return get_language_from_path(path) or settings.LANGUAGE_CODE
 
 
 def site_id_for(request, version=None):
@@ -267,7 +277,7 @@ def cache_key(request):
     site = site_id_for(request, version)
     # The language a page is served in comes from its path (/es/...), read here because this
     # middleware runs before LocaleMiddleware has activated it.
-    language = get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+    language = _path_language(request.path_info)
     digest = hashlib.sha256(f"{site}:{language}:{request.path}?{query}".encode()).hexdigest()
     return f"portal:public-page:2:{version}:{digest}"  # 2: the entry format below
 

@@ -441,3 +441,18 @@ def test_a_process_serves_a_page_from_its_memory_reading_only_the_version(site, 
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/test-topic/").status_code == 200
     assert len(queries) > 0  # rendered anew, not served from memory
+
+
+@pytest.mark.parametrize("left_active", ["en", "es"])
+def test_whether_a_path_is_a_page_does_not_depend_on_the_previous_request(site, left_active):
+    """The page cache looks before LocaleMiddleware, while the thread may still hold the last
+    request's language: an English page is a page, and the Spanish search is not, either way."""
+    from django.utils import translation
+
+    from portal.cache import _path_serves_a_page
+
+    _path_serves_a_page.cache_clear()
+    with translation.override(left_active):
+        assert _path_serves_a_page("/test-topic/") is True
+        assert _path_serves_a_page("/es/search/") is False
+        assert _path_serves_a_page("/search/") is False
