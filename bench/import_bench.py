@@ -111,7 +111,7 @@ def fmt(times):
 
 
 def peak_memory(path):
-    from stats.spreadsheets import read_upload, run_import
+    from stats.exchange import read_upload, run_import
 
     content = path.read_bytes()
     tracemalloc.start()

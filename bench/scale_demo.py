@@ -107,9 +107,9 @@ def pick_figure():
     row that changes it. Prints JSON."""
     from wagtail.models import Site
 
-    from stats.figure_store import FigureStore
-    from stats.formatting import format_value
-    from stats.spreadsheets import export_dataset
+    from stats.display.batch import FigureStore
+    from stats.exchange import export_dataset
+    from stats.store.formatting import format_value
 
     home = Site.objects.get(is_default_site=True).root_page.specific
     store = FigureStore.for_stream(home.body)

@@ -3,7 +3,7 @@
 from wagtail import blocks
 
 from resources import blocks as resource_blocks
-from stats import blocks as stats_blocks
+from stats.display import blocks as stats_blocks
 
 
 class SectionHeadingBlock(blocks.StructBlock):

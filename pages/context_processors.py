@@ -17,7 +17,7 @@ def header_hotlines(request):
     """
 
     def read():
-        from .models import SiteSettings
+        from pages.models import SiteSettings
 
         site_settings = SiteSettings.for_request(request)
         return {

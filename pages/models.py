@@ -8,7 +8,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from .blocks import ContentStreamBlock, FooterLinkBlock
+from pages.blocks import ContentStreamBlock, FooterLinkBlock
 
 
 @register_setting(icon="site")
@@ -104,13 +104,13 @@ class BasePage(Page):
         abstract = True
 
     def search_text(self):
-        from .search import rendered_body_text
+        from pages.search import rendered_body_text
 
         return rendered_body_text(self)
 
     def get_context(self, request, *args, **kwargs):
         from resources.blocks import list_batch
-        from stats.figure_store import FigureStore
+        from stats.display.batch import FigureStore
 
         context = super().get_context(request, *args, **kwargs)
         # One batched fetch for every figure the page's blocks need.

@@ -20,6 +20,7 @@ from wagtail import blocks
 from wagtail.models import Locale, Page, Site
 from wagtail.search import index
 
+from pages.models import HomePage, SiteSettings, TopicPage
 from resources.models import (
     Campaign,
     FundingOpportunity,
@@ -28,11 +29,9 @@ from resources.models import (
     Publication,
     Statute,
 )
-from stats.catalog import load_catalog
+from stats.exchange import UploadError, read_upload, run_import
 from stats.models import Jurisdiction, Metric, Source
-from stats.spreadsheets import UploadError, read_upload, run_import
-
-from .models import HomePage, SiteSettings, TopicPage
+from stats.store.catalog import load_catalog
 
 FILES = ("manifest.json", "catalog.json", "observations.csv", "pages.json", "snippets.json")
 SETTINGS_FILE = "settings.json"
@@ -493,7 +492,7 @@ class Loader:
         return outcome.summary()
 
     def run(self):
-        from .search import rendering_deferred
+        from pages.search import rendering_deferred
 
         with rendering_deferred():
             self.build()

@@ -47,7 +47,7 @@ def _snippet_results(model, site, query, listing_page):
 def _pages_listing(site, *block_types):
     """For each block type, the first live public page of the site whose body holds one (e.g.
     the Laws page for "statutes"), reading the pages once."""
-    from .models import TopicPage
+    from pages.models import TopicPage
 
     found = {}
     home = site.root_page.localized  # the home page in the page's language
@@ -79,7 +79,7 @@ def _search(site, query):
 
 @require_GET
 def search(request):
-    from .search import corrected
+    from pages.search import corrected
 
     query = request.GET.get("q", "").strip()[:200]
     site = Site.find_for_request(request)

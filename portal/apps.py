@@ -10,12 +10,12 @@ class PortalConfig(AppConfig):
         from django.apps import apps
         from django.db.models.signals import post_migrate
 
-        from .permissions import ensure_groups_after_migrate
+        from portal.permissions import ensure_groups_after_migrate
 
         # After every migrate: the staff groups and their rights (portal/permissions.py). Sent
         # for the pages app: Django signals only apps with models, and portal has none.
         post_migrate.connect(ensure_groups_after_migrate, sender=apps.get_app_config("pages"))
         # Cached public pages go stale when pages, figures or resources change (portal/cache.py).
-        from .signals import connect as connect_cache_invalidation
+        from portal.signals import connect as connect_cache_invalidation
 
         connect_cache_invalidation()

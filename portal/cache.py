@@ -57,7 +57,7 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control, pat
 from django.utils.text import compress_string
 from django.utils.translation import get_language_from_path
 
-from .compression import accepts_gzip
+from portal.compression import accepts_gzip
 
 logger = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
 """Invalidate the cached public pages when anything they show changes (see portal.cache).
 
 Connected in PortalConfig.ready(): page publish, unpublish, move and delete; a page's view
-restriction (made private or public); every save and
-delete of a statistics model, a resource snippet and the site settings. Each receiver queues one
-invalidation for when the transaction commits. Bulk imports that bypass model signals call
-`portal.cache.invalidate_public_pages()` themselves.
+restriction (made private or public); every save and delete of a resource snippet, the site
+settings and a Site. Each receiver queues one invalidation for when the transaction commits.
+Figures are the store's to announce: stats sends `figures_changed` after the commit of every
+write path (bulk imports included), and the cache listens.
 """
 
 from django.apps import apps
@@ -13,7 +13,13 @@ from django.db.models.signals import post_delete, post_save
 from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from .cache import invalidate_on_commit, mark_signed_in, mark_signed_out
+from portal.cache import (
+    invalidate_on_commit,
+    invalidate_public_pages,
+    mark_signed_in,
+    mark_signed_out,
+)
+from stats.signals import figures_changed
 
 UID = "portal.cache.invalidate"
 
@@ -33,11 +39,14 @@ def connect():
 
     # A site's hostname or default flag: the page cache's keys name the site (portal/cache.py).
     models = [apps.get_model("pages", "SiteSettings"), apps.get_model("wagtailcore", "Site")]
-    models += apps.get_app_config("stats").get_models()
     models += apps.get_app_config("resources").get_models()
+    figures_changed.connect(_figures_changed, dispatch_uid=f"{UID}.figures")
     for model in models:
-        if model._meta.model_name == "importrecord":  # a preview changes no figure
-            continue
         uid = f"{UID}.{model._meta.label_lower}"
         post_save.connect(invalidate_on_commit, sender=model, dispatch_uid=uid)
         post_delete.connect(invalidate_on_commit, sender=model, dispatch_uid=uid)
+
+
+def _figures_changed(**kwargs):
+    """stats sends this after the commit: invalidate at once."""
+    invalidate_public_pages()

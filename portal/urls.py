@@ -6,10 +6,10 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from pages import figure_views as stats_views
 from pages import views
-from stats import views as stats_views
-from stats.api import api_urls
-from stats.downloads import data_download
+from stats.opendata.api import api_urls
+from stats.opendata.downloads import data_download
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),

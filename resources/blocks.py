@@ -6,7 +6,7 @@ from wagtail import blocks
 from wagtail.models import Site
 from wagtail.snippets.blocks import SnippetChooserBlock
 
-from .models import (
+from resources.models import (
     Campaign,
     FundingOpportunity,
     Hotline,

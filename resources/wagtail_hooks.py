@@ -3,7 +3,14 @@
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from .models import Campaign, FundingOpportunity, Hotline, Organization, Publication, Statute
+from resources.models import (
+    Campaign,
+    FundingOpportunity,
+    Hotline,
+    Organization,
+    Publication,
+    Statute,
+)
 
 STATUS = ["live", "site"]
 

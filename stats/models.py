@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -16,8 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.models import RevisionMixin
 from wagtail.search import index
 
-from .formatting import format_decimal
-from .periods import PeriodError, check_period_range, describe_period, format_period
+from stats.signals import figures_changed
+from stats.store.formatting import format_decimal
+from stats.store.periods import PeriodError, check_period_range, describe_period, format_period
 
 # States, the District of Columbia and the territories: what a national rank counts.
 RANKED_JURISDICTIONS = 56
@@ -540,7 +541,7 @@ class Observation(RevisionMixin, models.Model):
     @property
     def display_value(self):
         """The value as readers see it: "92 months", "22% (2 of 9)"."""
-        from .formatting import format_observation
+        from stats.store.formatting import format_observation
 
         return format_observation(self)
 
@@ -688,6 +689,76 @@ class ObservationChange(models.Model):
         ]
 
 
+class DataVersion(models.Model):
+    """The store's data version: one row, bumped in the same transaction as every change of
+    figures (stats.signals.announce_figures_changed). Whatever is derived from the figures is
+    keyed by it, so a lost cache write or a restored cache snapshot can make a derived copy
+    missing, never wrong. Reading it is one primary-key lookup."""
+
+    SINGLETON = 1
+
+    value = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "data version"
+
+    def __str__(self):
+        return f"data version {self.value}"
+
+    @classmethod
+    def bump(cls):
+        """Increment the version in the caller's transaction and return the new value."""
+        now = timezone.now()
+        with transaction.atomic():
+            updated = cls.objects.filter(pk=cls.SINGLETON).update(
+                value=models.F("value") + 1, changed_at=now
+            )
+            if not updated:
+                cls.objects.get_or_create(
+                    pk=cls.SINGLETON, defaults={"value": 1, "changed_at": now}
+                )
+        return cls.current()
+
+    @classmethod
+    def current(cls):
+        """The version now (0 before any figure was written)."""
+        value = cls.objects.filter(pk=cls.SINGLETON).values_list("value", flat=True).first()
+        return value or 0
+
+
+class _Announcement:
+    """The one `figures_changed` a transaction sends on commit, with every metric it touched."""
+
+    def __init__(self):
+        self.metric_ids = set()
+        self.version = None
+
+    def __call__(self):
+        ids = None if self.metric_ids is None else frozenset(self.metric_ids)
+        figures_changed.send(sender=DataVersion, metric_ids=ids, version=self.version)
+
+
+def announce_figures_changed(metric_ids=None):
+    """Bump the data version now, in the writer's transaction; send `figures_changed` once it
+    commits (stats/signals.py), once per transaction however many writes it holds. Every
+    write path of figures calls this; `metric_ids=None` means any figure may have changed."""
+
+    version = DataVersion.bump()
+    # Django offers no public way to see what a transaction has queued; a rolled-back
+    # transaction drops its callbacks, and with them this announcement.
+    queued = [f for _sids, f, _robust in connection.run_on_commit if isinstance(f, _Announcement)]
+    announcement = queued[0] if queued else _Announcement()
+    if not queued:
+        transaction.on_commit(announcement)
+    if metric_ids is None or announcement.metric_ids is None:
+        announcement.metric_ids = None
+    else:
+        announcement.metric_ids.update(metric_ids)
+    announcement.version = version
+    return version
+
+
 # Every save and delete of an observation, and a change of an edition's order, keeps the
 # current flags true (bulk writes call refresh_current themselves).
 
@@ -703,11 +774,13 @@ def _observation_saved(sender, instance, raw=False, **kwargs):
     refresh_current(keys)
     instance._loaded_key = instance.key
     instance.refresh_from_db(fields=["is_current"])
+    announce_figures_changed({instance.metric_id})
 
 
 @receiver(post_delete, sender=Observation, dispatch_uid="stats.observation.current.delete")
 def _observation_deleted(sender, instance, **kwargs):
     refresh_current([instance.key])
+    announce_figures_changed({instance.metric_id})
 
 
 @receiver(post_save, sender=Source, dispatch_uid="stats.source.current.save")
@@ -720,3 +793,16 @@ def _source_saved(sender, instance, created=False, raw=False, **kwargs):
     )
     refresh_current([tuple(k) for k in keys])
     instance._loaded_order = instance._edition_order()
+
+
+def _catalog_changed(sender, raw=False, **kwargs):
+    """A place's, metric's, category's or source's words are shown beside every figure."""
+    if not raw:
+        announce_figures_changed()
+
+
+for _model in (Jurisdiction, Source, Dimension, Category, Metric):
+    for _signal in (post_save, post_delete):
+        _signal.connect(
+            _catalog_changed, sender=_model, dispatch_uid=f"stats.{_model.__name__}.announce"
+        )

@@ -11,15 +11,24 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from . import admin_views, staff
-from .filters import (
+from stats.models import (
+    Category,
+    Dimension,
+    ImportRecord,
+    Jurisdiction,
+    Metric,
+    Observation,
+    Source,
+)
+from stats.staff import search as staff
+from stats.staff import views as admin_views
+from stats.staff.filters import (
     ImportRecordFilterSet,
     JurisdictionFilterSet,
     MetricFilterSet,
     ObservationFilterSet,
     SourceFilterSet,
 )
-from .models import Category, Dimension, ImportRecord, Jurisdiction, Metric, Observation, Source
 
 
 class MetricIndexView(staff.WordSearchMixin, admin_views.SafeIndexView):

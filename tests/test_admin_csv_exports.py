@@ -10,8 +10,8 @@ from django.utils import timezone
 from wagtail.models import Page
 
 from portal.security import safe_csv
+from stats.exchange import export_dataset
 from stats.models import ImportRecord, Observation
-from stats.spreadsheets import export_dataset
 from tests.conftest import OrganizationFactory
 
 pytestmark = pytest.mark.django_db

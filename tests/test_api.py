@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from portal.cache import invalidate_public_pages
-from stats import api as api_module
 from stats.models import Observation, Source
+from stats.opendata import api as api_module
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from stats import api as api_module
 from stats.models import Observation
+from stats.opendata import api as api_module
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 from wagtail.blocks import StructBlockValidationError
 
-from stats.blocks import ChartBlock, RankedListBlock
+from stats.display.blocks import ChartBlock, RankedListBlock
 from stats.models import Jurisdiction, Metric
 
 pytestmark = pytest.mark.django_db

@@ -12,10 +12,10 @@ from django.test import RequestFactory
 from django.urls import NoReverseMatch, path, reverse
 
 from portal.urls import urlpatterns as portal_urlpatterns
-from stats import blocks as stats_blocks
-from stats.figure_store import FigureStore
-from stats.formatting import format_value, ordinal
+from stats.display import blocks as stats_blocks
+from stats.display.batch import FigureStore
 from stats.models import Category, Dimension, Jurisdiction, Metric, Observation, Source
+from stats.store.formatting import format_value, ordinal
 
 # A URLconf with a stand-in `data_download` route, for the CSV link's parameters before the
 # download view exists.

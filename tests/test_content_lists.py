@@ -10,8 +10,8 @@ from wagtail.models import Page, Site
 
 from pages.models import TopicPage
 from resources.models import Organization, Statute
-from stats.formatting import format_value
 from stats.models import Observation
+from stats.store.formatting import format_value
 from tests.conftest import StatuteFactory
 from tests.content_fixtures import SNIPPETS, load_missouri
 

@@ -6,8 +6,8 @@ import importlib
 import pytest
 from django.apps import apps
 
+from stats.exchange import read_upload, run_import
 from stats.models import Jurisdiction, Observation, Source, refresh_current
-from stats.spreadsheets import read_upload, run_import
 from tests.stats_fixtures import csv_bytes
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from stats.catalog import load_catalog
 from stats.models import Observation
+from stats.store.catalog import load_catalog
 
 DATA = Path(settings.BASE_DIR) / "packs" / "missouri"
 SEEDS = Path(settings.BASE_DIR).parent / "shared" / "seeds"
@@ -228,7 +228,7 @@ def _expected():
 
 @pytest.fixture
 def missouri_dataset(db):
-    from stats.spreadsheets import read_upload, run_import
+    from stats.exchange import read_upload, run_import
 
     load_catalog(DATA / "catalog.json")
     path = DATA / "observations.csv"

@@ -15,9 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from stats.blocks import ChartBlock, DataDownloadsBlock
+from stats.display.blocks import ChartBlock, DataDownloadsBlock
+from stats.exchange import read_upload, run_import
 from stats.models import Observation, Source
-from stats.spreadsheets import read_upload, run_import
 from tests.stats_fixtures import HEADER
 
 pytestmark = pytest.mark.django_db

@@ -16,8 +16,8 @@ from django.urls import reverse
 from wagtail.models import Page, Site
 
 from pages.models import HomePage
+from stats.exchange import read_upload, run_import
 from stats.models import Category, Dimension, Jurisdiction, Metric, Observation, Source
-from stats.spreadsheets import read_upload, run_import
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from pages.blocks import EditorNoteBlock
 from pages.models import HomePage, TopicPage
 from resources import blocks as resource_blocks
 from resources.models import Hotline, Organization, Publication, Statute
-from stats import blocks as stats_blocks
+from stats.display import blocks as stats_blocks
 from tests.test_blocks_render import (  # noqa: F401 - the `data` fixture
     chart_raw,
     figures_data,

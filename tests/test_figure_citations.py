@@ -10,9 +10,9 @@ import re
 from django.core.cache import cache
 
 from portal.cache import invalidate_public_pages
-from stats import blocks as stats_blocks
-from stats.figure_store import FigureStore
-from stats.shaping import editor_note, footnotes
+from stats.display import blocks as stats_blocks
+from stats.display.batch import FigureStore
+from stats.display.shaping import editor_note, footnotes
 from tests.test_blocks_page import charts, home, key_figures, topic  # noqa: F401 - fixture
 from tests.test_blocks_render import (  # noqa: F401 - fixture
     ObservationFactory,

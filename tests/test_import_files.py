@@ -9,8 +9,8 @@ from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from stats.exchange import UploadError, read_upload, run_import
 from stats.models import Observation
-from stats.spreadsheets import UploadError, read_upload, run_import
 from tests.stats_fixtures import HEADER, csv_bytes, good_rows, xlsx_bytes
 
 pytestmark = pytest.mark.django_db

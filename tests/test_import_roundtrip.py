@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
+from stats.exchange import EXPORT_COLUMNS, export_dataset, read_upload, run_import
 from stats.models import Observation
-from stats.spreadsheets import EXPORT_COLUMNS, export_dataset, read_upload, run_import
 from tests.stats_fixtures import csv_bytes, good_rows
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from stats.exchange import read_upload, record_import, run_import
 from stats.models import ImportRecord, Observation, ObservationChange
-from stats.spreadsheets import read_upload, record_import, run_import
 from tests.stats_fixtures import HEADER, csv_bytes, good_rows, xlsx_bytes
 
 pytestmark = pytest.mark.django_db

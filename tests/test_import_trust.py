@@ -11,16 +11,16 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import timezone
 
-from stats.models import ImportRecord, Observation, ObservationChange
-from stats.spreadsheets import (
+from stats.exchange import (
     UploadError,
     export_dataset,
     read_upload,
     revert_import,
     run_import,
 )
-from stats.spreadsheets.common import parse_number
-from stats.spreadsheets.template import template_file
+from stats.exchange.common import parse_number
+from stats.exchange.template import template_file
+from stats.models import ImportRecord, Observation, ObservationChange
 from tests.stats_fixtures import HEADER, csv_bytes, good_rows, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
@@ -280,7 +280,7 @@ def work():
     reason="the in-process worker closes the test transaction's connection on PostgreSQL",
 )
 def test_the_database_backend_and_its_worker_run_an_import(client, manager, stats_data):
-    from stats import tasks
+    from stats.exchange import tasks
 
     record = ImportRecord.objects.create(
         file_name="f.csv", file_format="csv", content=csv_bytes(good_rows()), status="checking"
@@ -306,7 +306,7 @@ def test_the_database_backend_and_its_worker_run_an_import(client, manager, stat
     reason="the in-process worker closes the test transaction's connection on PostgreSQL",
 )
 def test_a_scheduled_import_is_invisible_until_its_time(client, manager, stats_data):
-    from stats import tasks
+    from stats.exchange import tasks
 
     imported(good_rows())
     rows = good_rows()
@@ -317,7 +317,7 @@ def test_a_scheduled_import_is_invisible_until_its_time(client, manager, stats_d
     # The view enqueues with run_after: the immediate backend cannot, so use the database one.
     tasks.apply_import = tasks.apply_import.using(backend="database")
     try:
-        from stats import admin_views
+        from stats.staff import views as admin_views
 
         admin_views.apply_import = tasks.apply_import
         client.post(
@@ -371,7 +371,7 @@ def test_duplicate_header_check_is_linear():
 
 
 def test_a_suggestion_is_worked_out_once_per_distinct_name(stats_data, monkeypatch):
-    from stats.spreadsheets import validating
+    from stats.exchange import validating
 
     calls = []
     real = validating._closest

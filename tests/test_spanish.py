@@ -18,10 +18,9 @@ from django.utils import translation
 from wagtail.models import Locale, Page
 
 from resources.models import Hotline, Statute
-from stats.formatting import format_value, ordinal
-from stats.periods import describe_period
-
-from .content_fixtures import load_missouri
+from stats.store.formatting import format_value, ordinal
+from stats.store.periods import describe_period
+from tests.content_fixtures import load_missouri
 
 CATALOG = Path(settings.BASE_DIR) / "locale" / "es" / "LC_MESSAGES" / "django.po"
 

@@ -13,9 +13,9 @@ from django.urls import reverse
 from wagtail.models import Site
 
 from pages.models import SiteSettings
-from stats.blocks import ChartBlock
+from stats.display.blocks import ChartBlock
 from stats.models import Jurisdiction, Metric, Observation
-from stats.periods import last_year
+from stats.store.periods import last_year
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ import pytest
 from django.test import override_settings
 
 from portal.cache import invalidate_public_pages
-from stats import blocks as stats_blocks
-from stats.geo import FIPS
+from stats.display import blocks as stats_blocks
+from stats.display.geo import FIPS
 from stats.models import Jurisdiction
 from tests.test_blocks_page import home, topic  # noqa: F401 - fixture
 from tests.test_blocks_render import (  # noqa: F401 - fixture
@@ -86,7 +86,7 @@ def test_the_map_holds_every_state_and_its_table_matches(every_state, home, clie
 
 
 def ordinal_text(n):
-    from stats.formatting import ordinal
+    from stats.store.formatting import ordinal
 
     return ordinal(n)
 

@@ -6,8 +6,8 @@ from decimal import Decimal as D
 import pytest
 from django.core.exceptions import ValidationError
 
-from stats.breakdowns import breakdown_warnings
 from stats.models import Jurisdiction, Observation, Source, validate_figures
+from stats.store.breakdowns import breakdown_warnings
 
 
 @pytest.mark.parametrize(

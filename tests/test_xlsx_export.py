@@ -13,9 +13,9 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils.exceptions import IllegalCharacterError
 
-from stats.spreadsheets import EXPORT_COLUMNS
-from stats.spreadsheets.common import neutralise
-from stats.spreadsheets.exporting import NUMBER_COLUMNS, SHEET_PART, write_xlsx_rows
+from stats.exchange import EXPORT_COLUMNS
+from stats.exchange.common import neutralise
+from stats.exchange.exporting import NUMBER_COLUMNS, SHEET_PART, write_xlsx_rows
 
 TEXTS = [
     "plain",

@@ -80,9 +80,8 @@ def main_menu(context):
 def figures_last_updated(context):
     """When the portal last changed one of its site's state's figures (one query on the state's
     rows); None when it holds none."""
+    from pages.models import SiteSettings
     from stats.models import Observation
-
-    from ..models import SiteSettings
 
     state = SiteSettings.for_request(context["request"]).jurisdiction_id
     rows = Observation.objects.filter(jurisdiction_id=state)

@@ -2,7 +2,7 @@
 
 import os
 
-from .base import *  # noqa: F403
+from portal.settings.base import *  # noqa: F403
 
 DEBUG = os.environ.get("DEBUG", "1") == "1"
 # A development-only key; production refuses to start without SECRET_KEY.

@@ -5,7 +5,7 @@ import os
 import sys
 from urllib.parse import urlsplit
 
-from .base import *  # noqa: F403
+from portal.settings.base import *  # noqa: F403
 
 
 def _required(name):

@@ -1,6 +1,6 @@
 """Settings for the test suite (pytest-django)."""
 
-from .base import *  # noqa: F403
+from portal.settings.base import *  # noqa: F403
 
 DEBUG = False
 SECRET_KEY = "test-only-key"

@@ -3,7 +3,7 @@
 from django import template
 from django.db.models import Exists, OuterRef
 
-from ..models import Jurisdiction, Metric, Observation, Source
+from stats.models import Jurisdiction, Metric, Observation, Source
 
 register = template.Library()
 

@@ -148,7 +148,7 @@ def _live_server_helper(request):
 
 @pytest.fixture(scope="package")
 def public_pages(missouri_site, django_db_blocker):
-    from .support import public_page_paths
+    from tests.browser.support import public_page_paths
 
     with django_db_blocker.unblock():
         return public_page_paths()
@@ -186,7 +186,7 @@ def context(context, live_server, quick_exit_url):
     """Every browser context: a CSP recorder in each page, and no request may leave the
     machine. Anything not for the live server is answered here (the quick-exit destination
     with a tiny page, anything else refused), so a mistake shows up as a failed request."""
-    from .support import CSP_RECORDER, origin
+    from tests.browser.support import CSP_RECORDER, origin
 
     own = origin(live_server.url)
     destination = origin(quick_exit_url)

@@ -12,9 +12,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import Workbook
 
+from tests.browser.support import number_in, run_axe
 from tests.stats_fixtures import HEADER
-
-from .support import number_in, run_axe
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from .test_charts import draw_every_chart
+from tests.browser.test_charts import draw_every_chart
 
 pytestmark = pytest.mark.browser
 
@@ -111,7 +111,7 @@ def framing_page(launch_browser, browser_context_args, live_server):
     """A page in a browser without Chromium's local-network checks, which would refuse any
     public origin (the made-up other site here) framing the test server on localhost, whatever
     its headers say. The portal's own headers decide, as they would on the internet."""
-    from .conftest import CHROMIUM_ARGS
+    from tests.browser.conftest import CHROMIUM_ARGS
 
     browser = launch_browser(args=[*CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks"])
     context = browser.new_context(**browser_context_args)
@@ -151,7 +151,7 @@ def test_embed_is_framed_by_another_site_and_the_page_is_not(framing_page, live_
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_figure_tools_pass_axe_opened_at_each_width(browser, live_server, width):
-    from .support import run_axe
+    from tests.browser.support import run_axe
 
     context = browser.new_context(viewport={"width": width, "height": 844})
     page = context.new_page()

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from .support import canvas_ink, number_in
+from tests.browser.support import canvas_ink, number_in
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 
-from stats import blocks as stats_blocks
+from stats.display import blocks as stats_blocks
 from tests import test_blocks_render as blocks_render
 
 pytestmark = pytest.mark.browser

@@ -4,7 +4,7 @@ and fits on one row on a wide screen."""
 
 import pytest
 
-from .support import run_axe
+from tests.browser.support import run_axe
 
 pytestmark = pytest.mark.browser
 

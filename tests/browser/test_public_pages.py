@@ -3,7 +3,7 @@ breaks no Content-Security-Policy rule, and passes axe-core's WCAG 2.2 A and AA 
 
 import pytest
 
-from .support import PageWatch, origin, run_axe
+from tests.browser.support import PageWatch, origin, run_axe
 
 pytestmark = pytest.mark.browser
 

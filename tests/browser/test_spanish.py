@@ -4,8 +4,8 @@ chart's table toggle work in Spanish."""
 
 import pytest
 
-from .support import PageWatch, origin, run_axe
-from .test_quick_exit import assert_left_for_good, open_portal_page
+from tests.browser.support import PageWatch, origin, run_axe
+from tests.browser.test_quick_exit import assert_left_for_good, open_portal_page
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .support import canvas_ink
+from tests.browser.support import canvas_ink
 
 pytestmark = pytest.mark.browser
 

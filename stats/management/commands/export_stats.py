@@ -5,10 +5,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from stats.exchange import FORMATS
+from stats.exchange.exporting import export_stream
 from stats.models import Observation
-from stats.periods import PeriodError, parse_period
-from stats.spreadsheets import FORMATS
-from stats.spreadsheets.exporting import export_stream
+from stats.store.periods import PeriodError, parse_period
 
 
 class Command(BaseCommand):

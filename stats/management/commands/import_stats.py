@@ -10,8 +10,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from stats.exchange import UploadError, read_upload, record_import, run_import
 from stats.models import ImportRecord
-from stats.spreadsheets import UploadError, read_upload, record_import, run_import
 
 
 class Command(BaseCommand):

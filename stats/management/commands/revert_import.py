@@ -8,8 +8,8 @@ Exit status: 0 reverted, 1 refused, 2 usage error (no such record).
 
 from django.core.management.base import BaseCommand, CommandError
 
+from stats.exchange import RevertRefused, revert_import
 from stats.models import ImportRecord
-from stats.spreadsheets import RevertRefused, revert_import
 
 
 class Command(BaseCommand):

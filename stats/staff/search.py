@@ -22,8 +22,8 @@ from wagtail.snippets.views.chooser import (
     SnippetChooserViewSet,
 )
 
-from .formatting import format_decimal
-from .models import Jurisdiction, Metric, Observation
+from stats.models import Jurisdiction, Metric, Observation
+from stats.store.formatting import format_decimal
 
 YEAR = re.compile(r"^(19|20)\d\d$")
 

@@ -22,10 +22,7 @@ from wagtail.snippets.views.snippets import (
     InspectView,
 )
 
-from .breakdowns import breakdown_warnings
-from .forms import ConfirmImportForm, ImportUploadForm
-from .models import ImportRecord, Metric, Observation, ObservationChange
-from .spreadsheets import (
+from stats.exchange import (
     FORMATS,
     RevertRefused,
     UploadError,
@@ -33,12 +30,15 @@ from .spreadsheets import (
     revert_import,
     template_file,
 )
-from .spreadsheets.common import CONTENT_TYPES, neutralise
-from .spreadsheets.importing import DatabaseBusy, record_edit, restore_change
-from .spreadsheets.reading import check_upload
-from .spreadsheets.validating import figure_values
-from .staff import OBSERVATION_SEARCH, WordSearchMixin
-from .tasks import apply_import, check_import
+from stats.exchange.common import CONTENT_TYPES, neutralise
+from stats.exchange.forms import ConfirmImportForm, ImportUploadForm
+from stats.exchange.importing import DatabaseBusy, record_edit, restore_change
+from stats.exchange.reading import check_upload
+from stats.exchange.tasks import apply_import, check_import
+from stats.exchange.validating import figure_values
+from stats.models import ImportRecord, Metric, Observation, ObservationChange
+from stats.staff.search import OBSERVATION_SEARCH, WordSearchMixin
+from stats.store.breakdowns import breakdown_warnings
 
 IMPORT_PERMISSION = "stats.import_observation"
 

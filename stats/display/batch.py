@@ -18,7 +18,7 @@ from operator import or_
 from django.db.models import Q
 from wagtail import blocks
 
-from .models import Jurisdiction, Observation, Source
+from stats.models import Jurisdiction, Observation, Source
 
 NATIONAL_CODE = "US"
 STATE_KIND = "state"  # Jurisdiction.Kind.STATE: states, the District and the territories

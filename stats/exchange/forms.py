@@ -2,7 +2,7 @@
 
 from django import forms
 
-from .spreadsheets import FORMATS, max_bytes
+from stats.exchange import FORMATS, max_bytes
 
 
 class ImportUploadForm(forms.Form):

@@ -10,9 +10,16 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from .figure_store import NATIONAL_CODE, STATE_KIND
-from .formatting import format_number, format_short, format_value, n_of_m, ordinal, plain_number
-from .periods import is_calendar_year
+from stats.display.batch import NATIONAL_CODE, STATE_KIND
+from stats.store.formatting import (
+    format_number,
+    format_short,
+    format_value,
+    n_of_m,
+    ordinal,
+    plain_number,
+)
+from stats.store.periods import is_calendar_year
 
 
 def latest(observations):
@@ -480,7 +487,7 @@ def state_map(observations, state_code, minimum):
     states the store holds a figure for. Returns (map, reason): map is None, with the reason
     for editors, when fewer than `minimum` states have a figure.
     """
-    from .geo import FIPS
+    from stats.display.geo import FIPS
 
     states = [o for o in observations if o.jurisdiction.kind == STATE_KIND]
     if len(states) < minimum:

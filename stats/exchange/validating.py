@@ -8,19 +8,7 @@ is written here; importing.write_plan applies a plan in one transaction.
 import hashlib
 from dataclasses import dataclass, field
 
-from ..breakdowns import breakdown_warnings
-from ..formatting import format_decimal
-from ..models import (
-    RANKED_JURISDICTIONS,
-    Category,
-    Jurisdiction,
-    Metric,
-    Observation,
-    Source,
-    validate_figures,
-)
-from ..periods import PeriodError, format_period, parse_period
-from .common import (
+from stats.exchange.common import (
     COLUMNS,
     EXPORT_ONLY_COLUMNS,
     FIGURE_FIELDS,
@@ -35,6 +23,18 @@ from .common import (
     parse_number,
     unneutralise,
 )
+from stats.models import (
+    RANKED_JURISDICTIONS,
+    Category,
+    Jurisdiction,
+    Metric,
+    Observation,
+    Source,
+    validate_figures,
+)
+from stats.store.breakdowns import breakdown_warnings
+from stats.store.formatting import format_decimal
+from stats.store.periods import PeriodError, format_period, parse_period
 
 NUMBER_COLUMNS = ("value", "numerator", "denominator", "rank")
 MAX_SUGGESTED_NAMES = 50  # distinct unknown names given a "did you mean"; then none

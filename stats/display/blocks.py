@@ -15,9 +15,9 @@ from wagtail import blocks
 from wagtail.blocks import StructBlockValidationError
 from wagtail.snippets.blocks import SnippetChooserBlock
 
-from . import shaping
-from .figure_store import FigureStore, Selection, prefetched_snippets
-from .periods import FIRST_YEAR, last_year
+from stats.display import shaping
+from stats.display.batch import FigureStore, Selection, prefetched_snippets
+from stats.store.periods import FIRST_YEAR, last_year
 
 
 class FigureChooserBlock(SnippetChooserBlock):
@@ -132,7 +132,7 @@ class FigureBlockMixin:
 
 
 def _sample(**filters):
-    from .models import Observation
+    from stats.models import Observation
 
     return (
         Observation.objects.filter(jurisdiction__kind="state", **filters)

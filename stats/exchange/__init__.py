@@ -14,7 +14,7 @@ common.py: columns, limits and cleaning of cells; reading.py: files to datasets;
 exporting.py: export and the downloadable template; tasks.py (in stats): the background.
 """
 
-from .common import (
+from stats.exchange.common import (
     COLUMNS,
     EXPORT_COLUMNS,
     FORMATS,
@@ -23,8 +23,8 @@ from .common import (
     max_rows,
     parse_number,
 )
-from .exporting import export_dataset
-from .importing import (
+from stats.exchange.exporting import export_dataset
+from stats.exchange.importing import (
     ImportOutcome,
     RevertRefused,
     check_columns,
@@ -32,9 +32,9 @@ from .importing import (
     revert_import,
     run_import,
 )
-from .reading import read_upload
-from .resource import ObservationResource
-from .template import template_file
+from stats.exchange.reading import read_upload
+from stats.exchange.resource import ObservationResource
+from stats.exchange.template import template_file
 
 __all__ = [
     "COLUMNS",

@@ -6,14 +6,14 @@ rows in one pass needs none of the library's import hooks."""
 from import_export import resources
 from import_export.fields import Field
 
-from ..formatting import format_decimal
-from ..models import (
-    Observation,
-)
-from ..periods import format_period
-from .common import (
+from stats.exchange.common import (
     EXPORT_COLUMNS,
 )
+from stats.models import (
+    Observation,
+)
+from stats.store.formatting import format_decimal
+from stats.store.periods import format_period
 
 # --- The resource --------------------------------------------------------------------------
 

@@ -10,15 +10,21 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from ..models import ImportRecord, Observation, ObservationChange, refresh_current
-from .common import FIGURE_FIELDS, MAX_STORED_MESSAGES
-from .validating import (
+from stats.exchange.common import FIGURE_FIELDS, MAX_STORED_MESSAGES
+from stats.exchange.validating import (
     check_columns,
     describe,
     figure_values,
     plan_import,
     show,
     stored_versions,
+)
+from stats.models import (
+    ImportRecord,
+    Observation,
+    ObservationChange,
+    announce_figures_changed,
+    refresh_current,
 )
 
 MAX_LISTED = 2000  # rows of each kind listed in a preview; the counts give the totals
@@ -235,7 +241,7 @@ def write_plan(plan, user, record):
             ObservationChange.objects.bulk_create(history, batch_size=2000)
             written = {p.key[:5] for p in (*plan.new, *plan.updated)}
             refresh_current(written)
-            transaction.on_commit(_after_write)
+            announce_figures_changed({key[0] for key in written})
     except IntegrityError:  # another import created one of these rows meanwhile
         raise StaleImport(_changed_since(plan)) from None
     except OperationalError as e:
@@ -243,14 +249,6 @@ def write_plan(plan, user, record):
             raise DatabaseBusy from None
         raise
     return written
-
-
-def _after_write():
-    """Refresh what depends on model signals, which bulk writes do not send: the public page
-    cache. (Observations are not in the search index, so nothing else depends on them.)"""
-    from portal.cache import invalidate_public_pages
-
-    invalidate_public_pages()
 
 
 def record_import(name, content, outcome, user=None, record=None):
@@ -405,7 +403,7 @@ def revert_import(record, user=None):
             f"Reverted: {len(restored):,} values restored, {len(deleted):,} rows removed."
         )
         record.save(update_fields=["status", "reverted_at", "reverted_by", "message"])
-        transaction.on_commit(_after_write)
+        announce_figures_changed({key[0] for key in keys})
     return record
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import tablib
 
-from .common import (
+from stats.exchange.common import (
     FORMATS,
     UNNAMED,
     Formula,

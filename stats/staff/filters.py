@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 from wagtail.admin.filters import WagtailFilterSet
 
-from .models import Category, ImportRecord, Jurisdiction, Metric, Observation, Source
+from stats.models import Category, ImportRecord, Jurisdiction, Metric, Observation, Source
 
 
 class ObservationFilterSet(WagtailFilterSet):

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from .models import ImportRecord
-from .spreadsheets import UploadError, read_upload, record_import, run_import
+from stats.exchange import UploadError, read_upload, record_import, run_import
+from stats.models import ImportRecord
 
 logger = logging.getLogger(__name__)
 Status = ImportRecord.Status

@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 from itertools import groupby
 
-from .formatting import format_decimal
-from .periods import format_period
+from stats.store.formatting import format_decimal
+from stats.store.periods import format_period
 
 
 @dataclass

@@ -16,9 +16,9 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 from wagtail.models import Page
 
-from .figure_store import FigureStore, batched_snippets
-from .periods import format_period
-from .spreadsheets.common import neutralise
+from stats.display.batch import FigureStore, batched_snippets
+from stats.exchange.common import neutralise
+from stats.store.periods import format_period
 
 CSV_COLUMNS = (
     "figure",

@@ -24,11 +24,10 @@ from ninja.openapi.docs import DocsBase
 from ninja.throttling import AnonRateThrottle
 
 from portal.cache import cached_count
-
-from .downloads import BREAKDOWN_HELP, FilterError, select_observations
-from .formatting import plain_number
-from .models import Jurisdiction, Metric, Source
-from .periods import FIRST_YEAR
+from stats.models import Jurisdiction, Metric, Source
+from stats.opendata.downloads import BREAKDOWN_HELP, FilterError, select_observations
+from stats.store.formatting import plain_number
+from stats.store.periods import FIRST_YEAR
 
 logger = logging.getLogger(__name__)
 

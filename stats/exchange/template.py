@@ -8,8 +8,8 @@ are comment lines starting with "#", which the import skips, above the header ro
 import csv
 import io
 
-from ..models import Jurisdiction, Metric, Source
-from .common import COLUMNS
+from stats.exchange.common import COLUMNS
+from stats.models import Jurisdiction, Metric, Source
 
 COLUMN_HELP = {
     "jurisdiction": (

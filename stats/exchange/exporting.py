@@ -9,10 +9,10 @@ import zipfile
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from ..formatting import format_decimal
-from ..models import Category, Jurisdiction, Metric, Source
-from ..periods import format_period
-from .common import EXPORT_COLUMNS, FORMATS, neutralise
+from stats.exchange.common import EXPORT_COLUMNS, FORMATS, neutralise
+from stats.models import Category, Jurisdiction, Metric, Source
+from stats.store.formatting import format_decimal
+from stats.store.periods import format_period
 
 # --- Export --------------------------------------------------------------------------------
 

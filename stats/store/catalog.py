@@ -11,7 +11,7 @@ import json
 
 from django.db import transaction
 
-from .models import Category, Dimension, Jurisdiction, Metric, Source
+from stats.models import Category, Dimension, Jurisdiction, Metric, Source
 
 
 def _translations(spec, fields):

@@ -24,9 +24,9 @@ from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import condition, require_safe
 
-from .models import Category, Jurisdiction, Metric, Observation, Source
-from .periods import FIRST_YEAR, last_year
-from .spreadsheets.common import CONTENT_TYPES
+from stats.exchange.common import CONTENT_TYPES
+from stats.models import Category, Jurisdiction, Metric, Observation, Source
+from stats.store.periods import FIRST_YEAR, last_year
 
 TOTALS, CATEGORIES, EVERYTHING = "0", "1", "all"
 BREAKDOWN_WORDS = {
@@ -204,7 +204,7 @@ def _download_problem(request, message, empty=False, status=400):
 @condition(etag_func=download_etag)
 def data_download(request, fmt):
     """Observations as a CSV, XLSX or JSON file: the exchange format plus source details."""
-    from .spreadsheets.exporting import export_stream
+    from stats.exchange.exporting import export_stream
 
     history = wants_history(request.GET)
     try:
