@@ -13,12 +13,8 @@ from django.db.models.signals import post_delete, post_save
 from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from portal.cache import (
-    invalidate_on_commit,
-    invalidate_public_pages,
-    mark_signed_in,
-    mark_signed_out,
-)
+from portal import cache
+from portal.cache import invalidate_on_commit, mark_signed_in, mark_signed_out
 from stats.signals import figures_changed
 
 UID = "portal.cache.invalidate"
@@ -49,4 +45,4 @@ def connect():
 
 def _figures_changed(**kwargs):
     """stats sends this after the commit: invalidate at once."""
-    invalidate_public_pages()
+    cache.invalidate_public_pages()

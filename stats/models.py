@@ -710,14 +710,11 @@ class DataVersion(models.Model):
     def bump(cls):
         """Increment the version in the caller's transaction and return the new value."""
         now = timezone.now()
-        with transaction.atomic():
-            updated = cls.objects.filter(pk=cls.SINGLETON).update(
-                value=models.F("value") + 1, changed_at=now
-            )
-            if not updated:
-                cls.objects.get_or_create(
-                    pk=cls.SINGLETON, defaults={"value": 1, "changed_at": now}
-                )
+        updated = cls.objects.filter(pk=cls.SINGLETON).update(
+            value=models.F("value") + 1, changed_at=now
+        )
+        if not updated:
+            cls.objects.get_or_create(pk=cls.SINGLETON, defaults={"value": 1, "changed_at": now})
         return cls.current()
 
     @classmethod
@@ -733,8 +730,10 @@ class _Announcement:
     def __init__(self):
         self.metric_ids = set()
         self.version = None
+        self.sent = False
 
     def __call__(self):
+        self.sent = True
         ids = None if self.metric_ids is None else frozenset(self.metric_ids)
         figures_changed.send(sender=DataVersion, metric_ids=ids, version=self.version)
 
@@ -744,19 +743,26 @@ def announce_figures_changed(metric_ids=None):
     commits (stats/signals.py), once per transaction however many writes it holds. Every
     write path of figures calls this; `metric_ids=None` means any figure may have changed."""
 
-    version = DataVersion.bump()
-    # Django offers no public way to see what a transaction has queued; a rolled-back
-    # transaction drops its callbacks, and with them this announcement.
-    queued = [f for _sids, f, _robust in connection.run_on_commit if isinstance(f, _Announcement)]
-    announcement = queued[0] if queued else _Announcement()
-    if not queued:
+    # Django offers no public way to see what a transaction has queued. One announcement per
+    # transaction level: a rolled-back transaction or savepoint drops its callbacks, and with
+    # them its announcement, so what survives is what will be sent.
+    level = set(connection.savepoint_ids)
+    queued = [
+        f
+        for sids, f, _robust in connection.run_on_commit
+        if isinstance(f, _Announcement) and not f.sent and sids == level
+    ]
+    if queued:
+        announcement = queued[0]  # this transaction has bumped the version already
+    else:
+        announcement = _Announcement()
+        announcement.version = DataVersion.bump()
         transaction.on_commit(announcement)
     if metric_ids is None or announcement.metric_ids is None:
         announcement.metric_ids = None
     else:
         announcement.metric_ids.update(metric_ids)
-    announcement.version = version
-    return version
+    return announcement.version
 
 
 # Every save and delete of an observation, and a change of an edition's order, keeps the

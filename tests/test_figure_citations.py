@@ -8,6 +8,7 @@ import json
 import re
 
 from django.core.cache import cache
+from django.utils import timezone
 
 from portal.cache import invalidate_public_pages
 from stats.display import blocks as stats_blocks
@@ -142,7 +143,7 @@ def test_citation_names_the_figure_page_url_anchor_and_sources(data, home, clien
 
 def test_source_line_says_when_the_portal_last_changed_the_figure(data):
     html = render(stats_blocks.ChartBlock(), chart_raw(data))
-    newest = data["cases"].observations.latest("updated_at").updated_at
+    newest = timezone.localtime(data["cases"].observations.latest("updated_at").updated_at)
     assert f"last changed on this portal {newest:%B} {newest.day}, {newest.year}" in html
 
 
