@@ -9,7 +9,6 @@ from wagtail.documents import urls as wagtaildocs_urls
 from pages import figure_views as stats_views
 from pages import views
 from stats.opendata.api import api_urls
-from stats.opendata.downloads import data_download
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
@@ -17,7 +16,11 @@ urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": {"pages": views.PagesSitemap}}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("api/", api_urls()),
-    re_path(r"^data/download/(?P<fmt>csv|xlsx|json)/$", data_download, name="data_download"),
+    re_path(
+        r"^data/download/(?P<fmt>csv|xlsx|json)/$",
+        stats_views.data_download,
+        name="data_download",
+    ),
     path(
         "figures/<int:page_id>/<uuid:block_id>.csv",
         stats_views.figure_csv,
