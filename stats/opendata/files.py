@@ -1,8 +1,9 @@
 """The full downloads as files: built once per data version, served from Django's storage.
 
 Every current figure (or the full history) of a scope, in CSV, XLSX and JSON, is written by a
-background task (build_download, django-tasks: the `db_worker` runs it) into the "downloads" storage (STORAGES; a folder
-under var/ by default, object storage by setting) under a name holding the data version. A
+background task (build_download, django-tasks: the `db_worker` runs it) into the "downloads"
+storage (STORAGES; a folder under var/ by default, object storage by setting) under a name
+holding the data version. A
 request never reads the figures: it reads the data version (one primary-key lookup), answers
 304 when the client holds that version, serves the stored file when it is built
 (`Content-Length`, `ETag` = the data version, `Last-Modified`, one byte range), and
@@ -51,9 +52,7 @@ def storage():
 
 def version_now():
     """(value, changed_at) of the data version: one primary-key lookup."""
-    row = DataVersion.objects.filter(pk=DataVersion.SINGLETON).values_list(
-        "value", "changed_at"
-    )
+    row = DataVersion.objects.filter(pk=DataVersion.SINGLETON).values_list("value", "changed_at")
     return row.first() or (0, None)
 
 
