@@ -594,7 +594,6 @@ class MapBlock(FigureBlockMixin, blocks.StructBlock):
             context["map_id"] = context["anchor"]
             context["data_id"] = f"{context['anchor']}-data"
             found["footnotes"] = self.unsaid(context, found["footnotes"])
-            context["figures"].drawn("chart")
             context["figures"].drawn("map")
             context.update(shaping.figure_links(context, value.get("title"), found["sources"]))
         return context
