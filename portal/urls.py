@@ -9,6 +9,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 from pages import figure_views as stats_views
 from pages import views
 from stats.opendata.api import api_urls
+from stats.opendata.views import place_choices
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
@@ -21,6 +22,7 @@ urlpatterns = [
         stats_views.data_download,
         name="data_download",
     ),
+    path("data/places/", place_choices, name="data_places"),
     path(
         "figures/<int:page_id>/<uuid:block_id>.csv",
         stats_views.figure_csv,

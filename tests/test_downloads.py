@@ -368,7 +368,7 @@ def test_downloads_block_links_and_filter_form(figures, django_assert_max_num_qu
     for name in ("metric", "jurisdiction", "period_from", "period_to", "source", "breakdown"):
         assert f'name="{name}"' in html
     assert '<option value="od-cases">Cases</option>' in html
-    assert '<option value="MO">Missouri</option>' in html
+    assert 'id="dl-place" type="text" name="jurisdiction" value=""' in html
     assert '<option value="od-report-2019"' in html
     assert 'href="/api/docs"' in html
     assert "style=" not in html and "<script" not in html
@@ -410,13 +410,44 @@ def test_the_filter_form_builds_working_download_urls(client, figures):
 BROWSER = {"HTTP_ACCEPT": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 
-def test_the_form_lists_only_places_with_figures(figures):
+def test_the_place_is_typed_not_chosen_from_every_place(figures, django_assert_max_num_queries):
     block = DataDownloadsBlock()
-    html = block.render(block.to_python({}))
-    place = html.split('name="jurisdiction"', 1)[1].split("</select>", 1)[0]
-    offered = re.findall(r'<option value="([^"]+)"', place)
-    assert sorted(offered) == ["MO", "US"], offered
-    assert "Only places with figures are listed" in html
+    with django_assert_max_num_queries(2):  # the metrics and the sources; no place is read
+        html = block.render(block.to_python({}))
+    place = re.search(r'<input id="dl-place"[^>]*>', html).group(0)
+    assert 'type="text"' in place and 'name="jurisdiction"' in place
+    assert 'data-place-chooser="/data/places/?lang=en"' in place
+    assert "<optgroup" not in html and "js/place-chooser.js" in html
+
+
+@pytest.mark.parametrize("typed", ["MO", "mo", "Missouri", " missouri ", "Missouri (MO)"])
+def test_a_typed_place_downloads_without_javascript(client, figures, typed):
+    path, _ = url("csv")
+    response = client.get(path, {"jurisdiction": typed, "metric": "od-cases"}, **BROWSER)
+    assert response.status_code == 200, response.content[:300]
+    assert {row["jurisdiction"] for row in csv_rows(response)} == {"MO"}
+
+
+def test_a_place_typed_in_part_names_the_places_it_could_be(client, figures):
+    path, _ = url("csv")
+    response = client.get(path, {"jurisdiction": "Miss", "metric": "od-cases"}, **BROWSER)
+    assert response.status_code == 400
+    body = response.content.decode()
+    # Only places with figures are named (Mississippi has none here).
+    assert "Places with figures named so: Missouri (MO)." in body
+    assert 'value="Miss"' in body, "what was typed is kept"
+
+
+def test_the_place_list_is_filtered_by_the_server(client, figures):
+    def places(q, **extra):
+        response = client.get(reverse("data_places"), {"q": q, **extra})
+        assert response.status_code == 200
+        return response.json()["places"]
+
+    assert places("mis") == [{"code": "MO", "name": "Missouri"}]
+    assert places("US")[0]["code"] == "US"
+    assert places("") == [] and places("Kansas") == []  # Kansas has no figures here
+    assert len(places("a")) <= 10
 
 
 def test_a_bad_year_from_the_form_shows_the_form_with_a_message(client, figures):
@@ -426,7 +457,7 @@ def test_a_bad_year_from_the_form_shows_the_form_with_a_message(client, figures)
     assert response["Content-Type"].startswith("text/html")
     body = response.content.decode()
     assert 'role="alert"' in body and "From year must be a year such as 2019" in body
-    assert '<option value="MO" selected>' in body, "the visitor's choices are kept"
+    assert 'name="jurisdiction" value="MO"' in body, "the visitor's choices are kept"
     assert 'class="data-downloads__form"' in body
     # A script still gets the plain message.
     response = client.get(path, {"period_from": "20x9"})

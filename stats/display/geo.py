@@ -3,6 +3,7 @@ vendored us-atlas file (static/vendor/us-atlas/states-10m.json), and the shapes 
 from it for the server-drawn SVG map."""
 
 import functools
+import itertools
 import json
 import math
 
@@ -102,7 +103,7 @@ def path_data(polygons, arcs, project):
                 if not drawn or point != drawn[-1]:
                     drawn.append(point)
             if len(drawn) >= 3:
-                steps = (f"{x - px} {y - py}" for (px, py), (x, y) in zip(drawn, drawn[1:]))
+                steps = (f"{x - px} {y - py}" for (px, py), (x, y) in itertools.pairwise(drawn))
                 parts.append(f"M{drawn[0][0]} {drawn[0][1]}l" + " ".join(steps) + "z")
     return "".join(parts)
 

@@ -16,7 +16,9 @@ The files hold the exchange format's columns, so a download imports back with `i
 
 import datetime
 import hashlib
+import re
 
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
@@ -93,6 +95,47 @@ def select_observations(history=False, source=(), **filters):
     return rows.for_display().by_key().with_replaced()
 
 
+PLACES_SHOWN = 10
+PLACE_CHOSEN = re.compile(r"^.*\(([^()]+)\)$")
+
+
+def places_named(text, limit=PLACES_SHOWN):
+    """The places with figures whose code is the text, or whose name (in English or Spanish)
+    starts with it or holds it as a word: [(code, name)], the closest first. The places are
+    a small table; the figures are asked only whether one exists for each place found."""
+    text = " ".join((text or "").split())
+    if not text:
+        return []
+    named = (
+        Q(code__iexact=text)
+        | Q(name__istartswith=text)
+        | Q(name_es__istartswith=text)
+        | Q(name__icontains=f" {text}")
+    )
+    with_figures = Exists(Observation.objects.filter(jurisdiction=OuterRef("pk")))
+    found = Jurisdiction.objects.filter(named).filter(with_figures).order_by()
+    rows = found.only("code", "name", "name_es", "kind")[: limit * 5]
+
+    def closeness(p):
+        exact = text.lower() in (p.code.lower(), p.name.lower(), p.name_es.lower())
+        starts = p.name.lower().startswith(text.lower())
+        return (not exact, not starts, p.kind != Jurisdiction.Kind.STATE, p.name)
+
+    return [(p.code, p.display_name) for p in sorted(rows, key=closeness)[:limit]]
+
+
+def place_code(text):
+    """The code of the place a person typed: its code or its name (English or Spanish, any
+    case); otherwise the text as typed, which then gets a message naming close places."""
+    text = " ".join(text.split())
+    chosen = PLACE_CHOSEN.match(text)  # "Missouri (MO)", as the place chooser writes it
+    if chosen:
+        text = chosen.group(1)
+    named = Q(code__iexact=text) | Q(name__iexact=text) | Q(name_es__iexact=text)
+    code = Jurisdiction.objects.filter(named).values_list("code", flat=True).first()
+    return code or text
+
+
 def filter_observations(
     metric=(), jurisdiction=(), period_from=None, period_to=None, breakdown=None
 ):
@@ -105,8 +148,14 @@ def filter_observations(
     metric_ids = _ids(Metric, "slug", metric, "metric", "/api/metrics")
     if metric_ids is not None:
         observations = observations.filter(metric_id__in=metric_ids)
-    codes = [c.upper() for c in jurisdiction if c]
-    place_ids = _ids(Jurisdiction, "code", codes, "jurisdiction", "/api/jurisdictions")
+    codes = [place_code(c) for c in jurisdiction if c and c.strip()]
+    try:
+        place_ids = _ids(Jurisdiction, "code", codes, "jurisdiction", "/api/jurisdictions")
+    except FilterError as e:
+        close = [f"{name} ({code})" for text in codes for code, name in places_named(text)]
+        if not close:
+            raise
+        raise FilterError(f"{e} Places with figures named so: {', '.join(close)}.") from None
     if place_ids is not None:
         observations = observations.filter(jurisdiction_id__in=place_ids)
 

@@ -3,7 +3,8 @@ version (stats/opendata/files.py), or the figures a filter chose, streamed when 
 enough. Rate-limited per client as the API is (PORTAL_DOWNLOAD_RATE)."""
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
+from django.utils import translation
 from django.utils.cache import get_conditional_response
 from django.views.decorators.http import require_safe
 
@@ -16,6 +17,7 @@ from stats.opendata.downloads import (
     download_problem,
     filtered_download,
     filters_from_query,
+    places_named,
     select_observations,
     wants_history,
 )
@@ -27,7 +29,14 @@ class DownloadThrottle(ClientThrottle):
     scope = "downloads"
 
 
+class PlaceThrottle(ClientThrottle):
+    """The place chooser's own count per client (a few requests per place typed)."""
+
+    scope = "places"
+
+
 throttle = DownloadThrottle(settings.PORTAL_DOWNLOAD_RATE)
+place_throttle = PlaceThrottle(settings.PORTAL_API_RATE)
 
 
 def too_many(wait):
@@ -67,4 +76,22 @@ def data_download(request, fmt, scope=DownloadFile.NATIONAL):
     )
     if response.status_code == 200:
         response["ETag"] = etag
+    return response
+
+
+@require_safe
+def place_choices(request):
+    """The places with figures matching what was typed (?q=), for the data page's place
+    chooser: at most ten, as JSON [{"code", "name"}], named in the language asked for
+    (?lang=es). Rate-limited per client as the API is."""
+    if not place_throttle.allow_request(request):
+        return too_many(place_throttle.wait())
+    text = (request.GET.get("q") or "")[:80]
+    language = request.GET.get("lang")
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        places = [{"code": code, "name": name} for code, name in places_named(text)]
+    response = JsonResponse({"places": places})
+    response["Cache-Control"] = "public, max-age=300"
     return response
