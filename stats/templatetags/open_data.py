@@ -1,6 +1,7 @@
 """Template tags of the open-data downloads (the data_downloads block)."""
 
 from django import template
+
 from stats.models import Metric, Source
 
 register = template.Library()
