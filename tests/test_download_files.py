@@ -157,3 +157,12 @@ def test_downloads_are_rate_limited(client, figures, monkeypatch):  # noqa: F811
     assert full(client).status_code == 200
     third = full(client)
     assert third.status_code == 429 and int(third["Retry-After"]) >= 1
+
+
+def test_only_filters_make_a_filtered_download(figures):  # noqa: F811
+    from django.http import QueryDict
+
+    assert files.wants_full_file(QueryDict("history=1&breakdown=all&utm=x"))
+    assert files.wants_full_file(QueryDict("metric=&jurisdiction="))
+    assert not files.wants_full_file(QueryDict("metric=od-cases"))
+    assert not files.wants_full_file(QueryDict("breakdown=0"))

@@ -282,11 +282,12 @@ def _read(handle, length):
             yield piece
 
 
+FILTERS = ("metric", "jurisdiction", "source", "period_from", "period_to")
+
+
 def wants_full_file(query):
-    """A download of everything of the scope: no filter but `history`."""
-    return not any(
-        value.strip()
-        for name, values in query.lists()
-        if name not in ("history", "breakdown")
-        for value in values
-    ) and (query.get("breakdown") or "all").strip().lower() in ("", "all")
+    """A download of everything of the scope: no filter (any other parameter is ignored), and
+    every breakdown."""
+    chosen = any(value.strip() for name in FILTERS for value in query.getlist(name))
+    every_breakdown = (query.get("breakdown") or "all").strip().lower() in ("", "all")
+    return not chosen and every_breakdown
