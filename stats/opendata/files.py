@@ -168,9 +168,13 @@ def drop_older(row):
 def rebuild_known(version, **kwargs):
     """On every change of figures (stats.signals.figures_changed, after the commit): build
     the new version of every download that was asked for before."""
-    known = DownloadFile.objects.values_list("scope", "fmt", "history").distinct()
-    for scope, fmt, history in list(known):
-        request_build(scope, fmt, history, version)
+    try:
+        known = DownloadFile.objects.values_list("scope", "fmt", "history").distinct()
+        for scope, fmt, history in list(known):
+            request_build(scope, fmt, history, version)
+    except Exception:
+        # The change is committed; a download not rebuilt now is built when asked for.
+        logger.exception("Could not ask for the downloads of data version %s", version)
 
 
 # --- Serving ----------------------------------------------------------------------------------
