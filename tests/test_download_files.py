@@ -166,3 +166,14 @@ def test_only_filters_make_a_filtered_download(figures):  # noqa: F811
     assert files.wants_full_file(QueryDict("metric=&jurisdiction="))
     assert not files.wants_full_file(QueryDict("metric=od-cases"))
     assert not files.wants_full_file(QueryDict("breakdown=0"))
+
+
+@override_settings(TASKS=DUMMY_TASKS)
+def test_a_change_of_figures_asks_for_the_downloads_asked_for_before(client, figures):  # noqa: F811
+    from stats.signals import figures_changed
+
+    full(client, "json")
+    version = DataVersion.bump()
+    figures_changed.send(sender=DataVersion, metric_ids=None, version=version)
+    asked = DownloadFile.objects.filter(version=version)
+    assert list(asked.values_list("scope", "fmt", "status")) == [("all", "json", "building")]
