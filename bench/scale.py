@@ -198,15 +198,16 @@ def measure(kind, runs):
         files.build(row.pk)
         built = time.perf_counter() - started
         peak = rss_mib()
+        # The national file (the bench's site is a state site, whose file holds its state).
         started = time.perf_counter()
-        response = client.get(f"/data/download/{kind}/")
+        response = national(kind)
         assert response.status_code == 200, response.status_code
         size = sum(len(piece) for piece in response)
         served = time.perf_counter() - started
         times = []
         for _ in range(runs):
             started = time.perf_counter()
-            again = client.get(f"/data/download/{kind}/", HTTP_IF_NONE_MATCH=response["ETag"])
+            again = national(kind, HTTP_IF_NONE_MATCH=response["ETag"])
             times.append((time.perf_counter() - started) * 1000)
             assert again.status_code == 304
         assert size == int(response["Content-Length"])
@@ -219,6 +220,16 @@ def measure(kind, runs):
             "bytes": size,
         }
     print(json.dumps(result))
+
+
+def national(fmt, **headers):
+    """The national site's full download, through the view a national site serves."""
+    from django.test import RequestFactory
+
+    from stats.opendata.views import data_download
+
+    request = RequestFactory().get(f"/data/download/{fmt}/", HTTP_HOST="127.0.0.1", **headers)
+    return data_download(request, fmt, scope="all")
 
 
 def cursor_at(offset):

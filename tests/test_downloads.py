@@ -19,6 +19,7 @@ from stats.display.blocks import ChartBlock, DataDownloadsBlock
 from stats.exchange import read_upload, run_import
 from stats.models import Observation, Source
 from tests.stats_fixtures import HEADER
+from tests.test_blocks_page import home, topic  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -417,7 +418,17 @@ def test_the_place_is_typed_not_chosen_from_every_place(figures, django_assert_m
     place = re.search(r'<input id="dl-place"[^>]*>', html).group(0)
     assert 'type="text"' in place and 'name="jurisdiction"' in place
     assert 'data-place-chooser="/data/places/?lang=en"' in place
-    assert "<optgroup" not in html and "js/place-chooser.js" in html
+    assert "<optgroup" not in html and "<script" not in html
+
+
+def test_a_page_with_the_form_loads_the_place_chooser(client, figures, home):  # noqa: F811
+    page = topic(home, "data", [{"type": "data_downloads", "value": {"heading": "Data"}}])
+    html = client.get(page.url).content.decode()
+    assert '<script src="/static/js/place-chooser.js" defer></script>' in html
+    assert "js/charts.js" not in html  # no figure on the page: no chart script
+    # The form as it comes back with a message loads it too.
+    response = client.get(reverse("data_download", args=["csv"]), {"period_from": "x"}, **BROWSER)
+    assert "js/place-chooser.js" in response.content.decode()
 
 
 @pytest.mark.parametrize("typed", ["MO", "mo", "Missouri", " missouri ", "Missouri (MO)"])

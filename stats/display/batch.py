@@ -171,7 +171,7 @@ class FigureStore:
         self._id_tag = ""
         self._used_ids = set()
         self._said = defaultdict(set)  # section -> notes already said in it
-        self.kinds_drawn = set()  # "chart", "map": which scripts the page needs
+        self.kinds_drawn = set()  # "chart", "map", "places": which scripts the page needs
 
     @classmethod
     def for_stream(cls, stream_value):
@@ -267,7 +267,12 @@ class FigureStore:
 
     @property
     def needs_script(self):
-        return bool(self.kinds_drawn)
+        return bool(self.kinds_drawn - {"places"})
+
+    @property
+    def has_place_chooser(self):
+        """A download form: the page loads static/js/place-chooser.js."""
+        return "places" in self.kinds_drawn
 
     @property
     def has_charts(self):

@@ -635,3 +635,10 @@ class DataDownloadsBlock(blocks.StructBlock):
         preview_template = PREVIEW_TEMPLATE
         preview_value = {"heading": "Download the data"}
         description = "Links to download every figure as CSV, Excel or JSON."
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context=parent_context)
+        store = (parent_context or {}).get("figures")
+        if store is not None:
+            store.drawn("places")  # the page loads the place chooser's script
+        return context

@@ -136,6 +136,23 @@ def place_code(text):
     return code or text
 
 
+def _place_ids(values):
+    """The ids of the places given by code (one query); a value that is no code is read as a
+    name (one query each); an unknown one raises FilterError naming the places it could be."""
+    codes = [v.upper() for v in values]
+    try:
+        return _ids(Jurisdiction, "code", codes, "jurisdiction", "/api/jurisdictions")
+    except FilterError:
+        named = [place_code(v) for v in values]
+    try:
+        return _ids(Jurisdiction, "code", named, "jurisdiction", "/api/jurisdictions")
+    except FilterError as e:
+        close = [f"{name} ({code})" for text in values for code, name in places_named(text)]
+        if not close:
+            raise
+        raise FilterError(f"{e} Places with figures named so: {', '.join(close)}.") from None
+
+
 def filter_observations(
     metric=(), jurisdiction=(), period_from=None, period_to=None, breakdown=None
 ):
@@ -148,14 +165,7 @@ def filter_observations(
     metric_ids = _ids(Metric, "slug", metric, "metric", "/api/metrics")
     if metric_ids is not None:
         observations = observations.filter(metric_id__in=metric_ids)
-    codes = [place_code(c) for c in jurisdiction if c and c.strip()]
-    try:
-        place_ids = _ids(Jurisdiction, "code", codes, "jurisdiction", "/api/jurisdictions")
-    except FilterError as e:
-        close = [f"{name} ({code})" for text in codes for code, name in places_named(text)]
-        if not close:
-            raise
-        raise FilterError(f"{e} Places with figures named so: {', '.join(close)}.") from None
+    place_ids = _place_ids([c.strip() for c in jurisdiction if c and c.strip()])
     if place_ids is not None:
         observations = observations.filter(jurisdiction_id__in=place_ids)
 
