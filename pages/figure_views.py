@@ -16,8 +16,11 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 from wagtail.models import Page
 
+from pages.models import SiteSettings
 from stats.display.batch import FigureStore, batched_snippets
 from stats.exchange.common import neutralise
+from stats.models import DownloadFile, Jurisdiction
+from stats.opendata import views as downloads
 from stats.store.periods import format_period
 
 CSV_COLUMNS = (
@@ -182,3 +185,12 @@ def figure_embed(request, page_id, block_id):
         },
     )
     return _public(response)
+
+
+def data_download(request, fmt):
+    """The downloads, scoped to the site: a state site's full files hold its state's figures
+    (and those of the places within it); the national site's, every figure."""
+    place = SiteSettings.for_request(request).jurisdiction
+    state = place and place.kind == Jurisdiction.Kind.STATE
+    scope = place.code if state else DownloadFile.NATIONAL
+    return downloads.data_download(request, fmt, scope=scope)

@@ -9,7 +9,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 from pages import figure_views as stats_views
 from pages import views
 from stats.opendata.api import api_urls
-from stats.opendata.downloads import data_download
+from stats.opendata.views import place_choices
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
@@ -17,7 +17,12 @@ urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": {"pages": views.PagesSitemap}}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("api/", api_urls()),
-    re_path(r"^data/download/(?P<fmt>csv|xlsx|json)/$", data_download, name="data_download"),
+    re_path(
+        r"^data/download/(?P<fmt>csv|xlsx|json)/$",
+        stats_views.data_download,
+        name="data_download",
+    ),
+    path("data/places/", place_choices, name="data_places"),
     path(
         "figures/<int:page_id>/<uuid:block_id>.csv",
         stats_views.figure_csv,

@@ -724,6 +724,44 @@ class DataVersion(models.Model):
         return value or 0
 
 
+class DownloadFile(models.Model):
+    """A full download (every current figure, or the full history, of one scope in one
+    format) built as a file for one data version by a background task
+    (stats/opendata/files.py). The request that finds it READY serves the stored file; any
+    other status answers 503 and asks for the build."""
+
+    class Status(models.TextChoices):
+        BUILDING = "building", "Building"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    NATIONAL = "all"
+
+    scope = models.CharField(
+        max_length=16, help_text='"all", or the code of the state whose figures it holds.'
+    )
+    fmt = models.CharField("format", max_length=8)
+    history = models.BooleanField(default=False)
+    version = models.BigIntegerField(help_text="The data version the file holds.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.BUILDING)
+    name = models.CharField(max_length=255, blank=True, help_text="Its name in the storage.")
+    size = models.BigIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "built download"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "fmt", "history", "version"], name="stats_download_file_key"
+            )
+        ]
+
+    def __str__(self):
+        kind = "history" if self.history else "current"
+        return f"{self.scope} {kind} {self.fmt} at data version {self.version}"
+
+
 class _Announcement:
     """The one `figures_changed` a transaction sends on commit, with every metric it touched."""
 

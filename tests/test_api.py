@@ -5,12 +5,13 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from portal.cache import invalidate_public_pages
-from stats.models import Observation, Source
+from stats.models import DataVersion, Observation, Source
 from stats.opendata import api as api_module
+from stats.opendata import counts
 
 pytestmark = pytest.mark.django_db
 
@@ -344,7 +345,7 @@ def add_many(figures, count):
 
 def queries(client, url):
     """The queries of a request whose count is not cached yet (the worst case)."""
-    invalidate_public_pages()
+    cache.clear()
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200, response.content
@@ -368,8 +369,9 @@ def test_queries_do_not_grow_with_the_page_size(
     small = queries(client, url.format(n=1))
     large = queries(client, url.format(n=200))
     assert small == large
-    invalidate_public_pages()
-    with django_assert_max_num_queries(7):
+    cache.clear()
+    # The data version, the count, the filters' lookups, the page's ids, rows and replaced.
+    with django_assert_max_num_queries(8):
         client.get(url.format(n=200))
 
 
@@ -407,8 +409,62 @@ def test_the_count_is_kept_until_the_data_changes(client, figures):
     with CaptureQueriesContext(connection) as again:
         count = client.get(url).json()["count"]
     assert len(again) == first - 1  # the COUNT is read from the cache
+    version = DataVersion.current()
     add_many(figures, 3)
-    # A change bumps the public pages' version (on commit, as portal.signals does): the next
+    # A change bumps the data version in its own transaction (no signal needed): the next
     # request counts again and sees the new rows.
-    invalidate_public_pages()
-    assert client.get(url).json()["count"] > count
+    assert DataVersion.current() > version
+    assert client.get(url).json()["count"] == count + 3
+
+
+def test_a_count_without_a_cache_is_counted(client, figures, monkeypatch):
+    class Down:
+        def get(self, *args, **kwargs):
+            raise ConnectionError("cache down")
+
+        set = get
+
+    monkeypatch.setattr(counts, "cache", Down())
+    _, data = get(client, "/api/observations", breakdown="all")
+    assert data["count"] == 6 == len(data["items"])
+
+
+def walk(client, **params):
+    """Every item, following `next_cursor` from the first page."""
+    _, data = get(client, "/api/observations", **params)
+    items, pages = list(data["items"]), 1
+    while data["next_cursor"]:
+        _, data = get(client, "/api/observations", cursor=data["next_cursor"], **params)
+        assert "offset" not in (data["next"] or "")
+        items += data["items"]
+        pages += 1
+    return items, pages
+
+
+@pytest.mark.parametrize("limit", [1, 2, 5])
+def test_cursor_pages_reach_the_last_figure_in_order(client, figures, limit):
+    add_many(figures, 9)
+    _, everything = get(client, "/api/observations", breakdown="all", limit=500)
+    items, pages = walk(client, breakdown="all", limit=limit)
+    assert items == everything["items"] and len(items) == everything["count"] > 10
+    assert pages == -(-len(items) // limit)
+    # Totals and categories of one key (an empty breakdown sorts apart on each database).
+    assert {i["breakdown"] for i in items} == {None, "od-sex", "od-labor"}
+
+
+def test_cursor_pages_are_stable_when_figures_are_added_before_them(client, figures):
+    add_many(figures, 6)
+    _, first = get(client, "/api/observations", breakdown="all", limit=4)
+    _, second = get(client, "/api/observations", cursor=first["next_cursor"], limit=4)
+    # A figure that sorts first is added: the page after the cursor does not move.
+    figures["add"](figures["cases"], figures["us"], 1990, "5", figures["new"])
+    _, again = get(client, "/api/observations", cursor=first["next_cursor"], limit=4)
+    assert again["items"] == second["items"] and again["count"] == second["count"] + 1
+
+
+@pytest.mark.parametrize("cursor", ["nonsense", "W10", "WzEsMiwieCJd"])
+def test_a_bad_cursor_is_a_clear_400(client, figures, cursor):
+    response, data = get(client, "/api/observations", cursor=cursor)
+    assert response.status_code == 400 and "cursor" in data["detail"]
+    response, data = get(client, "/api/observations", cursor=cursor, history="true")
+    assert response.status_code == 400

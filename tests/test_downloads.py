@@ -19,6 +19,7 @@ from stats.display.blocks import ChartBlock, DataDownloadsBlock
 from stats.exchange import read_upload, run_import
 from stats.models import Observation, Source
 from tests.stats_fixtures import HEADER
+from tests.test_blocks_page import home, topic  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -344,7 +345,9 @@ def test_download_queries_do_not_grow_with_the_data(client, figures):
     before = count()
     for year in range(1995, 2015):
         figures["add"](figures["cases"], figures["us"], year, "10", figures["new"])
-    # The ETag's aggregate, the metric lookup, the four small tables named, the rows.
+    # The first request at a new data version also counts the rows (once per version).
+    assert count() == before + 1
+    # The data version, the metric lookup, the four small tables named, the rows.
     assert count() == before <= 7
 
 
@@ -366,7 +369,7 @@ def test_downloads_block_links_and_filter_form(figures, django_assert_max_num_qu
     for name in ("metric", "jurisdiction", "period_from", "period_to", "source", "breakdown"):
         assert f'name="{name}"' in html
     assert '<option value="od-cases">Cases</option>' in html
-    assert '<option value="MO">Missouri</option>' in html
+    assert 'id="dl-place" type="text" name="jurisdiction" value=""' in html
     assert '<option value="od-report-2019"' in html
     assert 'href="/api/docs"' in html
     assert "style=" not in html and "<script" not in html
@@ -408,13 +411,54 @@ def test_the_filter_form_builds_working_download_urls(client, figures):
 BROWSER = {"HTTP_ACCEPT": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 
-def test_the_form_lists_only_places_with_figures(figures):
+def test_the_place_is_typed_not_chosen_from_every_place(figures, django_assert_max_num_queries):
     block = DataDownloadsBlock()
-    html = block.render(block.to_python({}))
-    place = html.split('name="jurisdiction"', 1)[1].split("</select>", 1)[0]
-    offered = re.findall(r'<option value="([^"]+)"', place)
-    assert sorted(offered) == ["MO", "US"], offered
-    assert "Only places with figures are listed" in html
+    with django_assert_max_num_queries(2):  # the metrics and the sources; no place is read
+        html = block.render(block.to_python({}))
+    place = re.search(r'<input id="dl-place"[^>]*>', html).group(0)
+    assert 'type="text"' in place and 'name="jurisdiction"' in place
+    assert 'data-place-chooser="/data/places/?lang=en"' in place
+    assert "<optgroup" not in html and "<script" not in html
+
+
+def test_a_page_with_the_form_loads_the_place_chooser(client, figures, home):  # noqa: F811
+    page = topic(home, "data", [{"type": "data_downloads", "value": {"heading": "Data"}}])
+    html = client.get(page.url).content.decode()
+    assert '<script src="/static/js/place-chooser.js" defer></script>' in html
+    assert "js/charts.js" not in html  # no figure on the page: no chart script
+    # The form as it comes back with a message loads it too.
+    response = client.get(reverse("data_download", args=["csv"]), {"period_from": "x"}, **BROWSER)
+    assert "js/place-chooser.js" in response.content.decode()
+
+
+@pytest.mark.parametrize("typed", ["MO", "mo", "Missouri", " missouri ", "Missouri (MO)"])
+def test_a_typed_place_downloads_without_javascript(client, figures, typed):
+    path, _ = url("csv")
+    response = client.get(path, {"jurisdiction": typed, "metric": "od-cases"}, **BROWSER)
+    assert response.status_code == 200, response.content[:300]
+    assert {row["jurisdiction"] for row in csv_rows(response)} == {"MO"}
+
+
+def test_a_place_typed_in_part_names_the_places_it_could_be(client, figures):
+    path, _ = url("csv")
+    response = client.get(path, {"jurisdiction": "Miss", "metric": "od-cases"}, **BROWSER)
+    assert response.status_code == 400
+    body = response.content.decode()
+    # Only places with figures are named (Mississippi has none here).
+    assert "Places with figures named so: Missouri (MO)." in body
+    assert 'value="Miss"' in body, "what was typed is kept"
+
+
+def test_the_place_list_is_filtered_by_the_server(client, figures):
+    def places(q, **extra):
+        response = client.get(reverse("data_places"), {"q": q, **extra})
+        assert response.status_code == 200
+        return response.json()["places"]
+
+    assert places("mis") == [{"code": "MO", "name": "Missouri"}]
+    assert places("US")[0]["code"] == "US"
+    assert places("") == [] and places("Kansas") == []  # Kansas has no figures here
+    assert len(places("a")) <= 10
 
 
 def test_a_bad_year_from_the_form_shows_the_form_with_a_message(client, figures):
@@ -424,7 +468,7 @@ def test_a_bad_year_from_the_form_shows_the_form_with_a_message(client, figures)
     assert response["Content-Type"].startswith("text/html")
     body = response.content.decode()
     assert 'role="alert"' in body and "From year must be a year such as 2019" in body
-    assert '<option value="MO" selected>' in body, "the visitor's choices are kept"
+    assert 'name="jurisdiction" value="MO"' in body, "the visitor's choices are kept"
     assert 'class="data-downloads__form"' in body
     # A script still gets the plain message.
     response = client.get(path, {"period_from": "20x9"})

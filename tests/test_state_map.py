@@ -1,7 +1,6 @@
 # ruff: noqa: F811 - the fixtures imported below are parameters of the tests
 """The US map block, with made-up figures for every state (made here, never shipped)."""
 
-import json
 import re
 
 import pytest
@@ -10,6 +9,7 @@ from django.test import override_settings
 from portal.cache import invalidate_public_pages
 from stats.display import blocks as stats_blocks
 from stats.display.geo import FIPS
+from stats.display.shaping import MAP_FILLS
 from stats.models import Jurisdiction
 from tests.test_blocks_page import home, topic  # noqa: F401 - fixture
 from tests.test_blocks_render import (  # noqa: F401 - fixture
@@ -63,26 +63,49 @@ def test_the_map_holds_every_state_and_its_table_matches(every_state, home, clie
     settings.save()
     page = topic(home, "map", [{"type": "state_map", "value": map_raw(metric)}])
     html = client.get(page.url).content.decode()
-    config = re.search(r'<script id="[^"]+-data" type="application/json">(.*?)</script>', html)
-    config = json.loads(config.group(1))
-    assert {s["id"] for s in config["states"]} == set(FIPS[c] for c in values)
-    assert len(config["states"]) == 56
+    shapes = map_shapes(html)
+    # The 50 states and the District are drawn (the territories are off the map), each with
+    # the class of its value: five equal steps from the lowest value (10) to the highest.
+    assert len(shapes) == 51 and {code for code, _c, _m, _f in shapes} <= set(values)
+    low, high = min(values.values()), max(values.values())
+    step = (high - low) / 5
+    for code, number, _mine, fill in shapes:
+        assert number == min(int((values[code] - low) // step) + 1, 5), code
+        assert fill == MAP_FILLS[number - 1]
+    assert [code for code, _c, mine, _f in shapes if mine] == ["MO"]
     table = map_table(html)
     assert {code: value for code, _rank, _name, value in table} == values
-    by_fips = {s["id"]: s["value"] for s in config["states"]}
-    assert all(by_fips[FIPS[code]] == value for code, _r, _n, value in table)
     # Ranked by value, highest first.
     assert [rank for _c, rank, _n, _v in table] == list(range(1, 57))
     assert table[0][3] == max(values.values())
     # The site's state (from its settings: MO here) is highlighted, with its rank.
-    assert config["highlight"] == FIPS["MO"]
     mine = [row for row in table if row[0] == "MO"][0]
     assert 'class="map__row--mine" data-code="MO"' in html
     assert (
         f"Missouri: <strong>{int(values['MO'])}</strong>, {ordinal_text(mine[1])} highest" in html
     )
-    assert "vendor/chartjs-chart-geo/index.umd.min.js" in html
-    assert "vendor/us-atlas/states-10m.json" in html
+    # Drawn by the server: no map library, atlas or Chart.js is loaded for it.
+    assert "chartjs-chart-geo" not in html and "us-atlas" not in html
+    assert "chart.umd.min.js" not in html
+
+
+def test_a_state_without_a_figure_is_drawn_with_no_class(db):
+    metric = MetricFactory(slug="gaps", label="Gaps")
+    source = SourceFactory(edition_year=2019, slug="gaps-2019")
+    made_up_states(metric, source, skip=["TX"])
+    html = render(stats_blocks.MapBlock(), map_raw(metric))
+    assert 'class="map__state map__state--none"><title>Texas: not published</title>' in html
+    assert len(map_shapes(html)) == 50
+
+
+def map_shapes(html):
+    """(code, class number, highlighted, fill) of each state's shape with a figure."""
+    found = re.findall(
+        r'<path d="[^"]+" fill="(#\w+)" stroke="#\w+" stroke-width="[\d.]+" '
+        r'class="map__state map__state--c(\d)( map__state--mine)?" data-code="(\w+)">',
+        html,
+    )
+    return [(code, int(number), bool(mine), fill) for fill, number, mine, code in found]
 
 
 def ordinal_text(n):
@@ -104,7 +127,7 @@ def test_the_highlighted_state_comes_from_the_site_settings(every_state, home, c
     invalidate_public_pages()
     html = client.get(page.url).content.decode()
     assert 'class="map__row--mine" data-code="KS"' in html
-    assert f'"highlight": "{FIPS["KS"]}"' in html
+    assert [code for code, _c, mine, _f in map_shapes(html) if mine] == ["KS"]
 
 
 def test_ties_share_a_rank(db):

@@ -363,3 +363,22 @@ def test_a_stale_preview_is_shown_again_rather_than_confirmed(client, manager, s
     assert first.changes[0]["fields"]["value"] == ["240", "234"]
     client.post(reverse("stats_import:confirm", args=[first.pk]))
     assert Observation.objects.get(metric__slug="test-cases", breakdown=None).value == 234
+
+
+def test_observation_listing_sorts_by_indexed_keys_and_counts_once_per_version(
+    client, manager, figures
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(manager)
+    url = reverse("wagtailsnippets_stats_observation:list")
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    listed = [q["sql"] for q in captured if 'FROM "stats_observation"' in q["sql"]]
+    # No COUNT (kept under the data version), and the page is ordered by the key's columns.
+    assert not any("COUNT(" in sql for sql in listed), listed
+    page = [sql for sql in listed if "ORDER BY" in sql]
+    assert page and 'ORDER BY "stats_observation"."metric_id" ASC' in page[0]
+    assert response.context["paginator"].count == len(response.context["object_list"])

@@ -142,6 +142,14 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # The full downloads, built per data version (stats/opendata/files.py). Object storage:
+    # set another backend here, such as django-storages' S3 backend with its OPTIONS.
+    "downloads": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": os.environ.get("PORTAL_DOWNLOADS_ROOT", str(BASE_DIR / "var" / "downloads"))
+        },
+    },
 }
 
 # Static files are fingerprinted, so they may be cached for a year.
@@ -209,6 +217,10 @@ STATS_IMPORT_MAX_TEXT_LENGTH = int(os.environ.get("STATS_IMPORT_MAX_TEXT_LENGTH"
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 # The public API's rate limit per client (stats/api.py).
 PORTAL_API_RATE = os.environ.get("PORTAL_API_RATE", "120/min")
+# The downloads' rate limit per client (stats/opendata/views.py), counted apart from the API's.
+PORTAL_DOWNLOAD_RATE = os.environ.get("PORTAL_DOWNLOAD_RATE", "30/min")
+# A filtered download of more figures than this is refused, pointing to the full files.
+STATS_FILTERED_DOWNLOAD_MAX_ROWS = int(os.environ.get("STATS_FILTERED_DOWNLOAD_MAX_ROWS", 100_000))
 # The public page cache (portal/cache.py): Cache-Control max-age, how long a page is kept, and
 # the query parameters a cached page may vary by (any other parameter bypasses the cache).
 PUBLIC_PAGE_MAX_AGE = 60

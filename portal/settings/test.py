@@ -9,6 +9,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "downloads": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
 }
 WAGTAILADMIN_BASE_URL = "http://testserver"
 # Tasks run at once in the test process; tests of the worker path use the "database" one.

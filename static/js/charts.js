@@ -8,7 +8,7 @@
  * Speed: this file is small and loaded only on pages with a chart. It loads Chart.js (its URL
  * is this script's data-chartjs attribute) when the first chart comes near the viewport, and
  * draws the charts as they come into view, one per animation frame, so no drawing is one long
- * task. A map (data-map) also loads the geo plugin and the US atlas (data-geo, data-atlas).
+ * task. A map (data-svg-map) is drawn by the server as SVG: this only adds its tooltip and PNG.
  *
  * Phone first: the plot has a height of its own (CSS, at least 240 px), labels are 12 px or
  * more, year labels never rotate (Chart.js skips some instead), bars of named categories turn
@@ -387,7 +387,8 @@
   function chartImage(figure, chart, entries) {
     var scale = 2;
     var plot = chart.canvas;
-    var width = plot.clientWidth;
+    var width = chart.width || plot.clientWidth;
+    var plotHeight = chart.height || plot.clientHeight;
     var pad = 16;
     var inner = width - 2 * pad;
     var measure = document.createElement("canvas").getContext("2d");
@@ -405,7 +406,7 @@
     footer.forEach(function (text) { footLines = footLines.concat(lines(measure, text, inner)); });
     var legendLines = entries.length;
     var height =
-      pad + titleLines.length * 24 + 8 + plot.clientHeight + legendLines * 20 + 8 +
+      pad + titleLines.length * 24 + 8 + plotHeight + legendLines * 20 + 8 +
       footLines.length * 18 + pad;
     var out = document.createElement("canvas");
     out.width = width * scale;
@@ -420,8 +421,8 @@
     ctx.font = "700 18px " + FONT;
     titleLines.forEach(function (text) { ctx.fillText(text, pad, y); y += 24; });
     y += 8;
-    ctx.drawImage(plot, 0, y, plot.clientWidth, plot.clientHeight);
-    y += plot.clientHeight;
+    ctx.drawImage(plot, 0, y, width, plotHeight);
+    y += plotHeight;
     ctx.font = FONT_SIZE + "px " + FONT;
     entries.forEach(function (entry) {
       paintSwatch(ctx, entry.style, pad, y + 2, 24, 14);
@@ -578,77 +579,43 @@
     return loading;
   }
 
-  // The map: the geo plugin and the US atlas, fetched from the portal only for a map.
-  var geo = null;
-  function geoLibraries() {
-    if (!geo) {
-      geo = loadScript(script.getAttribute("data-geo")).then(function () {
-        return fetch(script.getAttribute("data-atlas")).then(function (r) { return r.json(); });
-      }).then(function (atlas) {
-        var g = window.ChartGeo;
-        window.Chart.register(g.ChoroplethController, g.GeoFeature, g.ProjectionScale, g.ColorScale);
-        return g.topojson.feature(atlas, atlas.objects.states).features;
-      });
-    }
-    return geo;
-  }
-
-  function drawMap(figure, features) {
-    var data = JSON.parse(document.getElementById(figure.getAttribute("data-map")).textContent);
-    var canvas = figure.querySelector("[data-chart-canvas]");
-    var byId = {};
-    data.states.forEach(function (s) { byId[s.id] = s; });
-    var shown = features.filter(function (f) { return f.id !== "72" && +f.id < 60; });
-    var chart = new window.Chart(canvas, {
-      type: "choropleth",
-      data: {
-        labels: shown.map(function (f) { return f.properties.name; }),
-        datasets: [{
-          label: data.label,
-          outline: shown,
-          data: shown.map(function (f) {
-            var s = byId[f.id];
-            return { feature: f, value: s ? s.value : NaN };
-          }),
-          borderColor: function (ctx) {
-            return ctx.raw && ctx.raw.feature.id === data.highlight ? "#000000" : "#ffffff";
-          },
-          borderWidth: function (ctx) {
-            return ctx.raw && ctx.raw.feature.id === data.highlight ? 3 : 0.75;
-          },
-        }],
-      },
-      options: {
-        responsive: true,
-        maintainAspectRatio: false,
-        animation: false,
-        plugins: {
-          legend: { display: false },
-          tooltip: {
-            bodyFont: { size: FONT_SIZE },
-            callbacks: {
-              label: function (item) {
-                var s = byId[item.raw.feature.id];
-                return item.raw.feature.properties.name + ": " + (s ? s.text : "not published");
-              },
-            },
-          },
-        },
-        scales: {
-          projection: { axis: "x", projection: "albersUsa" },
-          color: {
-            axis: "x",
-            quantize: 5,
-            interpolate: "blues",
-            missing: "#e6e6e6",
-            ticks: { font: { size: FONT_SIZE }, color: TEXT },
-            legend: { position: "bottom-right", align: "bottom" },
-          },
-        },
-      },
+  // The map is drawn by the server as an inline SVG (each state's class from the store). This
+  // only adds a tooltip that follows the pointer and the PNG (the SVG drawn onto a canvas).
+  function setUpMap(figure) {
+    var svg = figure.querySelector("[data-map-svg]");
+    if (!svg) return;
+    var box = svg.parentNode;
+    var tip = document.createElement("div");
+    tip.className = "map__tooltip";
+    tip.setAttribute("aria-hidden", "true");
+    tip.hidden = true;
+    box.appendChild(tip);
+    Array.prototype.forEach.call(svg.querySelectorAll("path"), function (path) {
+      var title = path.querySelector("title");
+      if (!title) return;
+      path.setAttribute("data-tip", title.textContent);
+      title.remove(); // one tooltip, not the browser's as well
     });
-    setUpPng(figure, chart, []);
-    figure.setAttribute("data-chart-drawn", "true");
+    svg.addEventListener("pointermove", function (event) {
+      var text = event.target.getAttribute && event.target.getAttribute("data-tip");
+      if (!text) { tip.hidden = true; return; }
+      var where = box.getBoundingClientRect();
+      tip.textContent = text;
+      tip.style.left = (event.clientX - where.left + 12) + "px";
+      tip.style.top = (event.clientY - where.top + 12) + "px";
+      tip.hidden = false;
+    });
+    svg.addEventListener("pointerleave", function () { tip.hidden = true; });
+    var image = new Image();
+    image.onload = function () {
+      var plot = document.createElement("canvas");
+      plot.width = svg.clientWidth * 2;
+      plot.height = svg.clientHeight * 2;
+      plot.getContext("2d").drawImage(image, 0, 0, plot.width, plot.height);
+      setUpPng(figure, { canvas: plot, width: svg.clientWidth, height: svg.clientHeight }, []);
+    };
+    var markup = new XMLSerializer().serializeToString(svg);
+    image.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(markup);
   }
 
   function drawNext() {
@@ -656,13 +623,7 @@
     var figure = queue.shift();
     if (!figure) return;
     try {
-      if (figure.hasAttribute("data-map")) {
-        geoLibraries().then(function (features) { drawMap(figure, features); }).catch(
-          function (e) { if (window.console) window.console.error(e); }
-        );
-      } else {
-        draw(figure);
-      }
+      draw(figure);
     } catch (e) {
       // One broken chart must not stop the others; its table stays in view.
       if (window.console) window.console.error(e);
@@ -680,13 +641,13 @@
     if (figure.getAttribute("data-chart-queued")) return;
     figure.setAttribute("data-chart-queued", "true");
     queue.push(figure);
-    var needs = figure.hasAttribute("data-map") ? libraries().then(geoLibraries) : libraries();
-    needs.then(schedule, function () { /* no Chart.js: the tables stay in view */ });
+    libraries().then(schedule, function () { /* no Chart.js: the tables stay in view */ });
   }
 
   function init() {
     setUpCopy(document);
-    var figures = document.querySelectorAll("figure[data-chart], figure[data-map]");
+    Array.prototype.forEach.call(document.querySelectorAll("figure[data-svg-map]"), setUpMap);
+    var figures = document.querySelectorAll("figure[data-chart]");
     if (!figures.length || !window.Promise) return;
     if (!("IntersectionObserver" in window)) {
       Array.prototype.forEach.call(figures, enqueue);

@@ -55,17 +55,17 @@ class Selection:
     def is_empty(self):
         return not self.metric_ids or not (self.jurisdiction_ids or self.every_state)
 
-    def q(self, national_ids=()):
+    def q(self, national_ids=(), state_ids=()):
         """The selection as a filter on the observation's own columns (no join), so the
         database reads only these metrics and places from the (metric, jurisdiction) index.
-        national_ids: the pk of the nation, looked up once for the page."""
+        national_ids: the pk of the nation; state_ids: those of the states (a map's places);
+        each looked up once for the page."""
         places = set(self.jurisdiction_ids)
         if self.national:
             places.update(national_ids)
-        where = Q(jurisdiction_id__in=sorted(places))
         if self.every_state:  # a map: every state's value
-            where |= Q(jurisdiction__kind=STATE_KIND)
-        q = Q(metric_id__in=sorted(self.metric_ids)) & where
+            places.update(state_ids)
+        q = Q(metric_id__in=sorted(self.metric_ids)) & Q(jurisdiction_id__in=sorted(places))
         q &= Q(breakdown__isnull=not self.breakdown)
         if self.from_year:
             q &= Q(period_start__gte=datetime.date(self.from_year, 1, 1))
@@ -171,7 +171,7 @@ class FigureStore:
         self._id_tag = ""
         self._used_ids = set()
         self._said = defaultdict(set)  # section -> notes already said in it
-        self.kinds_drawn = set()  # "chart", "map": which scripts the page needs
+        self.kinds_drawn = set()  # "chart", "map", "places": which scripts the page needs
 
     @classmethod
     def for_stream(cls, stream_value):
@@ -202,7 +202,11 @@ class FigureStore:
             national_ids = list(
                 Jurisdiction.objects.filter(code=NATIONAL_CODE).values_list("pk", flat=True)
             )
-        q = reduce(or_, (s.q(national_ids) for s in selections))
+        state_ids = ()
+        if any(s.every_state for s in selections):
+            states = Jurisdiction.objects.filter(kind=STATE_KIND)
+            state_ids = list(states.values_list("pk", flat=True))
+        q = reduce(or_, (s.q(national_ids, state_ids) for s in selections))
         return Observation.objects.filter(q).current()
 
     @staticmethod
@@ -257,16 +261,22 @@ class FigureStore:
 
     def drawn(self, kind):
         """Record that the page shows a "chart", "map" or "figure" (its copy buttons), so the
-        page's template loads static/js/charts.js, and Chart.js only for a chart or map."""
+        page's template loads static/js/charts.js, and Chart.js only for a chart (a map is
+        drawn by the server as SVG; the script adds its tooltip)."""
         self.kinds_drawn.add(kind)
 
     @property
     def needs_script(self):
-        return bool(self.kinds_drawn)
+        return bool(self.kinds_drawn - {"places"})
+
+    @property
+    def has_place_chooser(self):
+        """A download form: the page loads static/js/place-chooser.js."""
+        return "places" in self.kinds_drawn
 
     @property
     def has_charts(self):
-        return bool(self.kinds_drawn & {"chart", "map"})
+        return "chart" in self.kinds_drawn
 
     @property
     def has_map(self):

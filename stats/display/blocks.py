@@ -594,7 +594,6 @@ class MapBlock(FigureBlockMixin, blocks.StructBlock):
             context["map_id"] = context["anchor"]
             context["data_id"] = f"{context['anchor']}-data"
             found["footnotes"] = self.unsaid(context, found["footnotes"])
-            context["figures"].drawn("chart")
             context["figures"].drawn("map")
             context.update(shaping.figure_links(context, value.get("title"), found["sources"]))
         return context
@@ -636,3 +635,10 @@ class DataDownloadsBlock(blocks.StructBlock):
         preview_template = PREVIEW_TEMPLATE
         preview_value = {"heading": "Download the data"}
         description = "Links to download every figure as CSV, Excel or JSON."
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context=parent_context)
+        store = (parent_context or {}).get("figures")
+        if store is not None:
+            store.drawn("places")  # the page loads the place chooser's script
+        return context

@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from stats.display.batch import NATIONAL_CODE, STATE_KIND
+from stats.display.geo import FIPS, state_shapes
 from stats.store.formatting import (
     format_number,
     format_short,
@@ -480,6 +481,56 @@ def ranked_categories(observations, limit):
     }
 
 
+MAP_CLASSES = 5
+# The fills of the classes, lightest (lowest) first, and of a state without a figure.
+MAP_FILLS = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
+NO_FIGURE_FILL = "#e6e6e6"
+
+
+def value_classes(values):
+    """The map's classes: MAP_CLASSES equal steps from the lowest value to the highest, each
+    a dict of its number (1 = lowest), its low and high edges."""
+    low, high = min(values), max(values)
+    step = (high - low) / MAP_CLASSES
+    return [
+        {
+            "number": i + 1,
+            "low": low + step * i,
+            "high": high if i == MAP_CLASSES - 1 else low + step * (i + 1),
+        }
+        for i in range(MAP_CLASSES)
+    ]
+
+
+def class_of(value, classes):
+    """The number of the class a value falls in (its high edge belongs to the next class)."""
+    for c in classes[:-1]:
+        if value < c["high"]:
+            return c["number"]
+    return classes[-1]["number"]
+
+
+def map_shapes(rows):
+    """Every state's shape on the SVG map (static/data/us-states.json), with its row's value,
+    class and highlight, or no class when the store holds no figure for it."""
+    by_fips = {r["fips"]: r for r in rows if r["fips"]}
+    shapes = []
+    for fips, shape in sorted(state_shapes()["states"].items()):
+        row = by_fips.get(fips)
+        shapes.append(
+            {
+                "d": shape["d"],
+                "name": row["name"] if row else shape["name"],
+                "code": row["code"] if row else "",
+                "text": row["text"] if row else "",
+                "class": row["class"] if row else None,
+                "fill": MAP_FILLS[row["class"] - 1] if row else NO_FIGURE_FILL,
+                "mine": bool(row and row["mine"]),
+            }
+        )
+    return shapes
+
+
 def state_map(observations, state_code, minimum):
     """Every state's value of one metric in one year, ranked, for a map and its table.
 
@@ -487,8 +538,6 @@ def state_map(observations, state_code, minimum):
     states the store holds a figure for. Returns (map, reason): map is None, with the reason
     for editors, when fewer than `minimum` states have a figure.
     """
-    from stats.display.geo import FIPS
-
     states = [o for o in observations if o.jurisdiction.kind == STATE_KIND]
     if len(states) < minimum:
         return None, (
@@ -515,6 +564,9 @@ def state_map(observations, state_code, minimum):
             }
         )
     mine = next((r for r in rows if r["mine"]), None)
+    classes = value_classes([r["observation"].value for r in rows])
+    for r in rows:
+        r["class"] = class_of(r["observation"].value, classes)
     unit = states[0].metric.unit
     config = {
         "type": "map",
@@ -538,4 +590,8 @@ def state_map(observations, state_code, minimum):
             (f"{o.jurisdiction.display_name}, {o.period_label}", o) for o in states
         ),
         "observations": states,
+        "classes": classes,
+        "shapes": map_shapes(rows),
+        "width": state_shapes()["width"],
+        "height": state_shapes()["height"],
     }, ""

@@ -8,6 +8,9 @@ schema itself: plain HTML, no script, nothing from another origin.
 Each request runs a fixed number of queries, whatever the page size.
 """
 
+import base64
+import binascii
+import json
 import logging
 from datetime import date
 from functools import wraps
@@ -15,6 +18,7 @@ from typing import Annotated
 
 from django.conf import settings
 from django.core.signals import got_request_exception
+from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path, re_path, reverse
@@ -23,8 +27,8 @@ from ninja.errors import HttpError, ValidationError
 from ninja.openapi.docs import DocsBase
 from ninja.throttling import AnonRateThrottle
 
-from portal.cache import cached_count
-from stats.models import Jurisdiction, Metric, Source
+from stats.models import Jurisdiction, Metric, Observation, Source
+from stats.opendata.counts import cached_count
 from stats.opendata.downloads import BREAKDOWN_HELP, FilterError, select_observations
 from stats.store.formatting import plain_number
 from stats.store.periods import FIRST_YEAR
@@ -33,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 100
-MAX_OFFSET = 1_000_000
+MAX_OFFSET = 1_000_000_000
 RATE = settings.PORTAL_API_RATE
 READ_METHODS = ("GET", "HEAD")
 
@@ -157,7 +161,9 @@ api = NinjaAPI(
     description=(
         "Read-only figures of the portal's statistics store, each with the source edition "
         "that published it. Observations show the current values (the newest edition's) unless "
-        "`history=true`. Lists are paginated with `limit` and `offset`. Bulk files: /data/."
+        "`history=true`. Lists are paginated with `limit` and `offset`; the current "
+        "observations also with `cursor` (each page's `next_cursor`), which reaches any page "
+        "as fast as the first. Bulk files: /data/."
     ),
     urls_namespace="api",
     docs=SelfHostedDocs(),
@@ -311,6 +317,9 @@ class ObservationOut(Schema):
 
 
 class ObservationPage(Page):
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` for the page after this one (current values only)."
+    )
     items: list[ObservationOut]
 
 
@@ -320,10 +329,11 @@ Limit = Annotated[int, Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Pag
 Offset = Annotated[int, Query(0, ge=0, le=MAX_OFFSET)]
 
 
-def page(request, rows, limit, offset, shape):
+def page(request, rows, limit, offset, shape, cursor_of=None):
     """One page of a queryset: one COUNT query (none when the count is cached under the
-    public pages' version, see portal.cache.cached_count) and one LIMIT/OFFSET query (for
-    observations, one more to read the page's rows, and one for the values they replaced)."""
+    data version, see stats.opendata.counts) and one LIMIT/OFFSET query (for
+    observations, one more to read the page's rows, and one for the values they replaced).
+    With `cursor_of`, the page also names the cursor of the page after it (`next_cursor`)."""
     total = cached_count(rows)
     if offset >= total:
         shown = []
@@ -342,14 +352,18 @@ def page(request, rows, limit, offset, shape):
         query["offset"], query["limit"] = to, limit
         return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
-    return {
+    more = offset + limit < total
+    result = {
         "count": total,
         "limit": limit,
         "offset": offset,
-        "next": link(offset + limit) if offset + limit < total else None,
+        "next": link(offset + limit) if more else None,
         "previous": link(max(offset - limit, 0)) if offset > 0 else None,
         "items": items,
     }
+    if cursor_of is not None:
+        result["next_cursor"] = cursor_of(shown[-1]) if more and shown else None
+    return result
 
 
 def page_ids(rows, total, offset, limit):
@@ -362,6 +376,77 @@ def page_ids(rows, total, offset, limit):
         return list(ids[offset : offset + limit])
     end = total - offset
     return list(ids.reverse()[max(end - limit, 0) : end])[::-1]
+
+
+# --- Keyset (cursor) pages of the current observations ----------------------------------------
+
+CURSOR_FIELDS = ("metric_id", "jurisdiction_id", "period_start", "period_end")
+
+
+def encode_cursor(o):
+    key = [o.metric_id, o.jurisdiction_id, o.period_start.isoformat(), o.period_end.isoformat()]
+    text = json.dumps([*key, o.breakdown_id, o.pk], separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor):
+    """The key and id a cursor names; HttpError 400 for anything else."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        metric, place, start, end, breakdown, pk = json.loads(text)
+        values = [int(metric), int(place), date.fromisoformat(start), date.fromisoformat(end)]
+        return values, None if breakdown is None else int(breakdown), int(pk)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise HttpError(
+            400, "cursor: not a cursor of this API. Use a page's `next_cursor` as it is."
+        ) from None
+
+
+def after_cursor(rows, cursor):
+    """The rows after the cursor in the current values' order (the key, then the id). The
+    key's leading columns are compared as one row value, so the index starts at the cursor;
+    the breakdown (empty for totals, which PostgreSQL sorts last and SQLite first) and the id
+    settle the rows of the same key."""
+    key, breakdown, pk = decode_cursor(cursor)
+    table = Observation._meta.db_table
+    columns = ", ".join(f'"{table}"."{c}"' for c in CURSOR_FIELDS)
+    holes = ", ".join(["%s"] * len(CURSOR_FIELDS))
+    b, i = f'"{table}"."breakdown_id"', f'"{table}"."id"'
+    nulls_last = connection.features.nulls_order_largest
+    if breakdown is None:
+        tail = f"({b} IS NULL AND {i} > %s)" if nulls_last else f"({b} IS NOT NULL OR {i} > %s)"
+        tail_params = [pk]
+    else:
+        tail = f"({b} > %s OR ({b} = %s AND {i} > %s)" + (
+            f" OR {b} IS NULL)" if nulls_last else ")"
+        )
+        tail_params = [breakdown, breakdown, pk]
+    where = f"({columns}) >= ({holes}) AND (({columns}) > ({holes}) OR {tail})"
+    return rows.extra(where=[where], params=[*key, *key, *tail_params])
+
+
+def cursor_page(request, rows, limit, cursor):
+    """One keyset page: the page's ids from the index from the cursor on, then their rows."""
+    total = cached_count(rows)
+    ids = list(after_cursor(rows, cursor).values_list("pk", flat=True)[: limit + 1])
+    more, ids = len(ids) > limit, ids[:limit]
+    by_id = {o.pk: o for o in rows.filter(pk__in=ids).order_by()}
+    shown = [by_id[pk] for pk in ids]
+    following = encode_cursor(shown[-1]) if more else None
+    query = request.GET.copy()
+    query.pop("offset", None)
+    query["cursor"], query["limit"] = following, limit
+    return {
+        "count": total,
+        "limit": limit,
+        "offset": 0,
+        "next": request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        if following
+        else None,
+        "previous": None,
+        "next_cursor": following,
+        "items": [observation_out(o) for o in shown],
+    }
 
 
 def source_ref(source):
@@ -479,6 +564,15 @@ def observations(
     history: Annotated[
         bool, Query(False, description="Also list each replaced value as its own item.")
     ] = False,
+    cursor: Annotated[
+        str,
+        Query(
+            "",
+            max_length=200,
+            description="A page's `next_cursor`: the page after it, instead of `offset`. "
+            "Current values only (not with history).",
+        ),
+    ] = "",
 ):
     """Published values with their sources: by default the current value of each figure,
     listing the older editions' values it replaced."""
@@ -491,7 +585,13 @@ def observations(
         period_to=period_to,
         breakdown=breakdown,
     )
-    return page(request, rows, limit, offset, observation_out)
+    if cursor and history:
+        raise HttpError(400, "cursor: pages of the history are read with `offset`.")
+    if cursor:
+        return cursor_page(request, rows, limit, cursor)
+    return page(
+        request, rows, limit, offset, observation_out, cursor_of=None if history else encode_cursor
+    )
 
 
 ENDPOINTS = ["jurisdictions", "metrics", "sources", "observations"]

@@ -16,16 +16,17 @@ The files hold the exchange format's columns, so a download imports back with `i
 
 import datetime
 import hashlib
+import re
 
-from django.db import models
-from django.db.models import Count, Max, Q, Subquery
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
-from django.views.decorators.http import condition, require_safe
 
 from stats.exchange.common import CONTENT_TYPES
+from stats.exchange.exporting import export_stream
 from stats.models import Category, Jurisdiction, Metric, Observation, Source
+from stats.opendata.counts import cached_count
 from stats.store.periods import FIRST_YEAR, last_year
 
 TOTALS, CATEGORIES, EVERYTHING = "0", "1", "all"
@@ -94,6 +95,64 @@ def select_observations(history=False, source=(), **filters):
     return rows.for_display().by_key().with_replaced()
 
 
+PLACES_SHOWN = 10
+PLACE_CHOSEN = re.compile(r"^.*\(([^()]+)\)$")
+
+
+def places_named(text, limit=PLACES_SHOWN):
+    """The places with figures whose code is the text, or whose name (in English or Spanish)
+    starts with it or holds it as a word: [(code, name)], the closest first. The places are
+    a small table; the figures are asked only whether one exists for each place found."""
+    text = " ".join((text or "").split())
+    if not text:
+        return []
+    named = (
+        Q(code__iexact=text)
+        | Q(name__istartswith=text)
+        | Q(name_es__istartswith=text)
+        | Q(name__icontains=f" {text}")
+    )
+    with_figures = Exists(Observation.objects.filter(jurisdiction=OuterRef("pk")))
+    found = Jurisdiction.objects.filter(named).filter(with_figures).order_by()
+    rows = found.only("code", "name", "name_es", "kind")[: limit * 5]
+
+    def closeness(p):
+        exact = text.lower() in (p.code.lower(), p.name.lower(), p.name_es.lower())
+        starts = p.name.lower().startswith(text.lower())
+        return (not exact, not starts, p.kind != Jurisdiction.Kind.STATE, p.name)
+
+    return [(p.code, p.display_name) for p in sorted(rows, key=closeness)[:limit]]
+
+
+def place_code(text):
+    """The code of the place a person typed: its code or its name (English or Spanish, any
+    case); otherwise the text as typed, which then gets a message naming close places."""
+    text = " ".join(text.split())
+    chosen = PLACE_CHOSEN.match(text)  # "Missouri (MO)", as the place chooser writes it
+    if chosen:
+        text = chosen.group(1)
+    named = Q(code__iexact=text) | Q(name__iexact=text) | Q(name_es__iexact=text)
+    code = Jurisdiction.objects.filter(named).values_list("code", flat=True).first()
+    return code or text
+
+
+def _place_ids(values):
+    """The ids of the places given by code (one query); a value that is no code is read as a
+    name (one query each); an unknown one raises FilterError naming the places it could be."""
+    codes = [v.upper() for v in values]
+    try:
+        return _ids(Jurisdiction, "code", codes, "jurisdiction", "/api/jurisdictions")
+    except FilterError:
+        named = [place_code(v) for v in values]
+    try:
+        return _ids(Jurisdiction, "code", named, "jurisdiction", "/api/jurisdictions")
+    except FilterError as e:
+        close = [f"{name} ({code})" for text in values for code, name in places_named(text)]
+        if not close:
+            raise
+        raise FilterError(f"{e} Places with figures named so: {', '.join(close)}.") from None
+
+
 def filter_observations(
     metric=(), jurisdiction=(), period_from=None, period_to=None, breakdown=None
 ):
@@ -106,8 +165,7 @@ def filter_observations(
     metric_ids = _ids(Metric, "slug", metric, "metric", "/api/metrics")
     if metric_ids is not None:
         observations = observations.filter(metric_id__in=metric_ids)
-    codes = [c.upper() for c in jurisdiction if c]
-    place_ids = _ids(Jurisdiction, "code", codes, "jurisdiction", "/api/jurisdictions")
+    place_ids = _place_ids([c.strip() for c in jurisdiction if c and c.strip()])
     if place_ids is not None:
         observations = observations.filter(jurisdiction_id__in=place_ids)
 
@@ -153,30 +211,10 @@ def wants_history(query):
     return (query.get("history") or "").strip().lower() in TRUE_WORDS
 
 
-def _latest_revision(model):
-    newest = models.F("latest_revision").desc(nulls_last=True)
-    return Max(Subquery(model.objects.order_by(newest).values("latest_revision")[:1]))
-
-
-def _fingerprint(request):
-    """What the files depend on: the observations (their count, current count and latest
-    change) and the latest revisions of what they name. One aggregate, no join."""
-    if not hasattr(request, "_stats_fingerprint"):
-        request._stats_fingerprint = Observation.objects.aggregate(
-            updated=Max("updated_at"),
-            count=Count("pk"),
-            current=Count("pk", filter=Q(is_current=True)),
-            sources=_latest_revision(Source),
-            metrics=_latest_revision(Metric),
-            places=_latest_revision(Jurisdiction),
-        )
-    return request._stats_fingerprint
-
-
-def download_etag(request, fmt):
-    state = sorted(_fingerprint(request).items())
-    text = f"{EXPORT_VERSION}|{fmt}|{sorted(request.GET.lists())}|{state}"
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+def download_etag(request, fmt, version):
+    """A filtered download's ETag: its format, its query and the data version."""
+    text = f"{EXPORT_VERSION}|{fmt}|{sorted(request.GET.lists())}|{version}"
+    return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
 
 def _from_the_form(request):
@@ -184,7 +222,7 @@ def _from_the_form(request):
     return "text/html" in request.headers.get("Accept", "")
 
 
-def _download_problem(request, message, empty=False, status=400):
+def download_problem(request, message, empty=False, status=400):
     """The form again with what was wrong, for a browser; the message as text for a script."""
     if not _from_the_form(request):
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
@@ -200,26 +238,25 @@ def _download_problem(request, message, empty=False, status=400):
     return render(request, "stats/download_problem.html", context, status=status)
 
 
-@require_safe
-@condition(etag_func=download_etag)
-def data_download(request, fmt):
-    """Observations as a CSV, XLSX or JSON file: the exchange format plus source details."""
-    from stats.exchange.exporting import export_stream
-
-    history = wants_history(request.GET)
-    try:
-        rows = select_observations(history=history, **filters_from_query(request.GET))
-    except FilterError as e:
-        return _download_problem(request, str(e))
-    if _from_the_form(request) and not (rows.exists() if hasattr(rows, "exists") else rows):
-        return _download_problem(
+def filtered_download(request, fmt, rows, history, max_rows):
+    """The figures a filter chose, streamed as they are read (memory does not grow with the
+    number of rows); a choice of more than `max_rows` figures is refused with a message
+    pointing to the full files, so no request streams a national table."""
+    if _from_the_form(request) and not rows.exists():
+        return download_problem(
             request,
             "The store holds no figure for this choice. Try another place, metric, "
             "source or years.",
             empty=True,
             status=404,
         )
-    # Streamed: memory does not grow with the number of rows.
+    if cached_count(rows) > max_rows:
+        return download_problem(
+            request,
+            f"This choice holds more than {max_rows:,} figures. Choose a metric, a place or "
+            "fewer years, or download the complete file (all current figures, or the full "
+            "history) at the top of the data page.",
+        )
     response = StreamingHttpResponse(export_stream(rows, fmt), content_type=CONTENT_TYPES[fmt])
     name = "figures-history" if history else "figures"
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'

@@ -8,10 +8,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.views.defaults import permission_denied
 from django.views.generic import FormView, TemplateView, View
+from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.models import Page
 from wagtail.snippets.views.snippets import (
@@ -37,6 +39,7 @@ from stats.exchange.reading import check_upload
 from stats.exchange.tasks import apply_import, check_import
 from stats.exchange.validating import figure_values
 from stats.models import ImportRecord, Metric, Observation, ObservationChange
+from stats.opendata.counts import cached_count
 from stats.staff.search import OBSERVATION_SEARCH, WordSearchMixin
 from stats.store.breakdowns import breakdown_warnings
 
@@ -281,9 +284,22 @@ def group_warnings(observations):
     return breakdown_warnings(Observation.objects.filter(query).for_display())
 
 
+class CountedPaginator(WagtailPaginator):
+    """Wagtail's paginator, with the count of each filter kept under the data version
+    (stats.opendata.counts), so a page of a million figures does not count them all again."""
+
+    @cached_property
+    def count(self):
+        return cached_count(self.object_list)
+
+
 class ObservationIndexView(WordSearchMixin, IndexView):
     # Every word must match: "active criminal <state name> 2019" finds that figure.
     word_search_options = OBSERVATION_SEARCH
+    paginator_class = CountedPaginator
+    # In key order by the columns of the (metric, jurisdiction, period_start) index, not by
+    # the labels of what they name (a join and a sort of the whole table).
+    default_ordering = ("metric_id", "jurisdiction_id", "period_start", "period_end", "-pk")
 
     def get_base_queryset(self):
         return (

@@ -6,8 +6,6 @@ import json
 
 import pytest
 
-from tests.browser.support import canvas_ink
-
 pytestmark = pytest.mark.browser
 
 
@@ -70,17 +68,12 @@ def test_map_draws_every_state_and_its_table_matches(browser, live_server, map_p
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     page.goto(live_server.url + page_obj.url)
-    figure = page.locator("figure[data-map]")
+    figure = page.locator("figure[data-svg-map]")
     figure.scroll_into_view_if_needed()
-    figure.locator("xpath=self::*[@data-chart-drawn]").wait_for(timeout=15_000)
-    canvas = figure.locator("canvas")
-    _ink, coloured = canvas_ink(canvas)
-    assert coloured > 5000, "the map has no coloured states"
-    # Chart.js holds one shape per state on the map, each with the value of the table.
-    drawn = canvas.evaluate(
-        """c => window.Chart.getChart(c).data.datasets[0].data
-            .filter(d => !Number.isNaN(d.value))
-            .map(d => [d.feature.properties.name, d.value])"""
+    svg = figure.locator("svg[data-map-svg]")
+    # Drawn by the server: one shape per state on the map, each of its value's class.
+    drawn = svg.locator("path[data-code]").evaluate_all(
+        "paths => paths.map(p => [p.dataset.code, p.getAttribute('fill')])"
     )
     rows = figure.locator("tbody tr").evaluate_all(
         "rows => rows.map(r => [r.querySelector('th').textContent.trim(),"
@@ -88,16 +81,17 @@ def test_map_draws_every_state_and_its_table_matches(browser, live_server, map_p
     )
     table = dict(rows)
     assert table == {name: float(v) for name, v in values.items()}
-    # The map draws the 50 states and the District (the albersUsa projection has no
-    # territories); each with the table's value.
-    assert len(drawn) == 51
-    aliases = {}
-    for name, value in drawn:
-        assert table[aliases.get(name, name)] == value, name
+    assert len(drawn) == 51 and len({fill for _code, fill in drawn}) == 5
+    # The script adds a tooltip that follows the pointer.
+    texas = svg.locator('path[data-code="TX"]')
+    texas.hover()
+    tip = figure.locator(".map__tooltip")
+    tip.wait_for(state="visible", timeout=5_000)
+    assert tip.inner_text().startswith("Texas: ")
     mine = figure.locator("tr.map__row--mine")
     assert mine.count() == 1 and "Missouri" in mine.inner_text()
     assert "Missouri" in figure.locator(".map__mine").inner_text()
-    box = canvas.bounding_box()
+    box = svg.bounding_box()
     assert box["height"] >= 240
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert not errors, errors
