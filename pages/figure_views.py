@@ -16,6 +16,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 from wagtail.models import Page
 
+from pages.models import site_state
 from stats.display.batch import FigureStore, batched_snippets
 from stats.exchange.common import neutralise
 from stats.store.periods import format_period
@@ -125,7 +126,7 @@ def figure_csv(request, page_id, block_id):
     page = public_page(page_id)
     block_id = str(block_id)
     block, value = find_block(page, block_id)
-    store = FigureStore.for_block(block, value)
+    store = FigureStore.for_block(block, value, state=site_state(request))
     observations = []
     for selection in store.selections:
         observations.extend(store.observations(selection))
@@ -160,7 +161,7 @@ def figure_embed(request, page_id, block_id):
     page = public_page(page_id)
     block_id = str(block_id)
     block, value = find_block(page, block_id)
-    store = FigureStore.for_block(block, value)
+    store = FigureStore.for_block(block, value, state=site_state(request))
     context = {
         "page": page,
         "request": request,
