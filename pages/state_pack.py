@@ -543,7 +543,7 @@ class Loader:
             if entry["slug"] in self.named:
                 # Pages are named by slug in a pack (footer links, choosers): one page a slug.
                 raise PackError(f"{here}: the same slug as {self.named[entry['slug']]}.")
-            self.named[entry["slug"]] = here
+            self.named[entry["slug"]] = here.removeprefix(f"{self.file('pages.json')}: ")
             page = TopicPage.objects.child_of(parent).filter(slug=entry["slug"]).first()
             if page is None:
                 page = self.publish(parent, TopicPage(**self.page_fields(entry, here)), here)
@@ -556,7 +556,7 @@ class Loader:
             raise PackError(f"{self.file('pages.json')}: one 'home' page is expected.")
         home = self.home_page(data["home"], where)
         self.pages[home.slug] = home
-        self.named = {home.slug: where}
+        self.named = {home.slug: "home"}
         self.children(home, data["home"].get("children", []), f"{where}.children")
 
     def site_settings(self, data, new_site):
