@@ -617,26 +617,14 @@ class Loader:
             locale = self.locale(code, here)
             if page.get_translation_or_none(locale) is not None:
                 continue
-            parent = page.get_parent()
-            if not parent.is_root():
-                parent = parent.get_translation_or_none(locale)
-            if parent is None or parent.get_children().filter(slug=spec.get("slug")).exists():
+            if not self.translation_slug(page, locale, words):
                 # No translated parent, or an editor's page holds the slug (say the English
                 # page was deleted and made again): the translation is theirs to make.
                 continue
             translation = page.copy_for_translation(locale).specific
             for name, value in words.items():
                 setattr(translation, name, value)
-            # The English blocks with their words translated: the same figures, places and
-            # snippets. A string the pack does not translate stays as it is.
-            stream_block = HomePage._meta.get_field("body").stream_block
-            text = self.text_map(spec.get("text") or {}, here)
-            raw = translate_stream(list(page.body.raw_data), text)
-            raw = clean_stream_text(stream_block, raw, f"{here}.text")
-            try:
-                translation.body = stream_block.clean(stream_block.to_python(raw))
-            except ValidationError as exc:
-                raise PackError(_block_messages(exc, f"{here}.text")) from None
+            translation.body = self.translated_body(page, spec, here)
             try:
                 translation.full_clean()
             except ValidationError as exc:
@@ -646,6 +634,32 @@ class Loader:
             self.outcome.created["pages"] += 1
         for child in entry.get("children", []):
             self.translate_page(self.pages[child["slug"]], child, f"{where}.children")
+
+    def translation_slug(self, page, locale, words):
+        """Whether the page's translation can be made: its translated parent exists and the
+        slug is free. A home page's translation stands beside other states' home pages: its
+        slug takes the state's code, as the English one does (sets words["slug"])."""
+        parent = page.get_parent()
+        if not parent.is_root():
+            parent = parent.get_translation_or_none(locale)
+        if parent is None:
+            return False
+        slug = words.get("slug") or page.slug
+        if parent.is_root() and parent.get_children().filter(slug=slug).exists():
+            slug = words["slug"] = f"{slug}-{self.state.code.lower()}"
+        return not parent.get_children().filter(slug=slug).exists()
+
+    def translated_body(self, page, spec, where):
+        """The English blocks with their words translated: the same figures, places and
+        snippets. A string the pack does not translate stays as it is."""
+        stream_block = HomePage._meta.get_field("body").stream_block
+        text = self.text_map(spec.get("text") or {}, where)
+        raw = translate_stream(list(page.body.raw_data), text)
+        raw = clean_stream_text(stream_block, raw, f"{where}.text")
+        try:
+            return stream_block.clean(stream_block.to_python(raw))
+        except ValidationError as exc:
+            raise PackError(_block_messages(exc, f"{where}.text")) from None
 
     @staticmethod
     def text_map(text, where):

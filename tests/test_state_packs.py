@@ -23,7 +23,7 @@ from wagtail.models import GroupPagePermission, Page, Revision, Site
 from pages.models import HomePage, SiteSettings
 from pages.state_pack import Loader
 from resources.models import Hotline, Statute
-from stats.models import Observation
+from stats.models import Jurisdiction, Observation, Source, StateSourceText
 from tests.content_fixtures import DATA_DIR as MISSOURI
 
 TESTLAND = Path(__file__).parent / "packs" / "testland"
@@ -509,3 +509,76 @@ def test_each_site_shows_times_in_its_own_zone(db, client):
     site_settings.save()
     cache.clear()
     assert "January 2, 2024" in get(client, "testland.localhost").split('class="last-updated"')[1]
+
+
+def kansas_copy(tmp_path, translations=True):
+    """The Missouri pack with every "Missouri" replaced by "Kansas" and every "MO" by "KS",
+    as issue 20 tries it (the Kansas figures are made up by the substitution, for tests)."""
+    copy = tmp_path / "kansas"
+    copy.mkdir()
+    for path in Path(MISSOURI).iterdir():
+        text = path.read_text(encoding="utf-8").replace("Missouri", "Kansas")
+        (copy / path.name).write_text(re.sub("MO", "KS", text), encoding="utf-8")
+    if not translations:
+        for name in ("pages.json", "snippets.json"):
+            data = json.loads((copy / name).read_text())
+            (copy / name).write_text(json.dumps(strip_translations(data)))
+    return copy
+
+
+def strip_translations(data):
+    if isinstance(data, dict):
+        return {k: strip_translations(v) for k, v in data.items() if k != "translations"}
+    if isinstance(data, list):
+        return [strip_translations(v) for v in data]
+    return data
+
+
+def test_a_kansas_copy_cites_its_own_state_summary_and_shares_the_editions(db, client, tmp_path):
+    load_state(MISSOURI, hostname="127.0.0.1", port=8000)
+    # Kansas is one judicial district (KSD); the substitution names two, made up here.
+    kansas = Jurisdiction.objects.get(code="KS")
+    for code, name in (("KSED", "Kansas Eastern District"), ("KSWD", "Kansas Western District")):
+        Jurisdiction.objects.create(code=code, name=name, kind="district", parent=kansas)
+    sources_before = Source.objects.count()
+    national = Observation.objects.filter(jurisdiction__code="US").count()
+    out = load_state(kansas_copy(tmp_path), hostname="other.localhost")
+    assert "Languages: en, es." in out
+    # One edition, one source, whichever state's summary printed it; one national figure.
+    assert Source.objects.count() == sources_before
+    assert Observation.objects.filter(jurisdiction__code="US").count() == national
+    assert StateSourceText.objects.filter(jurisdiction__code="KS").exists()
+    assert not StateSourceText.objects.filter(jurisdiction__code="MO").exists()
+
+    cache.clear()
+    kansas = get(client, "other.localhost")
+    assert "Federal Human Trafficking Report, Kansas state summary" in kansas
+    assert "Missouri" not in kansas
+    missouri = get(client, "127.0.0.1:8000")
+    assert "Federal Human Trafficking Report, Missouri state summary" in missouri
+    assert "Kansas" not in missouri
+    data_page = get(client, "other.localhost", "/data/")
+    sources = data_page.split('class="source-list', 1)[1].split("</section>")[0]
+    assert "Kansas state summary" in sources and "Missouri" not in sources
+
+
+def test_a_copy_whose_edition_differs_from_the_stores_is_refused(db, tmp_path):
+    load_state(TESTLAND)
+    copy = tmp_path / "otherland"
+    shutil.copytree(TESTLAND, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest.update(jurisdiction="OL", name="Otherland", hostname="otherland.localhost")
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    catalog = json.loads((copy / "catalog.json").read_text())
+    source = catalog["sources"][0]
+    year = source["edition_year"]
+    source["edition_year"] = year + 1
+    (copy / "catalog.json").write_text(json.dumps(catalog))
+    before = snapshot()
+    message = (
+        rf"catalog\.json: sources\[0\] '{source['slug']}': edition_year is {year + 1} in this "
+        rf"pack but '{year}' in the store"
+    )
+    with pytest.raises(CommandError, match=message):
+        load_state(copy)
+    assert snapshot() == before
