@@ -19,6 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import OperationalError, models, transaction
+from django.db.models import F
 from wagtail import blocks
 from wagtail.admin.rich_text.converters.editor_html import EditorHTMLConverter
 from wagtail.models import Locale, Page, Site
@@ -813,11 +814,14 @@ class Loader:
 
 def load_pack(path, hostname=None, port=None):
     """Load the pack at `path` in one transaction; raise PackError and change nothing on any
-    problem. Returns an Outcome. One load at a time: the first locale row is locked for the
-    load (on PostgreSQL; SQLite lets one writer in and makes the others wait its timeout)."""
+    problem. Returns an Outcome. One load at a time: its first statement writes (changing
+    nothing) the first locale row, which PostgreSQL locks until the load ends, and which makes
+    SQLite take its write lock before any read, so another writer waits the busy timeout
+    instead of failing at once on a read lock it cannot upgrade."""
     try:
         with transaction.atomic():
-            list(Locale.objects.select_for_update().order_by("pk")[:1])
+            first = Locale.objects.order_by("pk").values("pk")[:1]
+            Locale.objects.filter(pk__in=first).update(language_code=F("language_code"))
             return Loader(path, hostname=hostname, port=port).run()
     except OperationalError as exc:
         raise PackError(
