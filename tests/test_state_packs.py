@@ -534,7 +534,9 @@ def strip_translations(data):
     return data
 
 
-def test_a_kansas_copy_cites_its_own_state_summary_and_shares_the_editions(db, client, tmp_path):
+def test_a_kansas_copy_cites_its_own_state_summary_and_shares_the_editions(
+    db, client, tmp_path, admin_user
+):
     load_state(MISSOURI, hostname="127.0.0.1", port=8000)
     # Kansas is one judicial district (KSD); the substitution names two, made up here.
     kansas = Jurisdiction.objects.get(code="KS")
@@ -560,6 +562,10 @@ def test_a_kansas_copy_cites_its_own_state_summary_and_shares_the_editions(db, c
     data_page = get(client, "other.localhost", "/data/")
     sources = data_page.split('class="source-list', 1)[1].split("</section>")[0]
     assert "Kansas state summary" in sources and "Missouri" not in sources
+    # Editors see and edit each state's words under Statistics.
+    client.force_login(admin_user)
+    listing = client.get("/admin/snippets/stats/statesourcetext/").content.decode()
+    assert "Federal Human Trafficking Report, Kansas state summary" in listing
 
 
 def test_a_copy_whose_edition_differs_from_the_stores_is_refused(db, tmp_path):
