@@ -745,6 +745,28 @@ class Loader:
                 own_words.append(spec)
         return own_words
 
+    def check_metrics(self, catalog):
+        """A metric another pack loaded must count the same thing in the same unit: a
+        different unit or dimension for its slug stops the load naming both values."""
+        where = self.file("catalog.json")
+        metrics = catalog.get("metrics", [])
+        if not isinstance(metrics, list):
+            raise PackError(f"{where}: metrics: a list is expected.")
+        for i, spec in enumerate(metrics):
+            here = f"{where}: metrics[{i}]"
+            if not isinstance(spec, dict) or not isinstance(spec.get("slug"), str):
+                raise PackError(f"{here}: an object with 'slug' (a string) is expected.")
+            stored = Metric.objects.filter(slug=spec["slug"]).select_related("dimension").first()
+            if stored is None:
+                continue
+            theirs = {"unit": stored.unit, "dimension": getattr(stored.dimension, "slug", "")}
+            for name, value in theirs.items():
+                if (spec.get(name) or "") != (value or ""):
+                    raise PackError(
+                        f"{here} {spec['slug']!r}: {name} is {spec.get(name)!r} in this pack but "
+                        f"{value!r} in the store (loaded before): give it another slug."
+                    )
+
     def keep_state_words(self, specs):
         """This state's words for shared editions, created once (then the editors')."""
         for spec in specs:
@@ -756,7 +778,9 @@ class Loader:
 
     def figures(self):
         catalog = self.file("catalog.json")
-        own_words = self.check_sources(_read_json(catalog))
+        data = _read_json(catalog)
+        self.check_metrics(data)
+        own_words = self.check_sources(data)
         try:
             load_catalog(catalog)
         except (KeyError, TypeError, ValueError, ObjectDoesNotExist, ValidationError) as exc:

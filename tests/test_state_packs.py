@@ -568,13 +568,35 @@ def test_a_kansas_copy_cites_its_own_state_summary_and_shares_the_editions(
     assert "Federal Human Trafficking Report, Kansas state summary" in listing
 
 
-def test_a_copy_whose_edition_differs_from_the_stores_is_refused(db, tmp_path):
-    load_state(TESTLAND)
+def otherland(tmp_path):
+    """A second made-up state beside Testland, sharing its catalog."""
     copy = tmp_path / "otherland"
     shutil.copytree(TESTLAND, copy)
     manifest = json.loads((copy / "manifest.json").read_text())
     manifest.update(jurisdiction="OL", name="Otherland", hostname="otherland.localhost")
     (copy / "manifest.json").write_text(json.dumps(manifest))
+    return copy
+
+
+def test_a_metric_counted_in_another_unit_is_refused(db, tmp_path):
+    load_state(TESTLAND)
+    copy = otherland(tmp_path)
+    catalog = json.loads((copy / "catalog.json").read_text())
+    catalog["metrics"][0]["unit"] = "percent"
+    (copy / "catalog.json").write_text(json.dumps(catalog))
+    before = snapshot()
+    with pytest.raises(
+        CommandError,
+        match=r"catalog\.json: metrics\[0\] 'new-criminal-cases': unit is 'percent' in this "
+        r"pack but 'count' in the store",
+    ):
+        load_state(copy)
+    assert snapshot() == before
+
+
+def test_a_copy_whose_edition_differs_from_the_stores_is_refused(db, tmp_path):
+    load_state(TESTLAND)
+    copy = otherland(tmp_path)
     catalog = json.loads((copy / "catalog.json").read_text())
     source = catalog["sources"][0]
     year = source["edition_year"]
