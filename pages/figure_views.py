@@ -16,7 +16,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 from wagtail.models import Page
 
-from pages.models import SiteSettings
+from pages.models import site_state
 from stats.display.batch import FigureStore, batched_snippets
 from stats.exchange.common import neutralise
 from stats.models import DownloadFile, Jurisdiction
@@ -128,7 +128,7 @@ def figure_csv(request, page_id, block_id):
     page = public_page(page_id)
     block_id = str(block_id)
     block, value = find_block(page, block_id)
-    store = FigureStore.for_block(block, value)
+    store = FigureStore.for_block(block, value, state=site_state(request))
     observations = []
     for selection in store.selections:
         observations.extend(store.observations(selection))
@@ -163,7 +163,7 @@ def figure_embed(request, page_id, block_id):
     page = public_page(page_id)
     block_id = str(block_id)
     block, value = find_block(page, block_id)
-    store = FigureStore.for_block(block, value)
+    store = FigureStore.for_block(block, value, state=site_state(request))
     context = {
         "page": page,
         "request": request,
@@ -190,7 +190,7 @@ def figure_embed(request, page_id, block_id):
 def data_download(request, fmt):
     """The downloads, scoped to the site: a state site's full files hold its state's figures
     (and those of the places within it); the national site's, every figure."""
-    place = SiteSettings.for_request(request).jurisdiction
+    place = site_state(request)
     state = place and place.kind == Jurisdiction.Kind.STATE
     scope = place.code if state else DownloadFile.NATIONAL
     return downloads.data_download(request, fmt, scope=scope)

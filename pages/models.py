@@ -1,5 +1,8 @@
 """Page types and site settings of a state's site."""
 
+from zoneinfo import available_timezones
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
@@ -9,6 +12,18 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from pages.blocks import ContentStreamBlock, FooterLinkBlock
+
+
+def validate_time_zone(value):
+    if value not in available_timezones():
+        raise ValidationError(f"{value!r} is not a time zone name (e.g. America/Chicago).")
+
+
+def site_state(request):
+    """The state the request's site is about (its settings' jurisdiction), or None."""
+    if request is None:
+        return None
+    return SiteSettings.for_request(request).jurisdiction
 
 
 @register_setting(icon="site")
@@ -55,6 +70,13 @@ class SiteSettings(BaseSiteSetting):
     footer_links = StreamField(
         [("link", FooterLinkBlock())], blank=True, help_text="Links at the foot of every page."
     )
+    time_zone = models.CharField(
+        max_length=60,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="The state's time zone (e.g. America/Chicago): the site shows dates and release "
+        "times in it. The install stores every time in UTC.",
+    )
 
     # The header shows both hotlines on every page: fetch them with the settings.
     select_related = ["jurisdiction", "national_hotline", "state_tipline", "safety_page"]
@@ -66,6 +88,7 @@ class SiteSettings(BaseSiteSetting):
         ),
         MultiFieldPanel([FieldPanel("quick_exit_url"), FieldPanel("safety_page")], "Quick exit"),
         FieldPanel("footer_links"),
+        FieldPanel("time_zone"),
     ]
 
 
@@ -114,7 +137,7 @@ class BasePage(Page):
 
         context = super().get_context(request, *args, **kwargs)
         # One batched fetch for every figure the page's blocks need.
-        context["figures"] = FigureStore.for_stream(self.body)
+        context["figures"] = FigureStore.for_stream(self.body, state=site_state(request))
         # And one for the items of each kind of list (statutes, organizations...) they show.
         context["snippet_lists"] = list_batch(self.body, request)
         context.update(figure_page_context(self, request))

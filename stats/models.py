@@ -1,6 +1,7 @@
 """The statistics store: what is counted (Metric), where (Jurisdiction), by whom (Source),
 and each published value (Observation)."""
 
+import copy as copy_module
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -138,6 +139,47 @@ class Source(RevisionMixin, index.Indexed, models.Model):
     def _edition_order(self):
         """What decides whether this edition is newer than another (see NEWEST_EDITION_FIRST)."""
         return tuple(self.__dict__.get(f) for f in ("edition_year", "published_on"))
+
+    def for_state(self, words):
+        """This edition as cited on one state's site: a copy with that state's words (a
+        StateSourceText) in place of the shared ones; the edition's facts stay shared."""
+        if words is None:
+            return self
+        copy = copy_module.copy(self)
+        for name in StateSourceText.WORDS:
+            setattr(copy, name, getattr(words, name) or getattr(self, name))
+        return copy
+
+
+class StateSourceText(models.Model):
+    """What one state's summary of a shared source edition says in its own words.
+
+    A report edition is one source shared by every state (its publisher, edition, coverage,
+    dates and figures); the title of the state summary a state's figures were read from and the
+    caveats that name the state belong to that state. A state site cites its own words.
+    """
+
+    WORDS = ("title", "methodology", "limitations", "caveat")
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="state_texts")
+    jurisdiction = models.ForeignKey(
+        "Jurisdiction", on_delete=models.CASCADE, related_name="source_texts"
+    )
+    title = models.CharField(max_length=255, help_text="The state summary's title.")
+    methodology = models.TextField(blank=True)
+    limitations = models.TextField(blank=True)
+    caveat = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "jurisdiction"], name="one_source_text_per_state"
+            )
+        ]
+        verbose_name = "source text for a state"
+
+    def __str__(self):
+        return f"{self.source.slug} ({self.jurisdiction_id}): {self.title}"
 
 
 class Dimension(TranslatedText, models.Model):

@@ -19,6 +19,7 @@ from stats.models import (
     Metric,
     Observation,
     Source,
+    StateSourceText,
 )
 from stats.staff import search as staff
 from stats.staff import views as admin_views
@@ -134,6 +135,19 @@ class DimensionViewSet(SnippetViewSet):
     list_export = ["slug", "label"]
 
 
+class StateSourceTextViewSet(SnippetViewSet):
+    """Each state's words for a shared source edition (the title of its state summary, its
+    caveats): what that state's site cites."""
+
+    model = StateSourceText
+    icon = "doc-full"
+    menu_label = "Sources' words per state"
+    index_view_class = admin_views.SafeIndexView
+    list_display = ["source", "jurisdiction", "title"]
+    list_filter = ["jurisdiction"]
+    list_export = ["source", "jurisdiction", "title", "caveat"]
+
+
 class CategoryViewSet(SnippetViewSet):
     model = Category
     icon = "tag"
@@ -223,6 +237,7 @@ class StatisticsGroup(SnippetViewSetGroup):
         ObservationViewSet,
         MetricViewSet,
         SourceViewSet,
+        StateSourceTextViewSet,
         JurisdictionViewSet,
         DimensionViewSet,
         CategoryViewSet,

@@ -4,6 +4,7 @@ Missouri is the shipped pack; Testland (tests/packs/testland/) is made up for th
 never shipped. Both share the statistics store, so both show the national figures.
 """
 
+import datetime
 import io
 import json
 import re
@@ -13,13 +14,16 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import OperationalError
 from wagtail.models import GroupPagePermission, Page, Revision, Site
 
 from pages.models import HomePage, SiteSettings
+from pages.state_pack import Loader
 from resources.models import Hotline, Statute
-from stats.models import Observation
+from stats.models import Jurisdiction, Observation, Source, StateSourceText
 from tests.content_fixtures import DATA_DIR as MISSOURI
 
 TESTLAND = Path(__file__).parent / "packs" / "testland"
@@ -233,6 +237,77 @@ BAD = {
         lambda d: d["statutes"][0].update(category="piracy"),
         r"snippets\.json: statutes\[0\] '§ 1\.101': category: ",
     ),
+    # Hostile packs (issue 24): each refused with the file and the entry named.
+    "a hostname that is a path": (
+        "manifest.json",
+        lambda d: d.update(hostname="../../etc"),
+        r"manifest\.json: hostname: '\.\./\.\./etc' is not a host name",
+    ),
+    "a jurisdiction that is a path": (
+        "manifest.json",
+        lambda d: d.update(jurisdiction="../.."),
+        r"manifest\.json: jurisdiction: '\.\./\.\.' is not a state's code",
+    ),
+    "an unknown language": (
+        "manifest.json",
+        lambda d: d.update(languages=["en", "xx"]),
+        r"manifest\.json: languages: 'xx' is not one of en, es",
+    ),
+    "a translation into a language not declared": (
+        "manifest.json",
+        lambda d: d.update(languages=["en"]),
+        r"pages\.json: home\.children\.translations\.es: 'es' is not one of the languages",
+    ),
+    "an unknown time zone": (
+        "manifest.json",
+        lambda d: d.update(time_zone="Mars/Base"),
+        r"manifest\.json: time_zone: 'Mars/Base' is not a time zone",
+    ),
+    "a duplicate sibling slug": (
+        "pages.json",
+        lambda d: d["home"]["children"].append(dict(d["home"]["children"][0], title="Laws again")),
+        r"pages\.json: home\.children\[1\] 'laws': the same slug as home\.children\[0\] 'laws'\.",
+    ),
+    "a page title that is a number": (
+        "pages.json",
+        lambda d: d["home"]["children"][0].update(title=5),
+        r"pages\.json: home\.children\[0\] 'laws': title: str expected, not 5",
+    ),
+    "a metric named by a number": (
+        "pages.json",
+        lambda d: home_body(d)[1]["value"]["figures"][0].update(metric={"slug": 1}),
+        r"home\.body\[1\]\.figures\[0\]\.metric: a name \(a string\) is expected",
+    ),
+    "a duplicate statute": (
+        "snippets.json",
+        lambda d: d["statutes"].append(dict(d["statutes"][0], title="Again")),
+        r"snippets\.json: statutes\[1\] '§ 1\.101': the same citation as statutes\[0\]",
+    ),
+    "a duplicate hotline": (
+        "snippets.json",
+        lambda d: d["hotlines"].append(dict(d["hotlines"][0])),
+        r"snippets\.json: hotlines\[2\] 'Testland Helpline': the same name as hotlines\[0\]",
+    ),
+    "a snippet's locale": (
+        "snippets.json",
+        lambda d: d["hotlines"][0].update(locale=1),
+        r"snippets\.json: hotlines\[0\] 'Testland Helpline': unknown field\(s\) locale",
+    ),
+    "a phone number that is a number": (
+        "snippets.json",
+        lambda d: d["hotlines"][0].update(phone=5550100199),
+        r"hotlines\[0\] 'Testland Helpline': phone: a string is expected",
+    ),
+    "a list of snippets that is not a list": (
+        "snippets.json",
+        lambda d: d.update(statutes={"citation": "§ 1"}),
+        r"snippets\.json: statutes: a list is expected",
+    ),
+    "translations that are not an object": (
+        "pages.json",
+        lambda d: d["home"]["children"][0].update(translations=["es"]),
+        r"pages\.json: home\.children: translations: ",
+    ),
     "unknown hotline in settings": (
         "settings.json",
         lambda d: d.update(national_hotline="No such line"),
@@ -300,3 +375,238 @@ def test_the_header_and_the_call_out_show_only_live_hotlines(two_states, client)
     home = get(client, "testland.localhost")
     assert "Testland Helpline" not in home  # neither in the header nor in the call-out
     assert 'class="callout hotline-callout"' not in home
+
+
+# Hostile packs (issue 24) beyond one changed field.
+
+
+def test_deeply_nested_json_is_refused_with_the_file_named(db, tmp_path):
+    pack = tmp_path / "deep"
+    shutil.copytree(TESTLAND, pack)
+    (pack / "snippets.json").write_text('{"statutes": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    before = snapshot()
+    with pytest.raises(CommandError, match=r"snippets\.json: nested too deeply"):
+        load_state(pack)
+    assert snapshot() == before
+
+
+def test_deeply_nested_pages_are_refused(db, tmp_path):
+    def nest(data):
+        page = data["home"]
+        for depth in range(30):
+            child = {"slug": f"level-{depth}", "title": f"Level {depth}"}
+            page["children"] = [child]
+            page = child
+
+    pack = broken(tmp_path, "pages.json", nest)
+    before = snapshot()
+    with pytest.raises(
+        CommandError,
+        match=r"pages\.json: home(\.children\[0\] '[^']+')+\.children: "
+        r"pages nest deeper than 12 levels",
+    ):
+        load_state(pack)
+    assert snapshot() == before
+
+
+SCRIPTS = (
+    "<script>alert('pack')</script>",
+    "<svg onload=\"alert('svg')\"><circle/></svg>",
+    "<img src=x onerror=\"alert('img')\">",
+    '<a href="javascript:alert(1)" onclick="alert(2)">link</a>',
+)
+
+
+def test_script_in_a_packs_rich_text_never_reaches_the_database_or_the_admin(
+    db, tmp_path, client, admin_user
+):
+    def hostile(data):
+        home = data["home"]
+        home["intro"] = "<p>Intro</p>" + "".join(SCRIPTS)
+        home["body"].append({"type": "text", "value": "<p>Body</p>" + "".join(SCRIPTS)})
+        home["children"][0]["translations"]["es"]["intro"] = "<p>Intro</p>" + SCRIPTS[1]
+
+    load_state(broken(tmp_path, "pages.json", hostile))
+    home = HomePage.objects.get(slug="home")
+    stored = (
+        home.intro
+        + json.dumps(list(home.body.raw_data))
+        + Revision.objects.filter(object_id=str(home.pk)).get().content["intro"]
+    )
+    assert "<p>Intro</p>" in stored and "<p>Body</p>" in stored  # the words stay
+    for marker in ("<script", "<svg", "onload", "onerror", "onclick", "javascript:"):
+        assert marker not in stored
+    client.force_login(admin_user)
+    for url in (f"/admin/pages/{home.pk}/view_draft/", f"/admin/pages/{home.pk}/edit/"):
+        html = client.get(url, HTTP_HOST="testland.localhost").content.decode()
+        assert "Body" in html
+        for marker in ("alert('pack')", "alert('svg')", "alert('img')", "javascript:alert"):
+            assert marker not in html, (url, marker)
+
+
+def test_a_loaded_pack_is_never_moved_to_another_host(db, tmp_path):
+    load_state(TESTLAND)
+    before = snapshot()
+    with pytest.raises(
+        CommandError,
+        match=r"Testland is already loaded on testland\.localhost:80; "
+        r"load_state never moves a site",
+    ):
+        load_state(TESTLAND, hostname="moved.localhost")
+    with pytest.raises(CommandError, match=r"already loaded on testland\.localhost:80"):
+        load_state(TESTLAND, port=8001)
+    assert snapshot() == before
+    assert "nothing to do" in load_state(TESTLAND, hostname="testland.localhost")
+
+
+def test_a_busy_database_is_a_message_not_a_traceback(db, monkeypatch):
+    def locked(self):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(Loader, "run", locked)
+    with pytest.raises(
+        CommandError,
+        match=r"testland: the database is busy \(database is locked\).*"
+        r"Try again in a moment\. Nothing was loaded\.",
+    ):
+        load_state(TESTLAND)
+
+
+def test_a_pack_without_spanish_offers_no_spanish(db, tmp_path, client):
+    def english_only(data):
+        data.update(languages=["en"])
+
+    pack = broken(tmp_path, "manifest.json", english_only)
+    laws = json.loads((pack / "pages.json").read_text())
+    del laws["home"]["children"][0]["translations"]
+    (pack / "pages.json").write_text(json.dumps(laws))
+    out = load_state(pack)
+    assert "Languages: en." in out and "Not offered" not in out
+    home = get(client, "testland.localhost")
+    assert 'hreflang="es"' not in home and 'lang="es"' not in home.split("</nav>")[0]
+    for path, english in (("/es/", "/"), ("/es/leyes/", "/leyes/"), ("/es/laws/", "/laws/")):
+        response = client.get(path, HTTP_HOST="testland.localhost")
+        assert response.status_code == 302 and response["Location"] == english, path
+
+
+def test_load_state_says_which_declared_languages_it_could_not_offer(db):
+    # Testland declares Spanish but translates only one page, not its home page.
+    out = load_state(TESTLAND)
+    assert "Languages: en. Not offered on this site: es" in out
+
+
+def test_each_site_shows_times_in_its_own_zone(db, client):
+    load_state(TESTLAND)
+    assert settings.TIME_ZONE == "UTC"
+    site = Site.objects.get(hostname="testland.localhost")
+    site_settings = SiteSettings.for_site(site)
+    assert site_settings.time_zone == "America/Chicago"  # from the manifest
+    late_evening_in_chicago = datetime.datetime(2024, 1, 2, 3, 0, tzinfo=datetime.UTC)
+    Observation.objects.filter(jurisdiction__code="TL").update(updated_at=late_evening_in_chicago)
+    cache.clear()
+    assert "January 1, 2024" in get(client, "testland.localhost").split('class="last-updated"')[1]
+    site_settings.time_zone = "UTC"
+    site_settings.save()
+    cache.clear()
+    assert "January 2, 2024" in get(client, "testland.localhost").split('class="last-updated"')[1]
+
+
+def kansas_copy(tmp_path, translations=True):
+    """The Missouri pack with every "Missouri" replaced by "Kansas" and every "MO" by "KS",
+    as issue 20 tries it (the Kansas figures are made up by the substitution, for tests)."""
+    copy = tmp_path / "kansas"
+    copy.mkdir()
+    for path in Path(MISSOURI).iterdir():
+        text = path.read_text(encoding="utf-8").replace("Missouri", "Kansas")
+        (copy / path.name).write_text(re.sub("MO", "KS", text), encoding="utf-8")
+    if not translations:
+        for name in ("pages.json", "snippets.json"):
+            data = json.loads((copy / name).read_text())
+            (copy / name).write_text(json.dumps(strip_translations(data)))
+    return copy
+
+
+def strip_translations(data):
+    if isinstance(data, dict):
+        return {k: strip_translations(v) for k, v in data.items() if k != "translations"}
+    if isinstance(data, list):
+        return [strip_translations(v) for v in data]
+    return data
+
+
+def test_a_kansas_copy_cites_its_own_state_summary_and_shares_the_editions(
+    db, client, tmp_path, admin_user
+):
+    load_state(MISSOURI, hostname="127.0.0.1", port=8000)
+    # Kansas is one judicial district (KSD); the substitution names two, made up here.
+    kansas = Jurisdiction.objects.get(code="KS")
+    for code, name in (("KSED", "Kansas Eastern District"), ("KSWD", "Kansas Western District")):
+        Jurisdiction.objects.create(code=code, name=name, kind="district", parent=kansas)
+    sources_before = Source.objects.count()
+    national = Observation.objects.filter(jurisdiction__code="US").count()
+    out = load_state(kansas_copy(tmp_path), hostname="other.localhost")
+    assert "Languages: en, es." in out
+    # One edition, one source, whichever state's summary printed it; one national figure.
+    assert Source.objects.count() == sources_before
+    assert Observation.objects.filter(jurisdiction__code="US").count() == national
+    assert StateSourceText.objects.filter(jurisdiction__code="KS").exists()
+    assert not StateSourceText.objects.filter(jurisdiction__code="MO").exists()
+
+    cache.clear()
+    kansas = get(client, "other.localhost")
+    assert "Federal Human Trafficking Report, Kansas state summary" in kansas
+    assert "Missouri" not in kansas
+    missouri = get(client, "127.0.0.1:8000")
+    assert "Federal Human Trafficking Report, Missouri state summary" in missouri
+    assert "Kansas" not in missouri
+    data_page = get(client, "other.localhost", "/data/")
+    sources = data_page.split('class="source-list', 1)[1].split("</section>")[0]
+    assert "Kansas state summary" in sources and "Missouri" not in sources
+    # Editors see and edit each state's words under Statistics.
+    client.force_login(admin_user)
+    listing = client.get("/admin/snippets/stats/statesourcetext/").content.decode()
+    assert "Federal Human Trafficking Report, Kansas state summary" in listing
+
+
+def otherland(tmp_path):
+    """A second made-up state beside Testland, sharing its catalog."""
+    copy = tmp_path / "otherland"
+    shutil.copytree(TESTLAND, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest.update(jurisdiction="OL", name="Otherland", hostname="otherland.localhost")
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    return copy
+
+
+def test_a_metric_counted_in_another_unit_is_refused(db, tmp_path):
+    load_state(TESTLAND)
+    copy = otherland(tmp_path)
+    catalog = json.loads((copy / "catalog.json").read_text())
+    catalog["metrics"][0]["unit"] = "percent"
+    (copy / "catalog.json").write_text(json.dumps(catalog))
+    before = snapshot()
+    with pytest.raises(
+        CommandError,
+        match=r"catalog\.json: metrics\[0\] 'new-criminal-cases': unit is 'percent' in this "
+        r"pack but 'count' in the store",
+    ):
+        load_state(copy)
+    assert snapshot() == before
+
+
+def test_a_copy_whose_edition_differs_from_the_stores_is_refused(db, tmp_path):
+    load_state(TESTLAND)
+    copy = otherland(tmp_path)
+    catalog = json.loads((copy / "catalog.json").read_text())
+    source = catalog["sources"][0]
+    year = source["edition_year"]
+    source["edition_year"] = year + 1
+    (copy / "catalog.json").write_text(json.dumps(catalog))
+    before = snapshot()
+    message = (
+        rf"catalog\.json: sources\[0\] '{source['slug']}': edition_year is {year + 1} in this "
+        rf"pack but '{year}' in the store"
+    )
+    with pytest.raises(CommandError, match=message):
+        load_state(copy)
+    assert snapshot() == before

@@ -130,6 +130,8 @@ def languages(context):
         # A view outside the translated URLs (the API docs) has one address: no alternates.
         translated = set(urls) if len(set(urls.values())) > 1 else set()
     current = get_language()
+    # A language the site has no home page in is not offered (pages.middleware).
+    offered = set(_home_urls(request)) or {code for code, _name in settings.LANGUAGES}
     return [
         {
             "code": code,
@@ -140,4 +142,5 @@ def languages(context):
             "translated": code in translated,
         }
         for code, name in settings.LANGUAGES
+        if code in offered
     ]

@@ -60,6 +60,8 @@ MIDDLEWARE = [
     # prefix_default_language=False Django does not redirect by Accept-Language). After the
     # page cache, whose key names the language of the path (portal/cache.py).
     "django.middleware.locale.LocaleMiddleware",
+    # Only the languages the site has, in the site's time zone (pages/middleware.py).
+    "pages.middleware.SiteMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -123,7 +125,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-TIME_ZONE = "America/Chicago"
+TIME_ZONE = "UTC"
 USE_I18N = True
 # English at /, Spanish under /es/ (portal/urls.py). The interface strings are in
 # locale/<lang>/LC_MESSAGES/django.po; pages and snippets are translated by staff in the admin.

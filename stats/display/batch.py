@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from wagtail import blocks
 
-from stats.models import Jurisdiction, Observation, Source
+from stats.models import Jurisdiction, Observation, Source, StateSourceText
 
 NATIONAL_CODE = "US"
 STATE_KIND = "state"  # Jurisdiction.Kind.STATE: states, the District and the territories
@@ -162,9 +162,12 @@ def block_selections(block, value):
 class FigureStore:
     """Observations for a set of selections, fetched in one query."""
 
-    def __init__(self, selections=()):
+    def __init__(self, selections=(), state=None):
         self.selections = set(selections)
-        self._by_metric = self._index(self._fetch(self.selections))
+        # The state whose site shows the figures: its sources are cited in its own words.
+        self.state = state
+        self._words = None
+        self._by_metric = self._index(self._in_state_words(self._fetch(self.selections)))
         self._own = {}  # selections fetched on their own (a block rendered outside the page)
         self._all_sources = None
         self._ids = defaultdict(int)
@@ -174,9 +177,9 @@ class FigureStore:
         self.kinds_drawn = set()  # "chart", "map", "places": which scripts the page needs
 
     @classmethod
-    def for_stream(cls, stream_value):
+    def for_stream(cls, stream_value, state=None):
         if not stream_value:
-            return cls()
+            return cls(state=state)
         # Converting the stream here, with the chosen snippets batched, keeps their lookups to
         # one query per model whatever the number of blocks; the page reuses the converted values.
         with batched_snippets(stream_value):
@@ -184,11 +187,11 @@ class FigureStore:
         selections = []
         for child in children:
             selections.extend(block_selections(child.block, child.value))
-        return cls(selections)
+        return cls(selections, state=state)
 
     @classmethod
-    def for_block(cls, block, value):
-        store = cls(block_selections(block, value))
+    def for_block(cls, block, value, state=None):
+        store = cls(block_selections(block, value), state=state)
         # Blocks rendered on their own may sit side by side: keep their element ids apart.
         store._id_tag = f"{secrets.token_hex(3)}-"
         return store
@@ -224,7 +227,8 @@ class FigureStore:
             by_metric = self._by_metric
         else:
             if selection not in self._own:
-                self._own[selection] = self._index(self._fetch([selection]))
+                fetched = self._in_state_words(self._fetch([selection]))
+                self._own[selection] = self._index(fetched)
             by_metric = self._own[selection]
         return [
             o
@@ -283,10 +287,48 @@ class FigureStore:
         return "map" in self.kinds_drawn
 
     def all_sources(self):
-        """Every source edition in the store: one query, made once, only when asked."""
+        """Every source edition the state's figures cite (every one in the store when no state
+        is given), in the state's words: made once, only when asked."""
         if self._all_sources is None:
-            self._all_sources = list(Source.objects.all())
+            sources = Source.objects.all()
+            if self.state is not None:
+                sources = sources.filter(
+                    Exists(
+                        Observation.objects.filter(source=OuterRef("pk"), jurisdiction=self.state)
+                    )
+                )
+            words = self._state_words([s.pk for s in sources])
+            self._all_sources = [s.for_state(words.get(s.pk)) for s in sources]
         return self._all_sources
+
+    def _state_words(self, source_ids):
+        """{source id: StateSourceText} for the state: one query, only when there is a state."""
+        if self.state is None or not source_ids:
+            return {}
+        if self._words is None:
+            self._words = {}
+        missing = set(source_ids) - set(self._words)
+        if missing:
+            found = {
+                t.source_id: t
+                for t in StateSourceText.objects.filter(
+                    jurisdiction=self.state, source_id__in=sorted(missing)
+                )
+            }
+            self._words.update({pk: found.get(pk) for pk in missing})
+        return self._words
+
+    def _in_state_words(self, observations):
+        observations = list(observations)
+        words = self._state_words({o.source_id for o in observations})
+        if any(words.values()):
+            cited = {}
+            for o in observations:
+                if words.get(o.source_id) is not None:
+                    if o.source_id not in cited:
+                        cited[o.source_id] = o.source.for_state(words[o.source_id])
+                    o.source = cited[o.source_id]
+        return observations
 
 
 # Shaping: what each block's template shows.
