@@ -820,7 +820,7 @@ class _Announcement:
 
 def announce_figures_changed(metric_ids=None):
     """Bump the data version now, in the writer's transaction; send `figures_changed` once it
-    commits (stats/signals.py), once per transaction however many writes it holds. Every
+    commits (stats/signals.py), once per transaction level however many writes it holds. Every
     write path of figures calls this; `metric_ids=None` means any figure may have changed."""
 
     # Django offers no public way to see what a transaction has queued. One announcement per
@@ -833,11 +833,12 @@ def announce_figures_changed(metric_ids=None):
         if isinstance(f, _Announcement) and not f.sent and sids == level
     ]
     if queued:
-        announcement = queued[0]  # this transaction has bumped the version already
+        announcement = queued[0]
     else:
         announcement = _Announcement()
-        announcement.version = DataVersion.bump()
         transaction.on_commit(announcement)
+    # Every write bumps: a reader in the same transaction sees the new version too.
+    announcement.version = DataVersion.bump()
     if metric_ids is None or announcement.metric_ids is None:
         announcement.metric_ids = None
     else:
