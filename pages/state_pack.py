@@ -21,6 +21,7 @@ from wagtail.models import Locale, Page, Site
 from wagtail.search import index
 
 from pages.models import HomePage, SiteSettings, TopicPage
+from pages.search import rendering_deferred
 from resources.models import (
     Campaign,
     FundingOpportunity,
@@ -492,8 +493,6 @@ class Loader:
         return outcome.summary()
 
     def run(self):
-        from pages.search import rendering_deferred
-
         with rendering_deferred():
             self.build()
         if self.outcome.created["pages"]:

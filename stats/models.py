@@ -17,7 +17,7 @@ from wagtail.models import RevisionMixin
 from wagtail.search import index
 
 from stats.signals import figures_changed
-from stats.store.formatting import format_decimal
+from stats.store.formatting import format_decimal, format_observation
 from stats.store.periods import PeriodError, check_period_range, describe_period, format_period
 
 # States, the District of Columbia and the territories: what a national rank counts.
@@ -541,8 +541,6 @@ class Observation(RevisionMixin, models.Model):
     @property
     def display_value(self):
         """The value as readers see it: "92 months", "22% (2 of 9)"."""
-        from stats.store.formatting import format_observation
-
         return format_observation(self)
 
     def clean(self):

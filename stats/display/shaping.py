@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from stats.display.batch import NATIONAL_CODE, STATE_KIND
+from stats.display.geo import FIPS
 from stats.store.formatting import (
     format_number,
     format_short,
@@ -487,8 +488,6 @@ def state_map(observations, state_code, minimum):
     states the store holds a figure for. Returns (map, reason): map is None, with the reason
     for editors, when fewer than `minimum` states have a figure.
     """
-    from stats.display.geo import FIPS
-
     states = [o for o in observations if o.jurisdiction.kind == STATE_KIND]
     if len(states) < minimum:
         return None, (

@@ -8,6 +8,7 @@ from collections import Counter
 from decimal import Decimal
 
 import tablib
+from defusedxml import DefusedXmlException
 
 from stats.exchange.common import (
     FORMATS,
@@ -143,10 +144,6 @@ def _cell_value(cell):
 
 
 def _is_entity_error(error):
-    try:
-        from defusedxml import DefusedXmlException
-    except ImportError:  # pragma: no cover - defusedxml is a dependency
-        return False
     seen = set()
     while error is not None and id(error) not in seen:  # openpyxl wraps the parser's error
         if isinstance(error, DefusedXmlException):

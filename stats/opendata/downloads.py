@@ -25,6 +25,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import condition, require_safe
 
 from stats.exchange.common import CONTENT_TYPES
+from stats.exchange.exporting import export_stream
 from stats.models import Category, Jurisdiction, Metric, Observation, Source
 from stats.store.periods import FIRST_YEAR, last_year
 
@@ -204,8 +205,6 @@ def _download_problem(request, message, empty=False, status=400):
 @condition(etag_func=download_etag)
 def data_download(request, fmt):
     """Observations as a CSV, XLSX or JSON file: the exchange format plus source details."""
-    from stats.exchange.exporting import export_stream
-
     history = wants_history(request.GET)
     try:
         rows = select_observations(history=history, **filters_from_query(request.GET))

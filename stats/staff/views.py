@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.views.defaults import permission_denied
 from django.views.generic import FormView, TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.widgets.button import HeaderButton
 from wagtail.models import Page
 from wagtail.snippets.views.snippets import (
     CreateView,
@@ -315,8 +316,6 @@ class ObservationEditView(EditView):
         return context
 
     def get_header_buttons(self):
-        from wagtail.admin.widgets.button import HeaderButton
-
         return [
             *super().get_header_buttons(),
             HeaderButton(
