@@ -24,14 +24,7 @@ from django.utils.html import strip_tags
 from wagtail.coreutils import get_dummy_request
 from wagtail.models import Page
 
-from resources.models import (
-    Campaign,
-    FundingOpportunity,
-    Hotline,
-    Organization,
-    Publication,
-    Statute,
-)
+from resources.models import SNIPPET_MODELS
 from stats.models import Category, Metric, Source
 
 logger = logging.getLogger(__name__)
@@ -126,7 +119,7 @@ def _vocabulary_texts():
     for title, publisher in Source.objects.values_list("title", "publisher"):
         yield title
         yield publisher
-    for model in (Statute, Organization, Publication, FundingOpportunity, Campaign, Hotline):
+    for model in SNIPPET_MODELS:
         fields = [
             f.field_name
             for f in model.search_fields

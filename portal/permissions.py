@@ -21,18 +21,13 @@ from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
 
+from resources.models import SNIPPET_MODELS
+
 EDITORS = "Editors"
 DATA_MANAGERS = "Data managers"
 
 PAGE_ACTIONS = ("add", "change", "publish")
-RESOURCE_MODELS = (
-    "Statute",
-    "Organization",
-    "Publication",
-    "FundingOpportunity",
-    "Campaign",
-    "Hotline",
-)
+RESOURCE_MODELS = tuple(model.__name__ for model in SNIPPET_MODELS)
 RESOURCE_ACTIONS = ("add", "change", "publish")
 STATS_MODELS = ("Jurisdiction", "Source", "Dimension", "Category", "Metric", "Observation")
 MEDIA_ACTIONS = ("add", "change", "choose")

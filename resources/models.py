@@ -322,3 +322,7 @@ class Hotline(ResourceSnippet):
     @property
     def sms_link(self):
         return f"sms:{self._dial(self.text_number)}" if self.text_number else ""
+
+
+# Every list editors keep, in the order the admin's menu and the permissions name them.
+SNIPPET_MODELS = (Statute, Organization, Publication, FundingOpportunity, Campaign, Hotline)

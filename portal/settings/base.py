@@ -126,7 +126,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-TIME_ZONE = "America/Chicago"
+# The install keeps and shows UTC; one install serves several states, each in its own zone.
+TIME_ZONE = "UTC"
 USE_I18N = True
 # English at /, Spanish under /es/ (portal/urls.py). The interface strings are in
 # locale/<lang>/LC_MESSAGES/django.po; pages and snippets are translated by staff in the admin.

@@ -277,6 +277,3 @@ class FigureStore:
         if self._all_sources is None:
             self._all_sources = list(Source.objects.all())
         return self._all_sources
-
-
-# Shaping: what each block's template shows.
