@@ -348,6 +348,10 @@ class ObservationQuerySet(models.QuerySet):
         super().__init__(*args, **kwargs)
         self._with_replaced = False
 
+    # Private, kept: Django has no public hook to act on a queryset's rows once they are
+    # fetched (prefetch_related follows relations only, and `.replaced` is not one), and the
+    # pages, API and downloads all read `.replaced` off current(); _clone carries the flag
+    # to chained querysets and _fetch_all attaches the older editions in one query.
     def _clone(self):
         clone = super()._clone()
         clone._with_replaced = self._with_replaced

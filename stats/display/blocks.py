@@ -91,10 +91,19 @@ CHART_TYPES = [
 PREVIEW_TEMPLATE = "stats/blocks/preview.html"
 
 
+# Set in the block picker's preview context (mark_block_preview).
+BLOCK_PREVIEW = "is_block_preview"
+
+
+def mark_block_preview(context):
+    """A block's get_preview_context: its preview in the block picker says it is one."""
+    return {**context, BLOCK_PREVIEW: True}
+
+
 def is_preview(context):
     """True in the editor's page preview and in the block picker's preview."""
     request = context.get("request")
-    return bool(getattr(request, "is_preview", False)) or "block_def" in context
+    return bool(getattr(request, "is_preview", False)) or bool(context.get(BLOCK_PREVIEW))
 
 
 def figure_store(block, value, parent_context):
@@ -115,6 +124,9 @@ def anchor_for(store, block_id, prefix="figure"):
 class FigureBlockMixin:
     """Shared by the figure blocks: the store, whether we are in a preview, the figure's
     permalink anchor, and the notes already said in its section of the page."""
+
+    def get_preview_context(self, value, parent_context=None):
+        return mark_block_preview(super().get_preview_context(value, parent_context))
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
