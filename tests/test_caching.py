@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def site(db):
+def key_figure_pages(db):
     """A home page with one key figure (a made-up value) and a topic page under it."""
     metric = Metric.objects.create(slug="test-cases", label="Test cases", unit="count")
     source = Source.objects.create(

@@ -139,9 +139,12 @@ def change_password(client, user, new):
     return client.post(
         reverse("wagtailadmin_account"),
         {
-            "name_email-first_name": "",
-            "name_email-last_name": "",
+            "name_email-first_name": "Eddie",
+            "name_email-last_name": "Tor",
             "name_email-email": user.email,
+            "theme-theme": "system",
+            "theme-contrast": "system",
+            "theme-density": "default",
             "password-old_password": PASSWORD,
             "password-new_password1": new,
             "password-new_password2": new,

@@ -320,7 +320,7 @@ def test_edit_view_warns_about_the_breakdown(client, manager, figures):
     [
         ("metric", ["Test cases", "Test share", "Test rank", "Test months"]),
         ("source", ["Test Report"]),
-        ("jurisdiction", ["Missouri", "United States"]),
+        ("jurisdiction", ["Alabama Middle District", "Alabama Northern District"]),
         ("dimension", ["Type of trafficking"]),
         ("category", ["Sex trafficking", "Labor trafficking"]),
         ("importrecord", ["made-up-upload.csv"]),

@@ -88,6 +88,7 @@ def _read_csv(content):
 
 
 def _read_xlsx(content):
+    # Here, not at the top: openpyxl takes 0.2 s to import, and only .xlsx files need it.
     from openpyxl import load_workbook
 
     if not zipfile.is_zipfile(io.BytesIO(content)):
