@@ -51,8 +51,14 @@ run: setup
 	$(PY) manage.py db_worker --no-reload & worker=$$!; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# The suite on TEST_WORKERS processes (pytest-xdist; each gets its own test database). Each
+# test module runs whole on one worker, and each package that loads the Missouri site once
+# (tests/missouri, tests/browser) too (tests/conftest.py). Prints how long it took.
+TEST_WORKERS ?= auto
 test: install-dev messages
-	$(PY) -m pytest
+	@start=$$(date +%s); status=0; \
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS) || status=$$?; \
+	echo "make test: $$(( $$(date +%s) - start )) s"; exit $$status
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -28,12 +28,12 @@ class EditorNoteBlock(blocks.TextBlock):
         description = "Shown only in the preview, to editors: never on the published page."
         preview_value = "Add the link to each section's official text in Resources."
 
+    def get_preview_context(self, value, parent_context=None):
+        return stats_blocks.mark_block_preview(super().get_preview_context(value, parent_context))
+
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
-        request = (parent_context or {}).get("request")
-        context["for_editors"] = bool(getattr(request, "is_preview", False)) or (
-            "block_def" in (parent_context or {})
-        )
+        context["for_editors"] = stats_blocks.is_preview(parent_context or {})
         return context
 
 

@@ -2,11 +2,12 @@
 
 from django.utils.functional import SimpleLazyObject
 
+from pages.models import SiteSettings
+from resources.models import localized
+
 
 def _live(hotline):
     """The hotline while it is live, in the page's language when it is translated."""
-    from resources.models import localized
-
     return localized(hotline) if hotline is not None and hotline.live else None
 
 
@@ -17,8 +18,6 @@ def header_hotlines(request):
     """
 
     def read():
-        from pages.models import SiteSettings
-
         site_settings = SiteSettings.for_request(request)
         return {
             "national": _live(site_settings.national_hotline),

@@ -16,7 +16,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 from wagtail.models import Page
 
-from pages.models import site_state
+from pages.models import figure_page_context, site_state
 from stats.display.batch import FigureStore, batched_snippets
 from stats.exchange.common import neutralise
 from stats.models import DownloadFile, Jurisdiction
@@ -158,8 +158,6 @@ def figure_embed(request, page_id, block_id):
     source with edition and "data as of", and a link back. The rest of the site refuses to be
     framed (X-Frame-Options DENY, frame-ancestors 'none'); only this view allows it, with the
     same strict script policy."""
-    from pages.models import figure_page_context
-
     page = public_page(page_id)
     block_id = str(block_id)
     block, value = find_block(page, block_id)

@@ -12,6 +12,9 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from pages.blocks import ContentStreamBlock, FooterLinkBlock
+from pages.search import rendered_body_text
+from resources.blocks import list_batch
+from stats.display.batch import FigureStore
 
 
 def validate_time_zone(value):
@@ -94,13 +97,14 @@ class SiteSettings(BaseSiteSetting):
 
 def figure_page_context(page, request):
     """What figure blocks need to cite and link to themselves: the page's absolute URL, the
-    site's root URL (for embed codes) and the portal's name."""
+    site's root URL (for embed codes), the portal's name, and the state whose site it is (the
+    map highlights it)."""
     parts = page.get_url_parts(request) if page.pk else None
     root, path = (parts[1], parts[2]) if parts else ("", "")
-    # issue-12's site settings name the state's jurisdiction (state_name is gone).
     jurisdiction = SiteSettings.for_request(request).jurisdiction if request else None
     state = jurisdiction.display_name if jurisdiction else ""
     return {
+        "site_state": jurisdiction,
         "page_url": f"{root}{path}" if root else "",
         "site_root_url": root or "",
         "portal_name": (
@@ -127,14 +131,9 @@ class BasePage(Page):
         abstract = True
 
     def search_text(self):
-        from pages.search import rendered_body_text
-
         return rendered_body_text(self)
 
     def get_context(self, request, *args, **kwargs):
-        from resources.blocks import list_batch
-        from stats.display.batch import FigureStore
-
         context = super().get_context(request, *args, **kwargs)
         # One batched fetch for every figure the page's blocks need.
         context["figures"] = FigureStore.for_stream(self.body, state=site_state(request))

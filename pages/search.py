@@ -16,11 +16,16 @@ from contextvars import ContextVar
 from html import unescape
 from html.parser import HTMLParser
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db.models import Max
 from django.template.loader import render_to_string
-from django.test import RequestFactory
 from django.utils.html import strip_tags
+from wagtail.coreutils import get_dummy_request
+from wagtail.models import Page
+
+from resources.models import SNIPPET_MODELS
+from stats.models import Category, Metric, Source
 
 logger = logging.getLogger(__name__)
 
@@ -62,16 +67,7 @@ def text_of(html):
 
 def _visitor_request(page):
     """A GET of the page as an anonymous visitor on its site would make it."""
-    from django.contrib.auth.models import AnonymousUser
-
-    site = page.get_site()
-    host, port = site.hostname, site.port
-    request = RequestFactory().get(
-        page.get_url_parts()[2],
-        HTTP_HOST=host if port in (80, 443) else f"{host}:{port}",
-        SERVER_PORT=str(port),
-        secure=port == 443,
-    )
+    request = get_dummy_request(path=page.get_url_parts()[2], site=page.get_site())
     request.user = AnonymousUser()
     return request
 
@@ -111,18 +107,6 @@ def rendered_body_text(page):
 
 def _vocabulary_texts():
     """Every text the search looks in, read from the database without rendering."""
-    from wagtail.models import Page
-
-    from resources.models import (
-        Campaign,
-        FundingOpportunity,
-        Hotline,
-        Organization,
-        Publication,
-        Statute,
-    )
-    from stats.models import Category, Metric, Source
-
     for page in Page.objects.live().public().specific():
         yield page.title
         yield page.search_description
@@ -135,7 +119,7 @@ def _vocabulary_texts():
     for title, publisher in Source.objects.values_list("title", "publisher"):
         yield title
         yield publisher
-    for model in (Statute, Organization, Publication, FundingOpportunity, Campaign, Hotline):
+    for model in SNIPPET_MODELS:
         fields = [
             f.field_name
             for f in model.search_fields
@@ -161,8 +145,6 @@ def _strings(data):
 
 
 def _vocabulary_key():
-    from wagtail.models import Page
-
     latest = Page.objects.live().aggregate(latest=Max("last_published_at"))["latest"]
     return f"portal:search-vocabulary:{latest.isoformat() if latest else 'none'}"
 

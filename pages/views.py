@@ -10,6 +10,10 @@ from wagtail.contrib.sitemaps import Sitemap
 from wagtail.models import Page, Site
 from wagtail.search.backends import get_search_backend
 
+from pages.models import TopicPage
+from pages.search import corrected
+from resources.models import Organization, Statute
+
 # A section number such as 566.206 or 566.215.1, with or without the section sign.
 CITATION = re.compile(r"\d+(?:\.\d+)+")
 SNIPPET_RESULTS = 20
@@ -47,8 +51,6 @@ def _snippet_results(model, site, query, listing_page):
 def _pages_listing(site, *block_types):
     """For each block type, the first live public page of the site whose body holds one (e.g.
     the Laws page for "statutes"), reading the pages once."""
-    from pages.models import TopicPage
-
     found = {}
     home = site.root_page.localized  # the home page in the page's language
     for page in TopicPage.objects.live().public().descendant_of(home).order_by("path"):
@@ -62,8 +64,6 @@ def _pages_listing(site, *block_types):
 
 def _search(site, query):
     """The site's pages, statutes and organizations matching a query, in the page's language."""
-    from resources.models import Organization, Statute
-
     results = Page.objects.none()
     words = query.replace("§", " ").strip()
     if words:
@@ -79,8 +79,6 @@ def _search(site, query):
 
 @require_GET
 def search(request):
-    from pages.search import corrected
-
     query = request.GET.get("q", "").strip()[:200]
     site = Site.find_for_request(request)
     results = Page.objects.none()

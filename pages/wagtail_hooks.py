@@ -1,8 +1,11 @@
-"""The admin dashboard lists the notes for editors that pages carry (see EditorNoteBlock)."""
+"""The admin dashboard lists the notes for editors that pages carry (see EditorNoteBlock),
+and the admin learns a site's state from its site settings."""
 
 from wagtail import hooks
 from wagtail.admin.ui.components import Component
 from wagtail.models import Page
+
+from pages.models import SiteSettings
 
 
 def editor_notes():
@@ -31,3 +34,9 @@ class EditorNotesPanel(Component):
 @hooks.register("construct_homepage_panels")
 def add_editor_notes_panel(request, panels):
     panels.append(EditorNotesPanel())
+
+
+@hooks.register("site_jurisdiction")
+def site_jurisdiction(request):
+    """The state a request's site serves (stats' choosers list it first)."""
+    return SiteSettings.for_request(request).jurisdiction

@@ -1,4 +1,5 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
 
 
 class PortalConfig(AppConfig):
@@ -7,15 +8,12 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from django.apps import apps
-        from django.db.models.signals import post_migrate
-
+        # Here, not at the top: these modules import models, which load after the app configs.
         from portal.permissions import ensure_groups_after_migrate
+        from portal.signals import connect as connect_cache_invalidation
 
         # After every migrate: the staff groups and their rights (portal/permissions.py). Sent
         # for the pages app: Django signals only apps with models, and portal has none.
         post_migrate.connect(ensure_groups_after_migrate, sender=apps.get_app_config("pages"))
         # Cached public pages go stale when pages, figures or resources change (portal/cache.py).
-        from portal.signals import connect as connect_cache_invalidation
-
         connect_cache_invalidation()

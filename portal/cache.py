@@ -49,13 +49,14 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache, caches
 from django.core.exceptions import EmptyResultSet
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpResponse
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.text import compress_string
 from django.utils.translation import get_language_from_path
+from wagtail.models import Site
 
 from portal.compression import accepts_gzip
 
@@ -123,8 +124,6 @@ def invalidate_on_commit(**kwargs):
     Invalidating before the commit would let a concurrent request cache the old figures under
     the new version. An import of many rows queues one invalidation, not one per row.
     """
-    from django.db import connection
-
     # Django offers no public way to see what a transaction has queued (see the closing note).
     if any(func is invalidate_public_pages for _sids, func, _robust in connection.run_on_commit):
         return
@@ -155,8 +154,6 @@ def cached_count(queryset):
 
 
 def _admin_prefix():
-    from django.urls import reverse
-
     return reverse("wagtailadmin_home")
 
 
@@ -253,8 +250,6 @@ def site_id_for(request, version=None):
     """The id of the Wagtail site that serves the request, matched by hostname (any port)."""
     version = version if version is not None else current_version()
     if _sites["version"] != version or version is None:
-        from wagtail.models import Site
-
         rows = list(Site.objects.values_list("id", "hostname", "is_default_site"))
         _sites["hosts"] = {hostname.lower(): pk for pk, hostname, _default in rows}
         _sites["default"] = next((pk for pk, _h, default in rows if default), None)

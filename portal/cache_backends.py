@@ -29,7 +29,9 @@ def _failsafe(name, fallback):
 
 class FailSafeFileBasedCache(FileBasedCache):
     def _createdir(self):
-        # Called when the cache is first used, and before every write.
+        # Private, kept: FileBasedCache makes its folder in its constructor and before every
+        # write through this method, and offers no public hook for it; an unusable folder
+        # would otherwise make building the cache itself raise.
         try:
             super()._createdir()
         except OSError:

@@ -10,23 +10,24 @@ missing: rights an administrator grants by hand in Settings > Groups are left al
   and import spreadsheets (stats.import_observation).
 """
 
+from django.apps import apps
 from django.contrib.auth import get_permission_codename
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import DEFAULT_DB_ALIAS
+from wagtail.admin.models import Admin
+from wagtail.contrib.simple_translation.models import SimpleTranslation
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
+
+from resources.models import SNIPPET_MODELS
 
 EDITORS = "Editors"
 DATA_MANAGERS = "Data managers"
 
 PAGE_ACTIONS = ("add", "change", "publish")
-RESOURCE_MODELS = (
-    "Statute",
-    "Organization",
-    "Publication",
-    "FundingOpportunity",
-    "Campaign",
-    "Hotline",
-)
+RESOURCE_MODELS = tuple(model.__name__ for model in SNIPPET_MODELS)
 RESOURCE_ACTIONS = ("add", "change", "publish")
 STATS_MODELS = ("Jurisdiction", "Source", "Dimension", "Category", "Metric", "Observation")
 MEDIA_ACTIONS = ("add", "change", "choose")
@@ -53,8 +54,6 @@ def _permission(model, action, using):
 
 def _translate_permission(using):
     """simple_translation's right to translate a page or snippet ("Translate" in the admin)."""
-    from wagtail.contrib.simple_translation.models import SimpleTranslation
-
     content_type = ContentType.objects.db_manager(using).get_for_model(SimpleTranslation)
     permission, _ = Permission.objects.using(using).get_or_create(
         content_type=content_type,
@@ -65,8 +64,6 @@ def _translate_permission(using):
 
 
 def _grant(group, using, model_permissions, page_permissions, collection_permissions):
-    from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
-
     group.permissions.add(*model_permissions)
     root_page = Page.objects.using(using).filter(depth=1).first()
     if root_page is not None:
@@ -84,11 +81,6 @@ def _grant(group, using, model_permissions, page_permissions, collection_permiss
 
 def ensure_groups(using=DEFAULT_DB_ALIAS):
     """Create or complete the "Editors" and "Data managers" groups. Safe to run repeatedly."""
-    from django.apps import apps
-    from wagtail.admin.models import Admin
-    from wagtail.documents import get_document_model
-    from wagtail.images import get_image_model
-    from wagtail.models import Page
 
     def perms(app_label, model_names, actions):
         return [

@@ -11,11 +11,14 @@ import csv
 import io
 import re
 
+from axes.helpers import get_cool_off
 from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+
+from stats.exchange.common import neutralise
 
 # Why the admin needs more than the public pages' strict policy (Wagtail 8.0):
 # - script-src 'unsafe-inline': panels and widgets (inline panels, date and time pickers,
@@ -101,8 +104,6 @@ NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 def safe_cell(cell):
     """The project's formula guard (stats.spreadsheets.common.neutralise) for one CSV cell;
     plain numbers such as -3 or 2.5 are left as they are."""
-    from stats.exchange.common import neutralise
-
     return cell if NUMBER.match(cell) else neutralise(cell)
 
 
@@ -221,8 +222,6 @@ def lockout_response(request, original_response=None, credentials=None):
     A refused attempt restarts the cool-off (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT),
     so the lockout ends one cool-off period from now.
     """
-    from axes.helpers import get_cool_off
-
     cool_off = get_cool_off(request)
     context = {
         "cool_off": cool_off,

@@ -29,20 +29,15 @@ def default_language():
 
 
 def localized(obj):
-    """A snippet in the active language: its live translation, or itself when it has none.
+    """A snippet or page in the active language: Wagtail's `localized` (its live translation,
+    or itself when it has none).
 
-    In the default language the snippet is returned as it is, with no query: what the site
-    settings and the English pages choose is English.
+    In the default language the object is returned as it is, with no query (Wagtail's would
+    look up the active Locale): what the site settings and the English pages choose is English.
     """
-    language = active_language()
-    if obj is None or language == default_language():
+    if obj is None or active_language() == default_language():
         return obj
-    translation = (
-        obj.get_translations(inclusive=True)
-        .filter(locale__language_code=language, live=True)
-        .first()
-    )
-    return translation or obj
+    return obj.localized
 
 
 def in_active_language(queryset):
@@ -327,3 +322,7 @@ class Hotline(ResourceSnippet):
     @property
     def sms_link(self):
         return f"sms:{self._dial(self.text_number)}" if self.text_number else ""
+
+
+# Every list editors keep, in the order the admin's menu and the permissions name them.
+SNIPPET_MODELS = (Statute, Organization, Publication, FundingOpportunity, Campaign, Hotline)

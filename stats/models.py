@@ -18,7 +18,7 @@ from wagtail.models import RevisionMixin
 from wagtail.search import index
 
 from stats.signals import figures_changed
-from stats.store.formatting import format_decimal
+from stats.store.formatting import format_decimal, format_observation
 from stats.store.periods import PeriodError, check_period_range, describe_period, format_period
 
 # States, the District of Columbia and the territories: what a national rank counts.
@@ -292,61 +292,79 @@ def _decimal_places(value):
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
+def _rank_error(rank):
+    """The one rank rule: a whole number from 1 to RANKED_JURISDICTIONS."""
+    if rank != rank.to_integral_value() or not 1 <= rank <= RANKED_JURISDICTIONS:
+        return f"A rank must be a whole number from 1 to {RANKED_JURISDICTIONS} (got {rank})."
+    return None
+
+
+def _value_error(unit, value):
+    """What is wrong with a value for its unit, or None."""
+    Unit = Metric.Unit
+    if unit == Unit.COUNT:
+        if value < 0:
+            return f"A count cannot be negative (got {value})."
+        if value != value.to_integral_value():
+            return f"A count must be a whole number (got {value})."
+    elif unit == Unit.PERCENT:
+        if not Decimal(0) <= value <= Decimal(100):
+            return f"A percent must lie between 0 and 100 (got {value})."
+    elif unit == Unit.MONTHS:
+        if value < 0:
+            return f"A number of months cannot be negative (got {value})."
+    elif unit == Unit.RANK:
+        return _rank_error(value)
+    return None
+
+
+def _n_of_m_errors(unit, value, numerator, denominator, errors):
+    """Add to `errors` what is wrong with a value written as "n of m"; both are given and
+    whole."""
+    if numerator > denominator:
+        errors["numerator"] = (
+            f"The numerator ({numerator}) cannot be above the denominator ({denominator})."
+        )
+    elif unit == Metric.Unit.PERCENT and denominator > 0 and "value" not in errors:
+        places = _decimal_places(value)
+        exact = numerator * 100 / denominator
+        rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        if rounded != value:
+            errors["value"] = (
+                f"{format_decimal(value)}% does not agree with {format_decimal(numerator)} of "
+                f"{format_decimal(denominator)} ({rounded}% at the published rounding)."
+            )
+    elif unit == Metric.Unit.COUNT and "value" not in errors and value != numerator:
+        errors["value"] = (
+            f"For a count written as 'n of m' the value must equal the numerator "
+            f"({value} is not {numerator})."
+        )
+
+
 def validate_figures(unit, value, numerator=None, denominator=None, rank=None):
     """Check one observation's numbers against its metric's unit.
 
     Returns {field name: message}; empty when the figures are valid. Used by the model's
     clean() and by the spreadsheet import, so both speak with the same words.
     """
-    errors = {}
-    Unit = Metric.Unit
     if value is None:
         return {"value": "A value is required."}
-    if unit == Unit.COUNT:
-        if value < 0:
-            errors["value"] = f"A count cannot be negative (got {value})."
-        elif value != value.to_integral_value():
-            errors["value"] = f"A count must be a whole number (got {value})."
-    elif unit == Unit.PERCENT:
-        if not Decimal(0) <= value <= Decimal(100):
-            errors["value"] = f"A percent must lie between 0 and 100 (got {value})."
-    elif unit == Unit.MONTHS:
-        if value < 0:
-            errors["value"] = f"A number of months cannot be negative (got {value})."
-    elif unit == Unit.RANK:
-        if value != value.to_integral_value() or not 1 <= value <= RANKED_JURISDICTIONS:
-            errors["value"] = (
-                f"A rank must be a whole number from 1 to {RANKED_JURISDICTIONS} (got {value})."
-            )
+    errors = {}
+    if message := _value_error(unit, value):
+        errors["value"] = message
     for name, number in (("numerator", numerator), ("denominator", denominator)):
         if number is not None and (number < 0 or number != number.to_integral_value()):
             errors[name] = f"The {name} must be a whole number, not negative (got {number})."
-    if numerator is not None and denominator is not None and "numerator" not in errors:
-        if numerator > denominator:
-            errors["numerator"] = (
-                f"The numerator ({numerator}) cannot be above the denominator ({denominator})."
-            )
-        elif unit == Unit.PERCENT and denominator > 0 and "value" not in errors:
-            places = _decimal_places(value)
-            exact = numerator * 100 / denominator
-            rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-            if rounded != value:
-                errors["value"] = (
-                    f"{format_decimal(value)}% does not agree with {format_decimal(numerator)} of "
-                    f"{format_decimal(denominator)} ({rounded}% at the published rounding)."
-                )
-        elif unit == Unit.COUNT and "value" not in errors and value != numerator:
-            errors["value"] = (
-                f"For a count written as 'n of m' the value must equal the numerator "
-                f"({value} is not {numerator})."
-            )
+    if numerator is not None and denominator is not None:
+        if "numerator" not in errors:
+            _n_of_m_errors(unit, value, numerator, denominator, errors)
     elif (numerator is None) != (denominator is None):
         missing = "denominator" if denominator is None else "numerator"
         errors[missing] = (
             f"Give both a numerator and a denominator, or neither ({missing} is empty)."
         )
-    if rank is not None and not 1 <= rank <= RANKED_JURISDICTIONS:
-        errors["rank"] = f"A national rank lies between 1 and {RANKED_JURISDICTIONS} (got {rank})."
+    if rank is not None and (message := _rank_error(Decimal(rank))):
+        errors["rank"] = message
     return errors
 
 
@@ -372,6 +390,10 @@ class ObservationQuerySet(models.QuerySet):
         super().__init__(*args, **kwargs)
         self._with_replaced = False
 
+    # Private, kept: Django has no public hook to act on a queryset's rows once they are
+    # fetched (prefetch_related follows relations only, and `.replaced` is not one), and the
+    # pages, API and downloads all read `.replaced` off current(); _clone carries the flag
+    # to chained querysets and _fetch_all attaches the older editions in one query.
     def _clone(self):
         clone = super()._clone()
         clone._with_replaced = self._with_replaced
@@ -583,8 +605,6 @@ class Observation(RevisionMixin, models.Model):
     @property
     def display_value(self):
         """The value as readers see it: "92 months", "22% (2 of 9)"."""
-        from stats.store.formatting import format_observation
-
         return format_observation(self)
 
     def clean(self):

@@ -1,20 +1,17 @@
-"""What every test shares: a fresh cache, the made-up statistics fixtures, and factories.
+"""What every test shares: a fresh cache and the made-up statistics fixtures.
 
 The cache (rendered public pages, Wagtail's site lookups, the API's rate counts) lives in the
 process and outlives a test's database transaction, so every test starts and ends with it
 empty. Fixtures from tests/stats_fixtures.py (`stats_data`) and tests/open_data_fixtures.py
-(`figures`) are available to every test module without importing them.
+(`figures`) are available to every test module without importing them. The factories are in
+tests/factories.py.
 """
 
 from pathlib import Path
 
-import factory
 import pytest
 from django.core.cache import caches
-from wagtail.models import Site
 
-from resources.models import Hotline, Organization, Statute
-from stats.models import Jurisdiction, Metric, Source
 from tests.open_data_fixtures import figures  # noqa: F401  (a fixture)
 from tests.stats_fixtures import stats_data  # noqa: F401  (a fixture)
 
@@ -40,68 +37,19 @@ def reset_caches():
         cache.clear()
 
 
-def default_site():
-    return Site.objects.get(is_default_site=True)
+# The test packages that load the Missouri site once for all their tests.
+WHOLE_PACKAGES = ("missouri", "browser")
 
 
-class JurisdictionFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Jurisdiction
-        django_get_or_create = ("code",)
-
-    code = factory.Sequence(lambda n: f"T{n}")
-    name = factory.LazyAttribute(lambda o: f"Test state {o.code}")
-    kind = Jurisdiction.Kind.STATE
-
-
-class SourceFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Source
-
-    slug = factory.Sequence(lambda n: f"test-source-{n}")
-    publisher = "Test publisher"
-    title = "Made-up report for tests"
-    edition = "2019 edition"
-    edition_year = 2019
-
-
-class MetricFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Metric
-
-    slug = factory.Sequence(lambda n: f"test-metric-{n}")
-    label = factory.LazyAttribute(lambda o: o.slug.replace("-", " ").capitalize())
-    unit = "count"
-
-
-class SnippetFactory(factory.django.DjangoModelFactory):
-    """A resource snippet of the default site, live unless told otherwise."""
-
-    site = factory.LazyFunction(default_site)
-    live = True
-
-
-class StatuteFactory(SnippetFactory):
-    class Meta:
-        model = Statute
-
-    citation = factory.Sequence(lambda n: f"§ 999.{n}")
-    title = "A made-up statute"
-    category = Statute.Category.SEX_TRAFFICKING
-
-
-class HotlineFactory(SnippetFactory):
-    class Meta:
-        model = Hotline
-
-    name = factory.Sequence(lambda n: f"Test line {n}")
-    scope = Hotline.Scope.STATE
-    phone = "555-010-0100"
-
-
-class OrganizationFactory(SnippetFactory):
-    class Meta:
-        model = Organization
-
-    name = factory.Sequence(lambda n: f"Made-up organization {n}")
-    kind = Organization.Kind.COALITION
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist's `--dist loadgroup` each group runs whole on one worker: a group is
+    a test module, or a package of WHOLE_PACKAGES, so that a module's or a package's fixtures
+    are set up once. (Before xdist's own hook, which reads the groups.)"""
+    root = Path(config.rootpath, "tests")
+    for item in items:
+        if not Path(item.path).is_relative_to(root):
+            continue
+        parts = Path(item.path).relative_to(root).parts
+        group = parts[0] if parts[0] in WHOLE_PACKAGES else "/".join(parts)
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -4,8 +4,11 @@ import json
 from pathlib import Path
 
 from django.conf import settings
+from wagtail.models import Page, Revision, Site
 
+from pages.models import SiteSettings
 from pages.state_pack import load_pack
+from resources.models import SNIPPET_MODELS
 
 DATA_DIR = Path(settings.BASE_DIR) / "packs" / "missouri"
 
@@ -23,3 +26,28 @@ SNIPPETS = pack_file("snippets.json")
 def load_missouri():
     """The Missouri pack, as load_initial_data loads it (figures through the importer)."""
     return load_pack(DATA_DIR)
+
+
+def page_tree():
+    return [
+        (p.depth, p.url_path, p.specific_class.__name__, p.title, p.live)
+        for p in Page.objects.order_by("path")
+    ]
+
+
+def loaded_content():
+    """Everything loading a pack may create, as comparable values."""
+    return {
+        "tree": page_tree(),
+        "revisions": Revision.objects.count(),
+        "latest_revisions": sorted(Page.objects.values_list("pk", "latest_revision_id")),
+        "snippets": {
+            m.__name__: sorted(m.objects.values_list("pk", flat=True)) for m in SNIPPET_MODELS
+        },
+        "settings": list(
+            SiteSettings.objects.values(
+                "site", "jurisdiction", "national_hotline", "state_tipline", "quick_exit_url"
+            )
+        ),
+        "sites": list(Site.objects.values()),
+    }

@@ -12,7 +12,7 @@ from wagtail.models import Page
 from portal.security import safe_csv
 from stats.exchange import export_dataset
 from stats.models import ImportRecord, Observation
-from tests.conftest import OrganizationFactory
+from tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
 

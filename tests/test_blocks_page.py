@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from wagtail.models import Page, Site
 
-from pages.models import HomePage, TopicPage
 from portal.cache import invalidate_public_pages
+from tests.factories import HomePageFactory, TopicPageFactory
 from tests.test_blocks_render import chart_raw, figures_data, key_raw  # noqa: F401 - fixture
 
 # 12, two for the figures since they are read by index (the nation's id, and the older
@@ -22,8 +22,7 @@ MAX_QUERIES = 18
 @pytest.fixture
 def home(db):
     # Public pages are cached whole (portal.cache); conftest's reset_caches empties the cache.
-    root = Page.objects.get(id=1)
-    home = root.add_child(instance=HomePage(title="Missouri", slug="missouri-home"))
+    home = HomePageFactory(parent=Page.objects.get(id=1), title="Missouri", slug="missouri-home")
     site = Site.objects.get(is_default_site=True)
     site.root_page = home
     site.save()
@@ -31,9 +30,8 @@ def home(db):
 
 
 def topic(home, slug, blocks):
-    page = TopicPage(title=slug.replace("-", " ").title(), slug=slug, body=json.dumps(blocks))
-    home.add_child(instance=page)
-    return page
+    title = slug.replace("-", " ").title()
+    return TopicPageFactory(parent=home, title=title, slug=slug, body=json.dumps(blocks))
 
 
 def charts(data, n):

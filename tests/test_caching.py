@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def site(db):
+def key_figure_pages(db):
     """A home page with one key figure (a made-up value) and a topic page under it."""
     metric = Metric.objects.create(slug="test-cases", label="Test cases", unit="count")
     source = Source.objects.create(
@@ -79,7 +79,7 @@ def shown(value):
 
 
 def test_second_visit_is_served_from_the_cache_without_a_query(
-    client, site, django_assert_num_queries
+    client, key_figure_pages, django_assert_num_queries
 ):
     first = client.get("/")
     assert first.status_code == 200
@@ -90,7 +90,7 @@ def test_second_visit_is_served_from_the_cache_without_a_query(
     assert second.content == first.content
 
 
-def test_public_page_headers_and_no_cookie_for_a_visitor(site):
+def test_public_page_headers_and_no_cookie_for_a_visitor(key_figure_pages):
     visitor = Client()
     for _ in range(2):  # rendered, then from the cache
         response = visitor.get("/")
@@ -109,7 +109,7 @@ def cache_entries():
 
 
 def test_query_strings_and_host_ports_get_the_one_cached_page(
-    client, site, django_assert_num_queries
+    client, key_figure_pages, django_assert_num_queries
 ):
     first = client.get("/")
     entries = cache_entries()
@@ -123,7 +123,7 @@ def test_query_strings_and_host_ports_get_the_one_cached_page(
     assert cache_entries() == entries
 
 
-def test_a_made_up_session_cookie_gets_the_cached_page(site, django_assert_num_queries):
+def test_a_made_up_session_cookie_gets_the_cached_page(key_figure_pages, django_assert_num_queries):
     Client().get("/")
     visitor = Client()
     visitor.cookies["sessionid"] = "made-up"
@@ -133,7 +133,9 @@ def test_a_made_up_session_cookie_gets_the_cached_page(site, django_assert_num_q
     assert response.status_code == 200 and response["Cache-Control"] == "public, max-age=60"
 
 
-def test_signing_in_through_the_form_sets_the_marker_and_signing_out_clears_it(site, editor):
+def test_signing_in_through_the_form_sets_the_marker_and_signing_out_clears_it(
+    key_figure_pages, superuser
+):
     staff = Client()
     response = staff.post("/admin/login/", {"username": "editor", "password": "pw-for-tests"})
     assert response.status_code == 302
@@ -147,12 +149,16 @@ def test_signing_in_through_the_form_sets_the_marker_and_signing_out_clears_it(s
     assert staff.get("/")["Cache-Control"] == "public, max-age=60"
 
 
-def test_a_page_made_private_is_not_served_from_the_cache(site, django_capture_on_commit_callbacks):
+def test_a_page_made_private_is_not_served_from_the_cache(
+    key_figure_pages, django_capture_on_commit_callbacks
+):
     assert Client().get("/test-topic/").status_code == 200  # now cached
     commit_pending()
     with django_capture_on_commit_callbacks(execute=True):
         PageViewRestriction.objects.create(
-            page=site["topic"], restriction_type=PageViewRestriction.PASSWORD, password="secret"
+            page=key_figure_pages["topic"],
+            restriction_type=PageViewRestriction.PASSWORD,
+            password="secret",
         )
     response = Client().get("/test-topic/")
     assert b"Test topic" not in response.content or b"password" in response.content.lower()
@@ -162,19 +168,19 @@ def test_a_page_made_private_is_not_served_from_the_cache(site, django_capture_o
 
 
 def test_a_moved_or_deleted_page_is_not_served_from_the_cache(
-    site, django_capture_on_commit_callbacks
+    key_figure_pages, django_capture_on_commit_callbacks
 ):
-    other = site["home"].add_child(instance=TopicPage(title="Other", slug="other"))
+    other = key_figure_pages["home"].add_child(instance=TopicPage(title="Other", slug="other"))
     commit_pending()
     assert Client().get("/test-topic/").status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
-        Page.objects.get(pk=site["topic"].pk).move(other, pos="last-child")
+        Page.objects.get(pk=key_figure_pages["topic"].pk).move(other, pos="last-child")
     commit_pending()
     moved = Client().get("/test-topic/")
     assert moved.status_code in (301, 404)  # Wagtail's redirect to the new place, or gone
     assert Client().get("/other/test-topic/").status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
-        Page.objects.get(pk=site["topic"].pk).delete()
+        Page.objects.get(pk=key_figure_pages["topic"].pk).delete()
     assert Client().get("/other/test-topic/").status_code == 404
 
 
@@ -192,7 +198,13 @@ BROKEN_CACHES = {
 
 @pytest.mark.parametrize("broken", list(BROKEN_CACHES))
 def test_a_failing_cache_degrades_and_never_fails(
-    site, editor, settings, tmp_path, broken, caplog, django_capture_on_commit_callbacks
+    key_figure_pages,
+    superuser,
+    settings,
+    tmp_path,
+    broken,
+    caplog,
+    django_capture_on_commit_callbacks,
 ):
     backend = dict(BROKEN_CACHES[broken])
     if "LOCATION" not in backend:
@@ -208,30 +220,36 @@ def test_a_failing_cache_degrades_and_never_fails(
     assert login.status_code == 302 and staff.get("/admin/").status_code == 200
     # A change still commits, and its invalidation only logs.
     with django_capture_on_commit_callbacks(execute=True):
-        site["observation"].save()
+        key_figure_pages["observation"].save()
     invalidate_public_pages()
     assert any(r.levelno >= logging.WARNING for r in caplog.records)  # logged, not raised
 
 
-def test_publishing_a_page_invalidates(client, site, django_capture_on_commit_callbacks):
+def test_publishing_a_page_invalidates(
+    client, key_figure_pages, django_capture_on_commit_callbacks
+):
     assert "Test topic" in client.get("/test-topic/").content.decode()
-    topic = site["topic"]
+    topic = key_figure_pages["topic"]
     topic.title = "Renamed topic"
     with django_capture_on_commit_callbacks(execute=True):
         topic.save_revision().publish()
     assert "Renamed topic" in client.get("/test-topic/").content.decode()
 
 
-def test_unpublishing_a_page_invalidates(client, site, django_capture_on_commit_callbacks):
+def test_unpublishing_a_page_invalidates(
+    client, key_figure_pages, django_capture_on_commit_callbacks
+):
     assert client.get("/test-topic/").status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
-        site["topic"].unpublish()
+        key_figure_pages["topic"].unpublish()
     assert client.get("/test-topic/").status_code == 404
 
 
-def test_editing_an_observation_invalidates(client, site, django_capture_on_commit_callbacks):
+def test_editing_an_observation_invalidates(
+    client, key_figure_pages, django_capture_on_commit_callbacks
+):
     assert shown("4321") in client.get("/").content.decode()
-    observation = site["observation"]
+    observation = key_figure_pages["observation"]
     observation.value = Decimal("8765")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         observation.save()
@@ -241,8 +259,10 @@ def test_editing_an_observation_invalidates(client, site, django_capture_on_comm
     assert shown("4321") not in html
 
 
-def test_many_changes_in_one_transaction_invalidate_once(site, django_capture_on_commit_callbacks):
-    observation = site["observation"]
+def test_many_changes_in_one_transaction_invalidate_once(
+    key_figure_pages, django_capture_on_commit_callbacks
+):
+    observation = key_figure_pages["observation"]
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         for value in ("1", "2", "3"):
             observation.value = Decimal(value)
@@ -255,20 +275,22 @@ def test_many_changes_in_one_transaction_invalidate_once(site, django_capture_on
     assert len(callbacks) == 1
 
 
-def test_a_rolled_back_change_queues_nothing(site, django_capture_on_commit_callbacks):
+def test_a_rolled_back_change_queues_nothing(key_figure_pages, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
         with pytest.raises(RuntimeError):
             with transaction.atomic():
-                site["observation"].save()
+                key_figure_pages["observation"].save()
                 raise RuntimeError
     assert callbacks == []
     # And the next change still queues its invalidation.
     with django_capture_on_commit_callbacks() as callbacks:
-        site["observation"].save()
+        key_figure_pages["observation"].save()
     assert len(callbacks) == 1
 
 
-def test_site_settings_change_invalidates(client, site, django_capture_on_commit_callbacks):
+def test_site_settings_change_invalidates(
+    client, key_figure_pages, django_capture_on_commit_callbacks
+):
     client.get("/")
     with django_capture_on_commit_callbacks(execute=True):
         testland = Jurisdiction.objects.create(code="TL", name="Testland", kind="state")
@@ -278,10 +300,12 @@ def test_site_settings_change_invalidates(client, site, django_capture_on_commit
     assert "Testland" in client.get("/").content.decode()
 
 
-def test_invalidate_public_pages_invalidates(client, site, django_assert_max_num_queries):
+def test_invalidate_public_pages_invalidates(
+    client, key_figure_pages, django_assert_max_num_queries
+):
     client.get("/")
     # A change that sends no signal (as a bulk update would), then the explicit call.
-    Observation.objects.filter(pk=site["observation"].pk).update(value=Decimal("5555"))
+    Observation.objects.filter(pk=key_figure_pages["observation"].pk).update(value=Decimal("5555"))
     assert shown("5555") not in client.get("/").content.decode()  # still the cached page
     version = cache.get(VERSION_KEY)
     invalidate_public_pages()
@@ -295,13 +319,13 @@ def test_invalidate_without_a_version_yet():
 
 
 @pytest.fixture
-def editor(db):
+def superuser(db):
     return get_user_model().objects.create_superuser("editor", "editor@example.org", "pw-for-tests")
 
 
-def test_logged_in_pages_are_never_cached(client, site, editor):
+def test_logged_in_pages_are_never_cached(client, key_figure_pages, superuser):
     client.get("/")  # cached for visitors
-    client.force_login(editor)
+    client.force_login(superuser)
     client.cookies[SIGNED_IN_COOKIE] = marker_value()  # what the login form sets
     response = client.get("/")
     assert response.status_code == 200
@@ -312,9 +336,9 @@ def test_logged_in_pages_are_never_cached(client, site, editor):
     assert b"wagtail-userbar" not in Client().get("/").content
 
 
-def test_admin_and_previews_are_never_cached(client, site, editor):
-    client.force_login(editor)
-    home = site["home"]
+def test_admin_and_previews_are_never_cached(client, key_figure_pages, superuser):
+    client.force_login(superuser)
+    home = key_figure_pages["home"]
     for url in (
         "/admin/",
         f"/admin/pages/{home.pk}/edit/",
@@ -330,11 +354,11 @@ def test_admin_and_previews_are_never_cached(client, site, editor):
     assert "no-store" in response["Cache-Control"]
 
 
-def test_a_draft_seen_by_an_editor_never_reaches_a_visitor(client, site, editor):
-    home = site["home"]
+def test_a_draft_seen_by_an_editor_never_reaches_a_visitor(client, key_figure_pages, superuser):
+    home = key_figure_pages["home"]
     home.title = "Draft title"
     home.save_revision()
-    client.force_login(editor)
+    client.force_login(superuser)
     assert b"Draft title" in client.get(f"/admin/pages/{home.pk}/view_draft/").content
     assert b"Draft title" not in Client().get("/").content
 
@@ -372,7 +396,9 @@ def test_fingerprinted_static_files_are_immutable(production_static):
 # --- Compression ---------------------------------------------------------------------------
 
 
-def test_a_cached_page_is_served_gzipped_without_compressing_it_again(site, monkeypatch):
+def test_a_cached_page_is_served_gzipped_without_compressing_it_again(
+    key_figure_pages, monkeypatch
+):
     import gzip
 
     import portal.cache
@@ -394,7 +420,7 @@ def test_a_cached_page_is_served_gzipped_without_compressing_it_again(site, monk
     assert calls == []  # stored compressed at the first visit, never compressed again
 
 
-def test_a_page_rendered_uncached_is_gzipped_too(site, settings):
+def test_a_page_rendered_uncached_is_gzipped_too(key_figure_pages, settings):
     import gzip
 
     settings.MIDDLEWARE = [
@@ -405,7 +431,7 @@ def test_a_page_rendered_uncached_is_gzipped_too(site, settings):
     assert b"Test topic" in gzip.decompress(response.content)
 
 
-def test_json_is_gzipped_and_an_xlsx_download_is_not(site):
+def test_json_is_gzipped_and_an_xlsx_download_is_not(key_figure_pages):
     client = Client()
     api = client.get("/api/observations", HTTP_ACCEPT_ENCODING="gzip")
     assert api.status_code == 200
@@ -415,7 +441,9 @@ def test_json_is_gzipped_and_an_xlsx_download_is_not(site):
     assert "Content-Encoding" not in xlsx  # a zip file already: gzipping it again gains nothing
 
 
-def test_a_process_serves_a_page_from_its_memory_reading_only_the_version(site, monkeypatch):
+def test_a_process_serves_a_page_from_its_memory_reading_only_the_version(
+    key_figure_pages, monkeypatch
+):
     import portal.cache
 
     client = Client()
@@ -448,7 +476,9 @@ def test_a_process_serves_a_page_from_its_memory_reading_only_the_version(site, 
 
 
 @pytest.mark.parametrize("left_active", ["en", "es"])
-def test_whether_a_path_is_a_page_does_not_depend_on_the_previous_request(site, left_active):
+def test_whether_a_path_is_a_page_does_not_depend_on_the_previous_request(
+    key_figure_pages, left_active
+):
     """The page cache looks before LocaleMiddleware, while the thread may still hold the last
     request's language: an English page is a page, and the Spanish search is not, either way."""
     from django.utils import translation

@@ -12,6 +12,7 @@ from pages.models import HomePage, TopicPage
 from resources import blocks as resource_blocks
 from resources.models import Hotline, Organization, Publication, Statute
 from stats.display import blocks as stats_blocks
+from tests.factories import ObservationFactory
 from tests.test_blocks_render import (  # noqa: F401 - the `data` fixture
     chart_raw,
     figures_data,
@@ -46,8 +47,6 @@ def notes_of(html):
 
 @pytest.fixture
 def stack_up_data(data):
-    from tests.test_blocks_render import ObservationFactory
-
     # The 2018 national figure: published by both editions, differently; and a national figure
     # for another metric that only the 2019 edition published for 2018.
     ObservationFactory(

@@ -14,9 +14,9 @@ from portal.cache import invalidate_public_pages
 from stats.display import blocks as stats_blocks
 from stats.display.batch import FigureStore
 from stats.display.shaping import editor_note, footnotes
+from tests.factories import ObservationFactory
 from tests.test_blocks_page import charts, home, key_figures, topic  # noqa: F401 - fixture
 from tests.test_blocks_render import (  # noqa: F401 - fixture
-    ObservationFactory,
     chart_json,
     chart_raw,
     chart_table,

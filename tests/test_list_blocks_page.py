@@ -9,7 +9,7 @@ from wagtail.models import Page, Site
 from pages.models import HomePage
 from resources import blocks as resource_blocks
 from resources.models import Campaign, FundingOpportunity, Publication
-from tests.conftest import HotlineFactory, OrganizationFactory, StatuteFactory
+from tests.factories import HotlineFactory, OrganizationFactory, StatuteFactory
 from tests.test_blocks_page import count_queries, topic
 from tests.test_blocks_render import render
 

@@ -11,11 +11,9 @@ from stats.display import blocks as stats_blocks
 from stats.display.geo import FIPS
 from stats.display.shaping import MAP_FILLS
 from stats.models import Jurisdiction
+from tests.factories import MetricFactory, ObservationFactory, SourceFactory
 from tests.test_blocks_page import home, topic  # noqa: F401 - fixture
 from tests.test_blocks_render import (  # noqa: F401 - fixture
-    MetricFactory,
-    ObservationFactory,
-    SourceFactory,
     figures_data,
     preview_request,
     render,
@@ -121,7 +119,7 @@ def test_the_highlighted_state_comes_from_the_site_settings(every_state, home, c
 
     metric, _source, _values = every_state
     settings = SiteSettings.for_site(Site.objects.get(is_default_site=True))
-    settings.jurisdiction = Jurisdiction.objects.get(code="KS")  # issue-12: the state by FK
+    settings.jurisdiction = Jurisdiction.objects.get(code="KS")
     settings.save()
     page = topic(home, "map-ks", [{"type": "state_map", "value": map_raw(metric)}])
     invalidate_public_pages()

@@ -7,19 +7,15 @@ from django.urls import reverse, translate_url
 from django.utils.translation import get_language, override
 from wagtail.models import Page, Site
 
+from pages.models import SiteSettings
+from resources.models import localized
+from stats.models import Observation
+
 register = template.Library()
 
 
-@register.filter
-def localized(obj):
-    """A snippet (a hotline in the header) or page in the page's language, when translated."""
-    from resources.models import active_language, default_language
-    from resources.models import localized as localized_snippet
-
-    if isinstance(obj, Page):
-        # No query in the default language: the settings choose the English pages.
-        return obj if active_language() == default_language() else obj.localized
-    return localized_snippet(obj)
+# A snippet (a hotline in the header) or page in the page's language, when translated.
+register.filter("localized", localized)
 
 
 @register.filter
@@ -80,9 +76,6 @@ def main_menu(context):
 def figures_last_updated(context):
     """When the portal last changed one of its site's state's figures (one query on the state's
     rows); None when it holds none."""
-    from pages.models import SiteSettings
-    from stats.models import Observation
-
     state = SiteSettings.for_request(context["request"]).jurisdiction_id
     rows = Observation.objects.filter(jurisdiction_id=state)
     return rows.aggregate(latest=Max("updated_at"))["latest"]

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "axes",
+    "corsheaders",
     "csp",
     "django_filters",
     "django_tasks",
@@ -48,6 +49,8 @@ MIDDLEWARE = [
     "portal.security.RequestSizeLimitMiddleware",
     # A NUL character in the path or query string: 400 with a message (portal/security.py).
     "portal.security.NullCharacterMiddleware",
+    # Any origin may read the API (CORS_URLS_REGEX below); before anything that answers.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Text responses gzipped for browsers that accept it; after WhiteNoise, which serves its
     # own compressed files, and before the page cache, which stores pages compressed once.
@@ -125,6 +128,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The install keeps and shows UTC; one install serves several states, each in its own zone.
 TIME_ZONE = "UTC"
 USE_I18N = True
 # English at /, Spanish under /es/ (portal/urls.py). The interface strings are in
@@ -217,12 +221,16 @@ STATS_IMPORT_MAX_UNCOMPRESSED_BYTES = int(
 )
 STATS_IMPORT_MAX_TEXT_LENGTH = int(os.environ.get("STATS_IMPORT_MAX_TEXT_LENGTH", 2000))
 IMPORT_EXPORT_USE_TRANSACTIONS = True
-# The public API's rate limit per client (stats/api.py).
+# The public API's rate limit per client (stats/opendata/api.py).
 PORTAL_API_RATE = os.environ.get("PORTAL_API_RATE", "120/min")
 # The downloads' rate limit per client (stats/opendata/views.py), counted apart from the API's.
 PORTAL_DOWNLOAD_RATE = os.environ.get("PORTAL_DOWNLOAD_RATE", "30/min")
 # A filtered download of more figures than this is refused, pointing to the full files.
 STATS_FILTERED_DOWNLOAD_MAX_ROWS = int(os.environ.get("STATS_FILTERED_DOWNLOAD_MAX_ROWS", 100_000))
+# Any origin may read the API (a read-only GET API without credentials); nothing else.
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ["GET", "HEAD"]
 # The public page cache (portal/cache.py): Cache-Control max-age, how long a page is kept, and
 # the query parameters a cached page may vary by (any other parameter bypasses the cache).
 PUBLIC_PAGE_MAX_AGE = 60

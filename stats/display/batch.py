@@ -329,6 +329,3 @@ class FigureStore:
                         cited[o.source_id] = o.source.for_state(words[o.source_id])
                     o.source = cited[o.source_id]
         return observations
-
-
-# Shaping: what each block's template shows.

@@ -17,6 +17,7 @@ from wagtail.snippets.blocks import SnippetChooserBlock
 
 from stats.display import shaping
 from stats.display.batch import FigureStore, Selection, prefetched_snippets
+from stats.models import Observation
 from stats.store.periods import FIRST_YEAR, last_year
 
 
@@ -90,10 +91,19 @@ CHART_TYPES = [
 PREVIEW_TEMPLATE = "stats/blocks/preview.html"
 
 
+# Set in the block picker's preview context (mark_block_preview).
+BLOCK_PREVIEW = "is_block_preview"
+
+
+def mark_block_preview(context):
+    """A block's get_preview_context: its preview in the block picker says it is one."""
+    return {**context, BLOCK_PREVIEW: True}
+
+
 def is_preview(context):
     """True in the editor's page preview and in the block picker's preview."""
     request = context.get("request")
-    return bool(getattr(request, "is_preview", False)) or "block_def" in context
+    return bool(getattr(request, "is_preview", False)) or bool(context.get(BLOCK_PREVIEW))
 
 
 def figure_store(block, value, parent_context):
@@ -115,6 +125,9 @@ class FigureBlockMixin:
     """Shared by the figure blocks: the store, whether we are in a preview, the figure's
     permalink anchor, and the notes already said in its section of the page."""
 
+    def get_preview_context(self, value, parent_context=None):
+        return mark_block_preview(super().get_preview_context(value, parent_context))
+
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         context["is_preview"] = is_preview(context)
@@ -132,8 +145,6 @@ class FigureBlockMixin:
 
 
 def _sample(**filters):
-    from stats.models import Observation
-
     return (
         Observation.objects.filter(jurisdiction__kind="state", **filters)
         .select_related("metric", "jurisdiction")
@@ -525,19 +536,6 @@ class RankedListBlock(FigureBlockMixin, blocks.StructBlock):
         return context
 
 
-def site_state_code(context):
-    """The code of the state this site serves, from its site settings."""
-    from pages.models import SiteSettings
-
-    request = context.get("request")
-    try:
-        # issue-12's site settings name the state's jurisdiction (state_code is gone).
-        jurisdiction = SiteSettings.for_request(request).jurisdiction if request else None
-        return jurisdiction.code if jurisdiction else ""
-    except Exception:  # a request outside any site (a bare test request): no highlight
-        return ""
-
-
 class MapBlock(FigureBlockMixin, blocks.StructBlock):
     title = blocks.CharBlock(max_length=200, help_text="The map's caption.")
     metric = FigureChooserBlock("stats.Metric", help_text="The figure to show for each state.")
@@ -584,9 +582,11 @@ class MapBlock(FigureBlockMixin, blocks.StructBlock):
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         (selection,) = self.figure_selections(value)
+        # The page that renders the block says whose site it is (pages.models).
+        site_state = context.get("site_state")
         found, reason = shaping.state_map(
             context["figures"].observations(selection) if not selection.is_empty else [],
-            site_state_code(context),
+            site_state.code if site_state else "",
             settings.PORTAL_MAP_MIN_STATES,
         )
         context["map"], context["reason"] = found, reason

@@ -544,25 +544,7 @@ def state_map(observations, state_code, minimum):
             f"the store holds this figure for {len(states)} state{'s' if len(states) != 1 else ''}"
             f"; a map needs at least {minimum} to compare"
         )
-    states.sort(key=lambda o: (-o.value, o.jurisdiction.name))
-    rows, rank, previous = [], 0, None
-    for i, o in enumerate(states, start=1):
-        if o.value != previous:
-            rank, previous = i, o.value
-        unit = o.metric.unit
-        rows.append(
-            {
-                "observation": o,
-                "code": o.jurisdiction.code,
-                "name": o.jurisdiction.display_name,
-                "fips": FIPS.get(o.jurisdiction.code, ""),
-                "value": plain_number(o.value),
-                "text": format_value(o.value, unit, o.numerator, o.denominator),
-                "rank": rank,
-                "rank_text": ordinal(rank),
-                "mine": o.jurisdiction.code == state_code,
-            }
-        )
+    rows = _ranked_rows(states, state_code)
     mine = next((r for r in rows if r["mine"]), None)
     classes = value_classes([r["observation"].value for r in rows])
     for r in rows:
@@ -595,3 +577,27 @@ def state_map(observations, state_code, minimum):
         "width": state_shapes()["width"],
         "height": state_shapes()["height"],
     }, ""
+
+
+def _ranked_rows(states, state_code):
+    """The map's table rows, highest value first; ties share a rank (sorts `states`)."""
+    states.sort(key=lambda o: (-o.value, o.jurisdiction.name))
+    rows, rank, previous = [], 0, None
+    for i, o in enumerate(states, start=1):
+        if o.value != previous:
+            rank, previous = i, o.value
+        unit = o.metric.unit
+        rows.append(
+            {
+                "observation": o,
+                "code": o.jurisdiction.code,
+                "name": o.jurisdiction.display_name,
+                "fips": FIPS.get(o.jurisdiction.code, ""),
+                "value": plain_number(o.value),
+                "text": format_value(o.value, unit, o.numerator, o.denominator),
+                "rank": rank,
+                "rank_text": ordinal(rank),
+                "mine": o.jurisdiction.code == state_code,
+            }
+        )
+    return rows

@@ -8,10 +8,10 @@ export_dataset(observations, fmt) -> bytes      csv/xlsx/json, formula-safe, exa
 The import is plain code: validating.py reads the rows into a plan (names resolved from maps
 built with one query per referenced table, stored observations read with one more query),
 importing.py writes a plan in one transaction and records every change (ObservationChange).
-django-import-export serves the export only (resource.py).
 
 common.py: columns, limits and cleaning of cells; reading.py: files to datasets;
-exporting.py: export and the downloadable template; tasks.py (in stats): the background.
+exporting.py: the export; template.py: the downloadable template; resource.py:
+django-import-export's resource of observations; tasks.py: the background import.
 """
 
 from stats.exchange.common import (

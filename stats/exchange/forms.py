@@ -1,6 +1,7 @@
 """Forms of the figures import."""
 
 from django import forms
+from django.utils import timezone
 
 from stats.exchange import FORMATS, max_bytes
 
@@ -46,8 +47,6 @@ class ConfirmImportForm(forms.Form):
     )
 
     def clean_go_live_at(self):
-        from django.utils import timezone
-
         value = self.cleaned_data.get("go_live_at")
         if value is not None and value <= timezone.now():
             raise forms.ValidationError(

@@ -6,6 +6,7 @@ goes back through the changes an import recorded.
 """
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
@@ -409,8 +410,6 @@ def revert_import(record, user=None):
 
 def _field_value(name, text):
     """A figure from the history's exact text."""
-    from decimal import Decimal
-
     if name == "footnote":
         return text or ""
     if text in ("", None):

@@ -8,6 +8,7 @@ progress and result on the record, which the admin shows.
 
 import logging
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
@@ -66,8 +67,6 @@ def check_import(record_id):
 @task()
 def apply_import(record_id, user_id=None):
     """Import a confirmed preview, if the store has not changed since it was made."""
-    from django.contrib.auth import get_user_model
-
     with transaction.atomic():
         record = (
             ImportRecord.objects.select_for_update()

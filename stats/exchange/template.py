@@ -77,6 +77,7 @@ def template_file(fmt):
         return ("\ufeff" + out.getvalue()).encode()
     if fmt != "xlsx":
         raise ValueError(f"Unknown template format {fmt!r}.")
+    # Here, not at the top: openpyxl takes 0.2 s to import, and only .xlsx files need it.
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

@@ -16,12 +16,13 @@ from datetime import date
 from functools import wraps
 from typing import Annotated
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.core.signals import got_request_exception
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
-from django.urls import URLPattern, path, re_path, reverse
+from django.urls import path, re_path, reverse
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError, ValidationError
 from ninja.openapi.docs import DocsBase
@@ -93,16 +94,22 @@ def api_urls():
     """The API's URLs for include(): ninja's own (api.urls), with the portal's index page
     instead of ninja's root, a JSON 404 for any other path, and every view read-only."""
     patterns, app_name, namespace = api.urls
-    patterns = [u for u in patterns if getattr(u, "name", None) != "api-root"]
-    patterns += [path("", api_index, name="api-root"), re_path(r"^.*$", api_not_found)]
-    for url in patterns:
-        if isinstance(url, URLPattern):
-            url.callback = read_only(url.callback)
+    # ninja's routes are plain paths: each is made again around its view, read-only.
+    patterns = [
+        path(str(url.pattern), read_only(url.callback), url.default_args, url.name)
+        for url in patterns
+        if url.name != "api-root"
+    ]
+    patterns += [
+        path("", read_only(api_index), name="api-root"),
+        re_path(r"^.*$", read_only(api_not_found)),
+    ]
     return patterns, app_name, namespace
 
 
 def read_only(view):
-    """Refuse every method but GET and HEAD with a JSON 405; allow any origin to read."""
+    """Refuse every method but GET and HEAD with a JSON 405. (Any origin may read the answers:
+    django-cors-headers, CORS_URLS_REGEX.)"""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -115,9 +122,7 @@ def read_only(view):
             return response
         if request.method == "HEAD":
             request.method = "GET"  # the server drops the body
-        response = view(request, *args, **kwargs)
-        response["Access-Control-Allow-Origin"] = "*"
-        return response
+        return view(request, *args, **kwargs)
 
     wrapped.csrf_exempt = True  # nothing here changes state
     return wrapped
@@ -148,9 +153,7 @@ class ClientThrottle(AnonRateThrottle):
     not answer, requests are let through (the limit fails open) and the API still answers."""
 
     def get_ident(self, request):
-        from portal.security import client_ip_address
-
-        return client_ip_address(request)
+        return get_client_ip_address(request)  # axes' helper: AXES_CLIENT_IP_CALLABLE
 
 
 throttle = ClientThrottle(RATE)

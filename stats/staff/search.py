@@ -13,6 +13,7 @@ from operator import and_, or_
 
 from django import forms
 from django.db.models import Case, IntegerField, Max, Min, Q, Value, When
+from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.forms.choosers import BaseFilterForm
 from wagtail.admin.ui.tables import Column
@@ -80,11 +81,17 @@ class WordSearchMixin:
 
 
 def site_state_code(request):
-    """The jurisdiction code of the site's state, from its site settings."""
-    from pages.models import SiteSettings
+    """The code of the state the request's site serves, or "" when no app says.
 
-    jurisdiction = SiteSettings.for_request(request).jurisdiction
-    return jurisdiction.code if jurisdiction else None
+    The app that keeps each site's settings answers through the Wagtail hook
+    "site_jurisdiction" (a function of the request returning a Jurisdiction or None), so
+    the store never imports the pages above it.
+    """
+    for answer in hooks.get_hooks("site_jurisdiction"):
+        jurisdiction = answer(request)
+        if jurisdiction is not None:
+            return jurisdiction.code
+    return ""
 
 
 # --- Choosers -------------------------------------------------------------------------------

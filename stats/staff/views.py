@@ -15,6 +15,7 @@ from django.views.defaults import permission_denied
 from django.views.generic import FormView, TemplateView, View
 from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.widgets.button import HeaderButton
 from wagtail.models import Page
 from wagtail.snippets.views.snippets import (
     CreateView,
@@ -331,8 +332,6 @@ class ObservationEditView(EditView):
         return context
 
     def get_header_buttons(self):
-        from wagtail.admin.widgets.button import HeaderButton
-
         return [
             *super().get_header_buttons(),
             HeaderButton(

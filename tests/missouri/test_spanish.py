@@ -147,47 +147,18 @@ def _english_after_each_test():
     translation.activate(settings.LANGUAGE_CODE)
 
 
-@pytest.fixture(scope="module")
-def missouri_loaded(django_db_setup, django_db_blocker):
-    """The Missouri site in both languages, loaded once for this module (it takes a while);
-    each test runs in a transaction rolled back after it, and the database is put back as the
-    migrations left it at the end, as tests/browser/conftest.py does."""
-    from django.core.management import call_command
-    from django.db import connection
-
-    with django_db_blocker.unblock():
-        as_migrated = connection.creation.serialize_db_to_string()
-        cache.clear()
-        load_missouri()
-    yield
-    with django_db_blocker.unblock():
-        call_command(
-            "flush", verbosity=0, interactive=False, reset_sequences=False,
-            inhibit_post_migrate=True,
-        )  # fmt: skip
-        connection.creation.deserialize_db_from_string(as_migrated)
-        cache.clear()
-
-
-@pytest.fixture
-def missouri(missouri_loaded, db):
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def spanish_pages():
     spanish = Locale.objects.get(language_code="es")
     return list(Page.objects.live().public().filter(locale=spanish, depth__gt=1).specific())
 
 
-def test_the_check_finds_english_that_is_left(missouri, client):
+def test_the_check_finds_english_that_is_left(missouri_site, client):
     html = client.get("/").content.decode()
     assert "Exit this page" in english_left(html)
     assert english_left('<p lang="en">Exit this page</p>') == []
 
 
-def test_every_spanish_page_is_in_spanish(missouri, client):
+def test_every_spanish_page_is_in_spanish(missouri_site, client):
     pages = spanish_pages()
     assert {p.slug for p in pages} >= {"inicio", "obtener-ayuda", "procesos-federales", "leyes"}
     paths = [p.get_url() for p in pages] + ["/es/search/?q=trata", "/es/no-existe/"]
@@ -199,7 +170,7 @@ def test_every_spanish_page_is_in_spanish(missouri, client):
         assert english_left(html) == [], path
 
 
-def test_spanish_home_page(missouri, client):
+def test_spanish_home_page(missouri_site, client):
     response = client.get("/es/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -220,7 +191,7 @@ def test_spanish_home_page(missouri, client):
     assert not response.cookies
 
 
-def test_each_english_page_links_its_spanish_alternate(missouri, client):
+def test_each_english_page_links_its_spanish_alternate(missouri_site, client):
     english = Locale.objects.get(language_code="en")
     pages = Page.objects.live().public().filter(locale=english, depth__gt=1).specific()
     assert pages.count() >= 8
@@ -234,7 +205,7 @@ def test_each_english_page_links_its_spanish_alternate(missouri, client):
         assert f'<link rel="alternate" hreflang="en" href="http://testserver{page.url}">' in html
 
 
-def test_a_page_without_translation_links_the_other_language_home(missouri, client):
+def test_a_page_without_translation_links_the_other_language_home(missouri_site, client):
     from pages.models import TopicPage
 
     home = Page.objects.get(locale__language_code="en", depth=2)
@@ -245,12 +216,12 @@ def test_a_page_without_translation_links_the_other_language_home(missouri, clie
     assert 'hreflang="es" href=' not in html.split("</head>")[0]
 
 
-def test_search_page_links_the_same_search_in_the_other_language(missouri, client):
+def test_search_page_links_the_same_search_in_the_other_language(missouri_site, client):
     html = client.get("/search/").content.decode()
     assert '<a href="/es/search/" hreflang="es" lang="es">Español</a>' in html
 
 
-def test_sitemap_lists_both_languages(missouri, client):
+def test_sitemap_lists_both_languages(missouri_site, client):
     xml = client.get("/sitemap.xml").content.decode()
     paths = re.findall(r"<loc>https?://[^/<]+(/[^<]*)</loc>", xml)
     assert {"/", "/es/", "/get-help/", "/es/obtener-ayuda/"} <= set(paths)
@@ -258,7 +229,7 @@ def test_sitemap_lists_both_languages(missouri, client):
     assert len(paths) == 2 * english.count()
 
 
-def test_language_comes_from_the_path_never_the_browser(missouri, client):
+def test_language_comes_from_the_path_never_the_browser(missouri_site, client):
     response = client.get("/", HTTP_ACCEPT_LANGUAGE="es")
     assert '<html lang="en">' in response.content.decode()
     assert response.status_code == 200  # no redirect to /es/
@@ -266,7 +237,7 @@ def test_language_comes_from_the_path_never_the_browser(missouri, client):
     assert '<html lang="es">' in response.content.decode()
 
 
-def test_cached_pages_are_kept_per_language(missouri, client):
+def test_cached_pages_are_kept_per_language(missouri_site, client):
     from portal.cache import cache_key
 
     rf_en = client.get("/").wsgi_request
@@ -277,14 +248,14 @@ def test_cached_pages_are_kept_per_language(missouri, client):
     assert '<html lang="es">' in client.get("/es/").content.decode()
 
 
-def test_get_help_in_spanish_shows_the_translated_hotlines(missouri, client):
+def test_get_help_in_spanish_shows_the_translated_hotlines(missouri_site, client):
     html = client.get("/es/obtener-ayuda/").content.decode()
     assert "Las 24 horas, los 7 días de la semana" in html
     assert "Comuníquese con la línea confidencial" in html
     assert 'href="tel:+18007001650">Llame al 800-700-1650</a>' in html
 
 
-def test_figures_are_unchanged_and_formatted_in_spanish(missouri, client):
+def test_figures_are_unchanged_and_formatted_in_spanish(missouri_site, client):
     en = client.get("/federal-prosecutions/").content.decode()
     es = client.get("/es/procesos-federales/").content.decode()
     assert "months" in en and "meses" in es
@@ -315,14 +286,14 @@ def test_formatting_by_language():
         assert span == "Dec 2012 to Dec 2016"
 
 
-def test_statistics_labels_in_spanish(missouri, client):
+def test_statistics_labels_in_spanish(missouri_site, client):
     html = client.get("/es/perfil-del-estado/").content.decode()
     assert "Principales lugares de trata sexual" in html
     assert "Equipos de ventas ambulantes" in html  # a category label from the catalog
     assert "Extranjero" in html
 
 
-def test_search_in_each_language(missouri, client):
+def test_search_in_each_language(missouri_site, client):
     es = client.get("/es/search/", {"q": "restitución"}).content.decode()
     assert '<html lang="es">' in es
     assert 'href="/es/procesos-federales/"' in es
@@ -332,13 +303,13 @@ def test_search_in_each_language(missouri, client):
     assert 'href="/es/procesos-federales/"' not in en.split('id="results-pages"')[1]
 
 
-def test_loading_the_translations_again_changes_nothing(missouri):
+def test_loading_the_translations_again_changes_nothing(missouri_site):
     pages, hotlines = Page.objects.count(), Hotline.objects.count()
     assert "nothing to do" in load_missouri().summary()
     assert (Page.objects.count(), Hotline.objects.count()) == (pages, hotlines)
 
 
-def test_the_spanish_pages_translate_every_text_of_their_blocks(missouri):
+def test_the_spanish_pages_translate_every_text_of_their_blocks(missouri_site):
     """The pack's Spanish pages leave no English string of the English pages' blocks: the
     same blocks (figures, places, snippets), every word in Spanish."""
     from pages.state_pack import UNTRANSLATED_KEYS
@@ -369,7 +340,7 @@ def test_the_spanish_pages_translate_every_text_of_their_blocks(missouri):
     assert checked >= 8
 
 
-def test_an_editor_translates_a_page_in_the_admin_and_publishes_it(missouri, client):
+def test_an_editor_translates_a_page_in_the_admin_and_publishes_it(missouri_site, client):
     from django.contrib.auth import get_user_model
     from wagtail.test.utils.form_data import (
         inline_formset,
@@ -416,7 +387,7 @@ def test_an_editor_translates_a_page_in_the_admin_and_publishes_it(missouri, cli
     assert 'href="/staying-safe/" hreflang="en"' in html
 
 
-def test_a_snippet_can_be_translated_in_the_admin(missouri, client):
+def test_a_snippet_can_be_translated_in_the_admin(missouri_site, client):
     from django.contrib.auth import get_user_model
 
     editor = get_user_model().objects.create_superuser("translator2", "t2@example.org", "pw")

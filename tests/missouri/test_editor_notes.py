@@ -6,7 +6,6 @@ from django.core.cache import cache
 
 from pages.models import TopicPage
 from resources.models import Statute
-from tests.content_fixtures import load_missouri
 
 pytestmark = pytest.mark.django_db
 
@@ -20,14 +19,8 @@ EDITOR_WORDS = (
 )
 
 
-@pytest.fixture
-def site(db):
-    cache.clear()
-    load_missouri()
-
-
 @pytest.mark.parametrize("slug", ["laws", "statewide-efforts"])
-def test_notes_for_editors_show_in_the_preview_only(site, client, slug):
+def test_notes_for_editors_show_in_the_preview_only(missouri_site, client, slug):
     page = TopicPage.objects.get(slug=slug)
     published = client.get(page.url).content.decode()
     for words in EDITOR_WORDS:
@@ -38,7 +31,7 @@ def test_notes_for_editors_show_in_the_preview_only(site, client, slug):
     assert "Note for editors, not shown to visitors" in preview
 
 
-def test_laws_intro_names_only_what_the_page_lists(site):
+def test_laws_intro_names_only_what_the_page_lists(missouri_site):
     page = TopicPage.objects.get(slug="laws")
     listed = " ".join(f"{s.citation} {s.title}".lower() for s in Statute.objects.filter(live=True))
     for promise in ("safe harbor", "vacating", "victim protection"):

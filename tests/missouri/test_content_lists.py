@@ -12,8 +12,8 @@ from pages.models import TopicPage
 from resources.models import Organization, Statute
 from stats.models import Observation
 from stats.store.formatting import format_value
-from tests.conftest import StatuteFactory
-from tests.content_fixtures import SNIPPETS, load_missouri
+from tests.content_fixtures import SNIPPETS
+from tests.factories import StatuteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,11 +40,6 @@ LABOR_VENUES = [
 ]
 
 
-@pytest.fixture
-def site(db):
-    load_missouri()
-
-
 def main_text(client, url):
     html = client.get(url).content.decode()
     main = html.split('<main id="main"', 1)[1].split("</main>", 1)[0]
@@ -60,7 +55,7 @@ def in_order(text, items):
     return positions == sorted(positions)
 
 
-def test_statutes_on_the_laws_page_as_the_profile_lists_them(site, client):
+def test_statutes_on_the_laws_page_as_the_profile_lists_them(missouri_site, client):
     main = main_text(client, "/laws/")
     assert main.count('class="statute"') == len(STATUTES)
     for citation, title, _category in STATUTES:
@@ -78,7 +73,7 @@ def test_statutes_on_the_laws_page_as_the_profile_lists_them(site, client):
     assert "href" not in statutes.split("</section>", 1)[0]  # the seed lost the links
 
 
-def test_statute_link_to_official_text_when_an_editor_adds_it(site, client):
+def test_statute_link_to_official_text_when_an_editor_adds_it(missouri_site, client):
     statute = Statute.objects.get(citation="§ 566.206")
     statute.url = "https://example.test/566.206"
     statute.save_revision().publish()
@@ -89,7 +84,7 @@ def test_statute_link_to_official_text_when_an_editor_adds_it(site, client):
     assert '<a href="https://example.test/566.206"' in main
 
 
-def test_collaborations_resources_funding_and_campaigns_on_statewide_efforts(site, client):
+def test_collaborations_resources_funding_and_campaigns_on_statewide_efforts(missouri_site, client):
     main = main_text(client, "/statewide-efforts/")
     text = words(main)
     names = [name for name, _kind in ORGANIZATIONS]
@@ -109,7 +104,7 @@ def test_collaborations_resources_funding_and_campaigns_on_statewide_efforts(sit
     assert "<a " not in lists
 
 
-def test_top_venues_on_the_state_profile(site, client):
+def test_top_venues_on_the_state_profile(missouri_site, client):
     text = words(main_text(client, "/state-profile/"))
     for venues in (SEX_VENUES, LABOR_VENUES):
         for venue in venues:
@@ -118,7 +113,7 @@ def test_top_venues_on_the_state_profile(site, client):
     assert "Dec 2012 to Dec 2016" in text
 
 
-def test_hotlines_on_get_help(site, client):
+def test_hotlines_on_get_help(missouri_site, client):
     main = main_text(client, "/get-help/")
     text = words(main)
     assert 'href="tel:+18883737888"' in main
@@ -133,7 +128,7 @@ def test_hotlines_on_get_help(site, client):
     assert "Chat" not in re.sub(r"<h2.*?</h2>", "", main)  # no chat link was sourced
 
 
-def test_list_blocks_show_only_live_items_of_the_sites_state(site, client):
+def test_list_blocks_show_only_live_items_of_the_sites_state(missouri_site, client):
     another = Site.objects.create(hostname="other.localhost", root_page=Page.get_first_root_node())
     draft = StatuteFactory(title="A draft statute", live=False)
     other = StatuteFactory(title="Another state's statute", site=another)
@@ -143,7 +138,7 @@ def test_list_blocks_show_only_live_items_of_the_sites_state(site, client):
     assert "§ 566.212" in main
 
 
-def test_every_shipped_figure_is_on_a_page_with_its_source(site, client):
+def test_every_shipped_figure_is_on_a_page_with_its_source(missouri_site, client):
     """Each current value appears on some page; each older edition's as what that edition gave."""
     english = Page.objects.live().filter(depth__gte=2, locale__language_code="en")  # its words
     pages = {p.url: words(main_text(client, p.url)) for p in english.specific()}
@@ -171,7 +166,7 @@ def test_every_shipped_figure_is_on_a_page_with_its_source(site, client):
         assert source.publisher in everything and source.edition in everything
 
 
-def test_page_text_has_no_typed_figures(site):
+def test_page_text_has_no_typed_figures(missouri_site):
     """Narrative text (rich text, headings, chart notes) holds no number other than a year."""
     year = re.compile(r"^(19|20)\d\d$")
     found = []
@@ -195,20 +190,20 @@ def test_page_text_has_no_typed_figures(site):
     assert not found
 
 
-def test_the_misspelled_hotline_domain_is_not_linked(site, client):
+def test_the_misspelled_hotline_domain_is_not_linked(missouri_site, client):
     for page in Page.objects.live().filter(depth__gte=2).specific():
         assert "humanhumantrafficking" not in client.get(page.url).content.decode()
 
 
 @pytest.mark.parametrize("query", ["566.206", "§ 566.206", "slavery", "Forced Labor"])
-def test_search_finds_the_statute(site, client, query):
+def test_search_finds_the_statute(missouri_site, client, query):
     main = main_text(client, f"/search/?q={query}")
     statute = Statute.objects.get(citation="§ 566.206")
     laws = TopicPage.objects.get(slug="laws")
     assert f'<a href="{laws.url}#statute-{statute.pk}">§ 566.206' in main
 
 
-def test_search_finds_organizations_and_pages_but_not_drafts(site, client):
+def test_search_finds_organizations_and_pages_but_not_drafts(missouri_site, client):
     Organization.objects.create(
         name="Draft Task Force",
         kind="task_force",
@@ -230,7 +225,7 @@ def editor_client(client):
     return client
 
 
-def test_resources_menu_lists_filters_exports_and_previews(site, editor_client):
+def test_resources_menu_lists_filters_exports_and_previews(missouri_site, editor_client):
     html = editor_client.get("/admin/").content.decode()
     assert "Resources" in html
     url = "/admin/snippets/resources/statute/"

@@ -9,15 +9,8 @@ from django.core.cache import cache
 
 from pages.models import TopicPage
 from pages.search import corrected, rendered_body_text, text_of
-from tests.content_fixtures import load_missouri
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def site(db):
-    cache.clear()
-    load_missouri()
 
 
 def page_results(client, query):
@@ -41,18 +34,18 @@ def page_results(client, query):
         ("incognito", "/staying-safe-online/", "a text block"),
     ],
 )
-def test_search_finds_text_the_page_shows(site, client, query, page, shown_by):
+def test_search_finds_text_the_page_shows(missouri_site, client, query, page, shown_by):
     found, _heading, _main = page_results(client, query)
     assert page in found, f"{query!r} ({shown_by}) did not find {page}: {found}"
 
 
-def test_search_for_a_word_no_page_uses_finds_nothing(site, client):
+def test_search_for_a_word_no_page_uses_finds_nothing(missouri_site, client):
     found, heading, main = page_results(client, "zzyzxq")
     assert found == [] and heading.startswith("0 results")
     assert "Nothing matched" in main
 
 
-def test_a_misspelt_word_is_corrected_and_says_so(site, client):
+def test_a_misspelt_word_is_corrected_and_says_so(missouri_site, client):
     found, heading, main = page_results(client, "trafficing")
     assert "trafficking" in heading
     assert "Nothing matched “trafficing”" in main
@@ -62,7 +55,7 @@ def test_a_misspelt_word_is_corrected_and_says_so(site, client):
     assert corrected("911 MO") is None, "numbers and short words are left alone"
 
 
-def test_indexed_text_is_what_a_visitor_reads_not_editor_notes_or_chart_data(site):
+def test_indexed_text_is_what_a_visitor_reads_not_editor_notes_or_chart_data(missouri_site):
     page = TopicPage.objects.get(slug="federal-prosecutions")
     text = rendered_body_text(page)
     assert "outside the TVPA" in text
@@ -70,7 +63,7 @@ def test_indexed_text_is_what_a_visitor_reads_not_editor_notes_or_chart_data(sit
     assert text_of('<p>a<script type="application/json">{"x": 1}</script> b</p>') == "a b"
 
 
-def test_a_page_whose_blocks_cannot_render_is_indexed_by_its_text(site, monkeypatch):
+def test_a_page_whose_blocks_cannot_render_is_indexed_by_its_text(missouri_site, monkeypatch):
     page = TopicPage.objects.get(slug="laws")
 
     def broken(*args, **kwargs):
@@ -81,14 +74,16 @@ def test_a_page_whose_blocks_cannot_render_is_indexed_by_its_text(site, monkeypa
     assert "Laws" in page.title and text, "the body's own text should still be indexed"
 
 
-def test_the_search_costs_a_bounded_number_of_queries(site, client, django_assert_max_num_queries):
+def test_the_search_costs_a_bounded_number_of_queries(
+    missouri_site, client, django_assert_max_num_queries
+):
     page_results(client, "hotline")  # warm the site root paths and settings
     cache.clear()
     with django_assert_max_num_queries(45):
         page_results(client, "trafficing")
 
 
-def test_the_home_page_says_when_the_figures_were_last_updated(site, client):
+def test_the_home_page_says_when_the_figures_were_last_updated(missouri_site, client):
     from django.utils.timezone import localtime
 
     from stats.models import Observation

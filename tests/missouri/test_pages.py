@@ -1,5 +1,6 @@
 """Each page type with Wagtail's page test helpers: routable, renderable, creatable, tree rules."""
 
+import pytest
 from django.urls import reverse
 from wagtail.models import Page, Site
 from wagtail.test.utils import WagtailPageTestCase, page_tests
@@ -8,11 +9,12 @@ from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfiel
 from pages.models import HomePage, TopicPage
 from resources.models import Statute
 from stats.models import Jurisdiction, Metric
-from tests.content_fixtures import TOPICS, load_missouri
+from tests.content_fixtures import TOPICS
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
+@pytest.mark.usefixtures("missouri_pack")  # the Missouri site, loaded for the package
 class PageTypeTests(WagtailPageTestCase):
     @classmethod
     def setUpClass(cls):
@@ -29,7 +31,6 @@ class PageTypeTests(WagtailPageTestCase):
 
     @classmethod
     def setUpTestData(cls):
-        load_missouri()
         cls.home = Site.objects.get(is_default_site=True).root_page.specific
 
     def setUp(self):

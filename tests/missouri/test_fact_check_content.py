@@ -17,7 +17,7 @@ from django.db import transaction
 from django.test import Client
 
 from stats.models import Metric
-from tests.content_fixtures import DATA_DIR, load_missouri
+from tests.content_fixtures import DATA_DIR
 
 pytestmark = pytest.mark.django_db
 
@@ -27,12 +27,11 @@ PROFILE_CAVEAT = "The data do not represent actual numbers of cases identified o
 
 
 @pytest.fixture(scope="module")
-def pages(django_db_setup, django_db_blocker):
+def pages(missouri_pack, django_db_blocker):
     """Every public page of the shipped site, rendered once for this module's tests."""
     with django_db_blocker.unblock():
         cache.clear()
         with transaction.atomic():
-            load_missouri()
             client = Client()
             urls = ["/", *(f"/{slug}/" for slug in PAGES)]
             rendered = {url: client.get(url).content.decode() for url in urls}
