@@ -9,6 +9,7 @@ from resources.models import (
     Hotline,
     Organization,
     Publication,
+    SafetyGuidance,
     Statute,
 )
 
@@ -76,10 +77,23 @@ class HotlineViewSet(SnippetViewSet):
     list_filter = ["scope", *STATUS]
     list_export = [
         "name", "scope", "phone", "text_number", "chat_url", "relay", "hours", "languages",
-        "description", "confidentiality", "source_name", "source_url", "checked_on", "site",
-        "live",
+        "description", "confidentiality", "source_name", "source_url", "checked_on",
+        "checked_by", "site", "locale", "live",
     ]  # fmt: skip
     export_filename = "hotlines"
+
+
+class SafetyGuidanceViewSet(SnippetViewSet):
+    model = SafetyGuidance
+    icon = "warning"
+    menu_label = "Safety guidance"
+    list_display = ["text", "source_name", "checked_on", "checked_by", "locale", "site", "live"]
+    list_filter = STATUS
+    list_export = [
+        "text", "emergency_number", "source_name", "source_url", "checked_on", "checked_by",
+        "site", "locale", "live",
+    ]  # fmt: skip
+    export_filename = "safety-guidance"
 
 
 class ResourcesGroup(SnippetViewSetGroup):
@@ -93,6 +107,7 @@ class ResourcesGroup(SnippetViewSetGroup):
         FundingOpportunityViewSet,
         CampaignViewSet,
         HotlineViewSet,
+        SafetyGuidanceViewSet,
     )
 
 

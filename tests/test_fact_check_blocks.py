@@ -212,6 +212,18 @@ def test_hotline_shows_its_source_and_the_day_it_was_checked(db):
     )
 
 
+def test_hotline_names_who_checked_its_details(db):
+    hotline(
+        source_name="Test Hotline: contact us",
+        checked_on=datetime.date(2026, 11, 30),
+        checked_by="R. Editor",
+    )
+    assert source_line(render_hotlines()) == (
+        "Contact details as published in Test Hotline: contact us; checked by R. Editor on "
+        "November 30, 2026."
+    )
+
+
 def test_hotline_with_a_source_not_yet_checked_says_so(db):
     hotline(source_name="A printed profile")
     assert source_line(render_hotlines()) == (
@@ -223,8 +235,8 @@ def test_hotline_with_a_source_not_yet_checked_says_so(db):
 def test_hotline_without_a_source_is_marked_as_editor_maintained(db):
     hotline(relay="711", checked_on=datetime.date(2026, 11, 2))
     assert source_line(render_hotlines()) == (
-        "Contact details kept by the portal's editors, last checked on November 2, 2026; "
-        "no published source is named for them."
+        "Contact details kept by the portal's editors, last checked by the portal's editors on "
+        "November 2, 2026; no published source is named for them."
     )
     Hotline.objects.update(checked_on=None)
     assert source_line(render_hotlines()) == (

@@ -129,12 +129,14 @@ def languages(context):
         urls = {code: translate_url(request.path, code) for code, _name in settings.LANGUAGES}
         # A view outside the translated URLs (the API docs) has one address: no alternates.
         translated = set(urls) if len(set(urls.values())) > 1 else set()
+    # The language link keeps what the visitor asked (a search's query and page).
+    query = f"?{request.GET.urlencode()}" if request.GET and not isinstance(page, Page) else ""
     current = get_language()
     return [
         {
             "code": code,
             "name": name,
-            "url": urls.get(code) or "/",
+            "url": f"{urls.get(code) or '/'}{query}",
             "full_url": request.build_absolute_uri(urls.get(code) or "/"),
             "current": code == current,
             "translated": code in translated,

@@ -527,6 +527,17 @@
     });
   }
 
+  function showCopied(button, copied) {
+    if (!button.hasAttribute("data-label")) button.setAttribute("data-label", button.textContent);
+    button.textContent = copied;
+    button.classList.add("is-copied");
+    clearTimeout(button.copiedTimer);
+    button.copiedTimer = setTimeout(function () {
+      button.textContent = button.getAttribute("data-label");
+      button.classList.remove("is-copied");
+    }, 4000);
+  }
+
   function setUpCopy(root) {
     // "toggle" does not bubble: listen in the capture phase for every <details> at once.
     root.addEventListener("toggle", function (event) {
@@ -541,8 +552,11 @@
         copyFailed = button.getAttribute("data-copy-failed") || copyFailed;
         var text = target.value !== undefined ? target.value : target.textContent;
         copy(text.replace(/\s+/g, " ").trim(), function () {
-          // The words come from the button's data- attribute, in the page's language.
-          announce(button.getAttribute("data-copied") || "Copied.");
+          // The words come from the button's data- attribute, in the page's language: said
+          // through the live region and shown on the button itself for a few seconds.
+          var copied = button.getAttribute("data-copied") || "Copied.";
+          announce(copied);
+          showCopied(button, copied);
         });
       });
     });
