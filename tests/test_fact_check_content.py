@@ -295,14 +295,14 @@ def test_organizations_and_publications_carry_no_type_that_no_source_gives(pages
     assert [text_of(o) for o in stand] == ["Stand Against Trafficking"]
 
 
-# Finding 10: the lost link is flagged to editors.
+# Finding 10: the misprinted link is shown corrected, and said to be misprinted.
 
 
-def test_the_misspelt_statistics_link_is_flagged_to_editors_only(pages):
-    panel = unescape(element(pages["admin"], 'id="editor-notes-content"'))
-    assert "State profile</a>: The profile's text also reads" in panel
-    assert "humanhumantraffickinghotline.org/state/missouri" in panel
-    assert "humanhuman" not in pages["/state-profile/"]
+def test_the_misprinted_statistics_link_is_shown_corrected(pages):
+    profile = pages["/state-profile/"]
+    assert 'href="https://humantraffickinghotline.org/state/missouri"' in profile
+    assert "The profile misprinted this address" in unescape(profile)
+    assert "humanhuman" not in profile
 
 
 # Finding 11: caveats stay with their figures, the home page included.

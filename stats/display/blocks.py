@@ -342,6 +342,9 @@ class KeyFigureBlock(FigureBlockMixin, blocks.StructBlock):
         context["label"] = label = self.label_of(value)
         if figure:
             figure["footnotes"] = self.unsaid(context, figure["footnotes"])
+            # "...Referral Directory in Missouri" is not followed by ", Missouri" again.
+            place = figure["jurisdiction"].display_name
+            figure["label_names_place"] = place.casefold() in label.casefold()
             context["figures"].drawn("figure")
             context.update(shaping.figure_links(context, label, figure["sources"]))
         return context

@@ -3,6 +3,7 @@
 from django import template
 from django.db.models import Exists, OuterRef
 
+from stats.exchange.common import COLUMNS, EXPORT_COLUMNS
 from stats.models import Jurisdiction, Metric, Observation, Source
 
 register = template.Library()
@@ -25,4 +26,7 @@ def download_filter_choices():
         "metrics": [(m.slug, m.display_label) for m in metrics],
         "jurisdictions": [(label, items) for label, items in groups if items],
         "sources": [(s.slug, s.citation) for s in Source.objects.all()],
+        # The files' columns, as the exporter writes them: the Data page lists them.
+        "columns": ", ".join(EXPORT_COLUMNS),
+        "import_columns": ", ".join(COLUMNS),
     }
