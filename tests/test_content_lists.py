@@ -277,7 +277,7 @@ def test_header_hotlines_link_to_their_entries_and_sources(site, client):
 def test_safety_guidance_in_spanish_first_on_get_help_and_in_callouts(site, client):
     text = words(main_text(client, "/es/obtener-ayuda/"))
     assert text.index("Si está en peligro inmediato, llame al 911.") < text.index("Línea Nacional")
-    assert "Llamar al 911" in text
+    assert "Llame al 911" in text
     safety = words(main_text(client, "/staying-safe-online/"))
     assert "If you are in immediate danger, call 911." in safety
     assert "Clear calls and texts" in safety and "Recents" in safety

@@ -88,6 +88,18 @@ def figures_last_updated(context):
     return rows.aggregate(latest=Max("updated_at"))["latest"]
 
 
+@register.simple_tag(takes_context=True)
+def state_source_dates(context):
+    """The sources of the site's state's figures, newest edition first, each with its own
+    dates (published, data as of): a source's date is not the day the portal loaded it."""
+    from pages.models import SiteSettings
+    from stats.models import Source
+
+    state = SiteSettings.for_request(context["request"]).jurisdiction_id
+    sources = Source.objects.filter(observations__jurisdiction_id=state).distinct()
+    return list(sources.order_by("-edition_year", "title"))
+
+
 def _home_urls(request):
     """{language code: URL} of the site's home page in each language it is translated into,
     from Wagtail's cached site root paths (no query)."""

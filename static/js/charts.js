@@ -239,6 +239,9 @@
       },
       grid: { color: "#d0d0d0" },
       stacked: stacked,
+      // The unit of every value, in the page's language ("Months", "Percent", "Count").
+      title: { display: !!data.unit_label, text: data.unit_label || "", color: TEXT,
+        font: { size: FONT_SIZE } },
     };
     // offset: a line of one or two years keeps its points (and their labels) clear of the axes.
     var categoryAxis = {

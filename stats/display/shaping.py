@@ -19,6 +19,7 @@ from stats.store.formatting import (
     ordinal,
     plain_number,
 )
+from stats.models import Metric
 from stats.store.periods import is_calendar_year
 
 
@@ -335,6 +336,8 @@ def build_chart(value, observations):
         "type": chart_type,
         "title": value.get("title") or "",
         "unit": columns[0].unit,
+        # The value axis says its unit in the page's language ("Months", "Percent", "Count").
+        "unit_label": str(dict(Metric.Unit.choices).get(columns[0].unit, "")),
         "years": row_header == gettext("Period") and yearly,
         "labels": rows,
         "datasets": [
