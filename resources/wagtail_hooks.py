@@ -1,5 +1,6 @@
 """The "Resources" menu: the lists editors keep, with filters, search and export."""
 
+from wagtail.admin.ui.tables import LiveStatusTagColumn, LocaleColumn
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
@@ -71,8 +72,11 @@ class HotlineViewSet(SnippetViewSet):
     model = Hotline
     icon = "mobile-alt"
     menu_label = "Hotlines"
+    # Few, short columns, so a name is not wrapped letter by letter; each pack's lines are
+    # told apart by language and site; the status reads "Live" or "Draft", not "True".
     list_display = [
-        "name", "scope", "phone", "text_number", "source_name", "checked_on", "site", "live",
+        "name", "scope", "phone", "text_number", "checked_on", LocaleColumn(label="Language"),
+        "site", LiveStatusTagColumn(),
     ]  # fmt: skip
     list_filter = ["scope", *STATUS]
     list_export = [
@@ -87,7 +91,9 @@ class SafetyGuidanceViewSet(SnippetViewSet):
     model = SafetyGuidance
     icon = "warning"
     menu_label = "Safety guidance"
-    list_display = ["text", "source_name", "checked_on", "checked_by", "locale", "site", "live"]
+    list_display = [
+        "text", "checked_on", LocaleColumn(label="Language"), "site", LiveStatusTagColumn(),
+    ]  # fmt: skip
     list_filter = STATUS
     list_export = [
         "text", "emergency_number", "source_name", "source_url", "checked_on", "checked_by",

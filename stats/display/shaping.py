@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from stats.display.batch import NATIONAL_CODE, STATE_KIND
+from stats.models import Metric
 from stats.store.formatting import (
     format_number,
     format_short,
@@ -19,7 +20,6 @@ from stats.store.formatting import (
     ordinal,
     plain_number,
 )
-from stats.models import Metric
 from stats.store.periods import is_calendar_year
 
 
