@@ -388,6 +388,12 @@
 
   // The chart as a PNG: title, the plot, its legend, source lines and where it is from.
   function chartImage(figure, chart, entries) {
+    // The image shows the chart, not the point the pointer or the keyboard last picked.
+    if (chart.tooltip && chart.tooltip.setActiveElements) {
+      chart.setActiveElements([]);
+      chart.tooltip.setActiveElements([], { x: 0, y: 0 });
+      chart.update("none");
+    }
     var scale = 2;
     var plot = chart.canvas;
     var width = plot.clientWidth;
@@ -458,6 +464,60 @@
     });
   }
 
+  // Charts by keyboard: the plot takes focus; the arrow keys walk its points (Home and End
+  // jump to the ends), each said through the figure's live region with its label, value,
+  // unit, period and source; Escape leaves the plot for its figure.
+  function pointText(data, point) {
+    var set = data.datasets[point.datasetIndex];
+    var value = (set.text && set.text[point.index]) || String(set.data[point.index]);
+    var unit = data.unit === "count" && data.unit_label ? " (" + data.unit_label + ")" : "";
+    var source = set.sources && set.sources[point.index];
+    return [data.labels[point.index], set.label + ": " + value + unit, source]
+      .filter(Boolean).join(", ");
+  }
+
+  function setUpKeys(figure, chart, data) {
+    var canvas = chart.canvas;
+    var points = [];
+    data.labels.forEach(function (_label, index) {
+      data.datasets.forEach(function (set, datasetIndex) {
+        if (set.data[index] !== null && set.data[index] !== undefined) {
+          points.push({ datasetIndex: datasetIndex, index: index });
+        }
+      });
+    });
+    if (!points.length) return;
+    var live = document.createElement("p");
+    live.className = "visually-hidden";
+    live.setAttribute("aria-live", "polite");
+    live.setAttribute("data-chart-live", "");
+    figure.appendChild(live);
+    canvas.tabIndex = 0;
+    if (!figure.hasAttribute("tabindex")) figure.tabIndex = -1;
+    var at = -1;
+    canvas.addEventListener("keydown", function (event) {
+      var keys = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
+      if (event.key === "Escape") {
+        chart.setActiveElements([]);
+        chart.tooltip.setActiveElements([], { x: 0, y: 0 });
+        chart.update("none");
+        figure.focus();
+        event.preventDefault();
+        return;
+      }
+      if (event.key === "Home") at = 0;
+      else if (event.key === "End") at = points.length - 1;
+      else if (keys[event.key]) at = Math.min(points.length - 1, Math.max(0, at + keys[event.key]));
+      else return;
+      event.preventDefault();
+      var point = points[at];
+      chart.setActiveElements([point]);
+      chart.tooltip.setActiveElements([point], { x: 0, y: 0 });
+      chart.update("none");
+      live.textContent = pointText(data, point);
+    });
+  }
+
   function draw(figure) {
     var data = JSON.parse(document.getElementById(figure.getAttribute("data-chart")).textContent);
     var canvas = figure.querySelector("[data-chart-canvas]");
@@ -473,6 +533,7 @@
     drawLegend(figure, entries);
     setUpToggle(figure);
     setUpPng(figure, chart, entries);
+    setUpKeys(figure, chart, data);
     figure.setAttribute("data-chart-drawn", "true");
   }
 

@@ -373,6 +373,8 @@ def chart_config(value, inputs, layout):
                 "unit": c.unit,
                 "data": c.values(),
                 "text": [format_short(o.value, c.unit) if o else "" for o in c.cells],
+                # Each point's source edition, said when the keyboard walks to it.
+                "sources": [o.source.citation if o else "" for o in c.cells],
             }
             for c in layout.columns
         ],
