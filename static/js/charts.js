@@ -105,16 +105,16 @@
 
   function formatTick(value, unit) {
     // Digits grouped as the page's language writes them, as toLocaleString would (in English
-    // "1,234.5"; in Spanish "12.345,5", and "1234" without a separator), at most 3 decimals.
+    // "1,234.5"; in Spanish "1.234,5"), at most 3 decimals.
     // Written out rather than asked of Intl: the first Intl call loads the browser's locale
     // data, a long task on a phone, before the first chart can be drawn.
     var spanish = (document.documentElement.lang || "en").slice(0, 2) === "es";
     var number = Math.round(Number(value) * 1000) / 1000;
     var parts = String(Math.abs(number)).split(".");
     var whole = parts[0];
-    if (!(spanish && whole.length < 5)) {
-      whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, spanish ? "." : ",");
-    }
+    // Grouped as the table groups them (stats.store.formatting): in Spanish with a period, which
+    // a screen reader reads as one number.
+    whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, spanish ? "." : ",");
     var text = (number < 0 ? "-" : "") + whole + (parts[1] ? (spanish ? "," : ".") + parts[1] : "");
     return unit === "percent" ? text + "%" : text;
   }
