@@ -278,7 +278,10 @@ class ChartBlock(FigureBlockMixin, blocks.StructBlock):
 class KeyFigureBlock(FigureBlockMixin, blocks.StructBlock):
     metric = FigureChooserBlock("stats.Metric", help_text="The figure to show.")
     jurisdiction = FigureChooserBlock("stats.Jurisdiction", help_text="Usually the state.")
-    year = blocks.IntegerBlock(required=False, min_value=1990, help_text="Empty: the latest.")
+    # A list of years, as a chart's years are (stored as the IntegerBlock it was).
+    year = YearBlock(
+        blank_label="Latest", required=False, min_value=1990, help_text="Empty: the latest."
+    )
     label = blocks.CharBlock(
         required=False, max_length=200, help_text="Empty: the metric's own label."
     )

@@ -88,3 +88,17 @@ def test_the_search_language_link_keeps_the_query(page, live_server):
     page.goto(live_server.url + "/search/?q=hotline")
     href = page.locator(".site-languages a").first.get_attribute("href")
     assert href.startswith("/es/search/") and "q=hotline" in href
+
+
+def test_every_chart_control_is_at_least_24_px(page, live_server, public_pages):
+    _path, chart = first_chart_page(page, live_server, public_pages)
+    small = page.evaluate(
+        """(figure) => Array.from(figure.querySelectorAll(
+              "button, summary, .figure-actions a, canvas[tabindex]"))
+            .filter((el) => el.getClientRects().length)
+            .map((el) => [el.outerHTML.slice(0, 80), el.getBoundingClientRect()])
+            .filter(([, r]) => r.width < 24 || r.height < 24)
+            .map(([html, r]) => `${html} ${r.width}x${r.height}`)""",
+        chart.element_handle(),
+    )
+    assert small == []
