@@ -7,7 +7,7 @@ before it is live and every earlier version is kept.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import (
@@ -281,11 +281,6 @@ class CheckedSource(models.Model):
 
     class Meta:
         abstract = True
-
-    @property
-    def checker(self):
-        """Who checked the details, as visitors read it."""
-        return self.checked_by or gettext("the portal's editors")
 
 
 def dial(number):

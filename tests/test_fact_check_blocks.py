@@ -235,8 +235,8 @@ def test_hotline_with_a_source_not_yet_checked_says_so(db):
 def test_hotline_without_a_source_is_marked_as_editor_maintained(db):
     hotline(relay="711", checked_on=datetime.date(2026, 11, 2))
     assert source_line(render_hotlines()) == (
-        "Contact details kept by the portal's editors, last checked by the portal's editors on "
-        "November 2, 2026; no published source is named for them."
+        "Contact details kept by the portal's editors, last checked on November 2, 2026; "
+        "no published source is named for them."
     )
     Hotline.objects.update(checked_on=None)
     assert source_line(render_hotlines()) == (

@@ -142,7 +142,9 @@ def test_citation_names_the_figure_page_url_anchor_and_sources(data, home, clien
 
 def test_source_line_says_when_the_portal_last_changed_the_figure(data):
     html = render(stats_blocks.ChartBlock(), chart_raw(data))
-    newest = data["cases"].observations.latest("updated_at").updated_at
+    from django.utils.timezone import localtime
+
+    newest = localtime(data["cases"].observations.latest("updated_at").updated_at)
     assert f"last changed on this portal {newest:%B} {newest.day}, {newest.year}" in html
 
 

@@ -63,7 +63,7 @@ def test_a_linked_figure_title_is_not_under_the_quick_exit_bar(page, live_server
 def test_an_embed_keeps_its_source_in_sight(page, live_server, public_pages, width):
     _path, chart = first_chart_page(page, live_server, public_pages)
     code = chart.locator(".figure-actions__embed").input_value()
-    src = re.search(r'src="([^"]+)"', code).group(1)
+    src = re.sub(r"^https?://[^/]+", live_server.url, re.search(r'src="([^"]+)"', code).group(1))
     height = int(re.search(r'height="(\d+)"', code).group(1))
     page.set_viewport_size({"width": width, "height": height})
     page.goto(src)
