@@ -288,6 +288,12 @@ class KeyFigureBlock(FigureBlockMixin, blocks.StructBlock):
     show_national = blocks.BooleanBlock(
         required=False, default=True, help_text="Show the national figure beside it."
     )
+    edition = FigureChooserBlock(
+        "stats.Source",
+        required=False,
+        help_text="In a section about one report: that edition's own value is shown, the "
+        "others' in the note. Empty: the newest edition's value.",
+    )
 
     class Meta:
         icon = "decimal"
@@ -319,11 +325,12 @@ class KeyFigureBlock(FigureBlockMixin, blocks.StructBlock):
         (selection,) = self.figure_selections(value)
         if selection.is_empty:
             return None
+        observations = store.observations(selection)
+        edition = value.get("edition")
+        if edition is not None:
+            observations = [shaping.as_published_in(o, edition) for o in observations]
         return shaping.key_figure(
-            metric,
-            jurisdiction,
-            store.observations(selection),
-            show_national=bool(value.get("show_national")),
+            metric, jurisdiction, observations, show_national=bool(value.get("show_national"))
         )
 
     def plotted(self, value, store):
