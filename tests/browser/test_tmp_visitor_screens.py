@@ -2,7 +2,13 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-PAGES = [("get-help", "/get-help/"), ("ayuda", "/es/obtener-ayuda/"), ("safe", "/staying-safe-online/"), ("home", "/"), ("homees", "/es/")]
+PAGES = [
+    ("get-help", "/get-help/"),
+    ("ayuda", "/es/obtener-ayuda/"),
+    ("safe", "/staying-safe-online/"),
+    ("home", "/"),
+    ("homees", "/es/"),
+]
 
 
 def test_screens(page, live_server):
@@ -14,6 +20,7 @@ def test_screens(page, live_server):
     # a chart page with the summary open
     page.set_viewport_size({"width": 390, "height": 900})
     from wagtail.models import Page
+
     for p in Page.objects.live().specific():
         body = getattr(p, "body", None)
         if body and any(b.block_type == "chart" for b in body):
