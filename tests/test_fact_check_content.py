@@ -40,6 +40,7 @@ def pages(django_db_setup, django_db_blocker):
             client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
             rendered["admin"] = client.get("/admin/").content.decode()
             rendered["metrics"] = {m.slug: m.definition for m in Metric.objects.all()}
+            rendered["api"] = client.get("/api/metrics?limit=200").content.decode()
             transaction.set_rollback(True)  # leave the test database as it was
         cache.clear()
     return rendered
@@ -348,3 +349,11 @@ def test_the_spotlights_locations_section_is_not_called_a_map(pages):
     main = main_of(pages["/hotline-statistics/"])
     section = main.split('id="locations"', 1)[1].split("<h2", 1)[0]
     assert "Locations of Trafficking" in section and "map" not in section.lower()
+
+
+# A category note belongs to the metric whose source gives it.
+
+
+def test_the_hotline_note_on_unspecified_types_is_not_on_court_metrics(pages):
+    assert "typically a result of callers" not in pages["api"]
+    assert "typically a result of callers" in pages["/hotline-statistics/"]
