@@ -250,8 +250,13 @@ def test_resources_menu_lists_filters_exports_and_previews(site, editor_client):
     preview = statute.make_preview_request()
     assert preview.status_code == 200
     assert "§ 566.206" in preview.content.decode()
-    for model in ("organization", "publication", "fundingopportunity", "campaign", "hotline"):
+    models = ("organization", "publication", "fundingopportunity", "campaign", "hotline")
+    for model in (*models, "safetyguidance"):
         assert editor_client.get(f"/admin/snippets/resources/{model}/").status_code == 200
+    # The hotlines list tells each pack's lines apart by language and site; a status, not True.
+    listing = editor_client.get("/admin/snippets/resources/hotline/").content.decode()
+    assert "Language" in listing and "English" in listing
+    assert ">True<" not in listing and "Region VII" not in listing  # no long source column
 
 
 def header_of(client, path):
