@@ -147,7 +147,14 @@ def test_no_contact_detail_that_no_source_gives(pages):
         html = pages[url]
         # The text number comes with the hotline's own published details as its source.
         assert 'href="sms:233733"' in html, url
-        assert "711" not in text_of(html) and "911" not in text_of(html), url
+        assert "711" not in text_of(html), url
+        # 911 only in the portal's own safety guidance, which says that no source gives it.
+        guidance = element(html, 'class="safety-guidance"')
+        assert "911" in text_of(guidance), url
+        assert "911" not in text_of(html.replace(guidance, "")), url
+        assert "none of the documents the portal's figures come from gives it" in unescape(
+            text_of(guidance)
+        )
 
 
 def test_the_footer_claims_only_what_is_true(pages):
