@@ -211,6 +211,7 @@ def test_admin_import_history_revert_and_restore_screens_pass_axe(page, live_ser
         "button", name=re.compile("restore the values before this", re.I)
     ).first.click()
     page.wait_for_load_state("load")
+    page.wait_for_timeout(1500)  # the admin's message fades in: check it as it stays
     violations["history after restore"] = run_axe(page)
 
     page.goto(preview)
@@ -218,6 +219,7 @@ def test_admin_import_history_revert_and_restore_screens_pass_axe(page, live_ser
     if revert.count():
         revert.click()
         page.wait_for_load_state("load")
+        page.wait_for_timeout(1500)
         violations["reverted"] = run_axe(page)
 
     violations = {where: found for where, found in violations.items() if found}
