@@ -39,7 +39,8 @@ def header_hotlines(request):
             "help_url": (
                 help_page.get_url(request) if help_page is not None and help_page.live else ""
             ),
-            "guidance": safety_guidance(site_settings.site),
+            # Read only where a call-out or a list of hotlines shows it.
+            "guidance": SimpleLazyObject(lambda: safety_guidance(site_settings.site)),
         }
 
     return {"header_hotlines": SimpleLazyObject(read)}
