@@ -40,7 +40,7 @@ def header_hotlines(request):
                 help_page.get_url(request) if help_page is not None and help_page.live else ""
             ),
             # Read only where a call-out or a list of hotlines shows it.
-            "guidance": SimpleLazyObject(lambda: safety_guidance(site_settings.site)),
+            "guidance": SimpleLazyObject(lambda: safety_guidance(site_settings.site_id)),
         }
 
     return {"header_hotlines": SimpleLazyObject(read)}
