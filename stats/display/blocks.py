@@ -352,7 +352,8 @@ class KeyFigureBlock(FigureBlockMixin, blocks.StructBlock):
         context["label"] = label = self.label_of(value)
         if figure:
             figure["footnotes"] = self.unsaid(context, figure["footnotes"])
-            # "...Referral Directory in Missouri" is not followed by ", Missouri" again.
+            # A label that already names the place ("...Directory in <state>") is not followed
+            # by the place again.
             place = figure["jurisdiction"].display_name
             figure["label_names_place"] = place.casefold() in label.casefold()
             context["figures"].drawn("figure")
