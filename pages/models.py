@@ -70,6 +70,16 @@ class SiteSettings(BaseSiteSetting):
         verbose_name="staying safe online page",
         help_text="Advice on covering one's tracks, linked beside the quick exit on every page.",
     )
+    help_page = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="get help page",
+        help_text="The page that lists every hotline with its source: the header's hotlines "
+        "link to their entries there.",
+    )
     footer_links = StreamField(
         [("link", FooterLinkBlock())], blank=True, help_text="Links at the foot of every page."
     )
@@ -82,13 +92,16 @@ class SiteSettings(BaseSiteSetting):
     )
 
     # The header shows both hotlines on every page: fetch them with the settings.
-    select_related = ["jurisdiction", "national_hotline", "state_tipline", "safety_page"]
+    select_related = [
+        "jurisdiction", "national_hotline", "state_tipline", "safety_page", "help_page",
+    ]  # fmt: skip
 
     panels = [
         FieldPanel("jurisdiction"),
         MultiFieldPanel(
             [FieldPanel("national_hotline"), FieldPanel("state_tipline")], "Hotlines in the header"
         ),
+        FieldPanel("help_page"),
         MultiFieldPanel([FieldPanel("quick_exit_url"), FieldPanel("safety_page")], "Quick exit"),
         FieldPanel("footer_links"),
         FieldPanel("time_zone"),
@@ -150,6 +163,9 @@ class BasePage(Page):
             if block.block_type == "heading":
                 level = 3
         context["body_blocks"] = levels
+        # The safety guidance is shown first in a hotline call-out; a list of hotlines shows
+        # it only on a page without one.
+        context["help_callout_on_page"] = any(b.block_type == "hotline_callout" for b in self.body)
         return context
 
 

@@ -33,6 +33,7 @@ from resources.models import (
     Hotline,
     Organization,
     Publication,
+    SafetyGuidance,
     Statute,
 )
 from stats.exchange import UploadError, read_upload, run_import
@@ -50,6 +51,7 @@ SNIPPETS = {
     "funding": (FundingOpportunity, "name"),
     "campaigns": (Campaign, "name"),
     "hotlines": (Hotline, "name"),
+    "safety_guidance": (SafetyGuidance, "text"),
 }
 PAGE_FIELDS = {"slug", "title", "seo_title", "search_description", "intro", "show_in_menus"}
 # An entry's translations: {"es": {...}} beside the English (see Loader.translations).
@@ -84,6 +86,7 @@ SETTINGS_FIELDS = {
     "quick_exit_url",
     "footer_links",
     "safety_page",
+    "help_page",
 }
 
 
@@ -577,6 +580,8 @@ class Loader:
         row.safety_page_id = self.natural_key(
             Page, data.get("safety_page"), f"{where}: safety_page"
         )
+        # The Get help page the header's hotlines link to, for their entries and sources.
+        row.help_page_id = self.natural_key(Page, data.get("help_page"), f"{where}: help_page")
         if data.get("quick_exit_url"):
             row.quick_exit_url = data["quick_exit_url"]
         row.footer_links = self.stream(

@@ -1,8 +1,9 @@
 import re
 
+from django.contrib.staticfiles import finders
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -114,6 +115,17 @@ def robots_txt(request):
         f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+@require_GET
+def favicon(request):
+    """The site's icon where browsers look for it first, /favicon.ico, from its static files."""
+    found = finders.find("favicon.ico")
+    if not found:
+        raise Http404("No favicon.")
+    response = FileResponse(open(found, "rb"), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 class PagesSitemap(Sitemap):

@@ -243,7 +243,77 @@ class Campaign(ResourceSnippet):
         return self.name
 
 
-class Hotline(ResourceSnippet):
+class CheckedSource(models.Model):
+    """Where facts a person in danger relies on come from, and who last checked them, when.
+
+    Shown to visitors beside the facts; empty check fields read as "not yet checked"."""
+
+    source_name = models.CharField(
+        "source of these details",
+        max_length=255,
+        blank=True,
+        help_text="Where the details above are published, preferably by the service itself "
+        "(its own website or materials). Shown to visitors beside the details.",
+    )
+    source_url = models.URLField(
+        "source link",
+        blank=True,
+        help_text="The address of that page. Leave empty rather than guess.",
+    )
+    checked_on = models.DateField(
+        "checked on",
+        null=True,
+        blank=True,
+        help_text="The day an editor last checked every detail above against the source. "
+        "Visitors see it; empty reads as not yet checked.",
+    )
+    checked_by = models.CharField(
+        "checked by",
+        max_length=120,
+        blank=True,
+        help_text="Who checked them (a name or a role), kept with the date. Empty until checked.",
+    )
+
+    class Meta:
+        abstract = True
+
+
+def dial(number):
+    return "".join(ch for ch in number if ch.isdigit() or ch == "+")
+
+
+class SafetyGuidance(CheckedSource, ResourceSnippet):
+    """What to do in immediate danger, shown first wherever the site offers help."""
+
+    text = models.TextField(
+        help_text="One or two sentences, e.g. If you are in immediate danger, call 911."
+    )
+    emergency_number = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="The number the text asks visitors to call, e.g. 911: shown as a call link.",
+    )
+
+    search_fields = [
+        index.SearchField("text"),
+        index.FilterField("site"),
+        index.FilterField("live"),
+    ]
+
+    class Meta(TranslatableMixin.Meta):
+        ordering = ["sort_order", "pk"]
+        verbose_name = "safety guidance"
+        verbose_name_plural = "safety guidance"
+
+    def __str__(self):
+        return self.text[:80]
+
+    @property
+    def tel_link(self):
+        return f"tel:{dial(self.emergency_number)}" if self.emergency_number else ""
+
+
+class Hotline(CheckedSource, ResourceSnippet):
     class Scope(models.TextChoices):
         NATIONAL = "national", _("National")
         STATE = "state", _("Statewide")
@@ -270,27 +340,6 @@ class Hotline(ResourceSnippet):
     confidentiality = models.TextField(
         blank=True, help_text="What the line is and is not: confidentiality, reporting, police."
     )
-    # Contact details are facts a person in danger relies on: each names where it comes from.
-    source_name = models.CharField(
-        "source of these details",
-        max_length=255,
-        blank=True,
-        help_text="Where the contact details above are published, preferably by the hotline "
-        "itself (its own website or materials). Shown to visitors beside the details.",
-    )
-    source_url = models.URLField(
-        "source link",
-        blank=True,
-        help_text="The address of that page. Leave empty rather than guess.",
-    )
-    checked_on = models.DateField(
-        "checked on",
-        null=True,
-        blank=True,
-        help_text="The day an editor last checked every detail above against the source. "
-        "Visitors see it; empty reads as not yet checked.",
-    )
-
     search_fields = [
         index.SearchField("name", boost=2),
         index.AutocompleteField("name"),
@@ -306,23 +355,27 @@ class Hotline(ResourceSnippet):
     def __str__(self):
         return self.name
 
-    @staticmethod
-    def _dial(number):
-        return "".join(ch for ch in number if ch.isdigit() or ch == "+")
-
     @property
     def tel_link(self):
         if not self.phone:
             return ""
-        digits = self._dial(self.phone)
+        digits = dial(self.phone)
         if len(digits) == 10:
             digits = "1" + digits
         return f"tel:+{digits.lstrip('+')}" if len(digits) > 6 else f"tel:{digits}"
 
     @property
     def sms_link(self):
-        return f"sms:{self._dial(self.text_number)}" if self.text_number else ""
+        return f"sms:{dial(self.text_number)}" if self.text_number else ""
 
 
 # Every list editors keep, in the order the admin's menu and the permissions name them.
-SNIPPET_MODELS = (Statute, Organization, Publication, FundingOpportunity, Campaign, Hotline)
+SNIPPET_MODELS = (
+    Statute,
+    Organization,
+    Publication,
+    FundingOpportunity,
+    Campaign,
+    Hotline,
+    SafetyGuidance,
+)

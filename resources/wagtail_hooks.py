@@ -1,5 +1,6 @@
 """The "Resources" menu: the lists editors keep, with filters, search and export."""
 
+from wagtail.admin.ui.tables import LiveStatusTagColumn, LocaleColumn
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
@@ -9,6 +10,7 @@ from resources.models import (
     Hotline,
     Organization,
     Publication,
+    SafetyGuidance,
     Statute,
 )
 
@@ -70,16 +72,34 @@ class HotlineViewSet(SnippetViewSet):
     model = Hotline
     icon = "mobile-alt"
     menu_label = "Hotlines"
+    # Few, short columns, so a name is not wrapped letter by letter; each pack's lines are
+    # told apart by language and site; the status reads "Live" or "Draft", not "True".
     list_display = [
-        "name", "scope", "phone", "text_number", "source_name", "checked_on", "site", "live",
+        "name", "scope", "phone", "text_number", "checked_on", LocaleColumn(label="Language"),
+        "site", LiveStatusTagColumn(),
     ]  # fmt: skip
     list_filter = ["scope", *STATUS]
     list_export = [
         "name", "scope", "phone", "text_number", "chat_url", "relay", "hours", "languages",
-        "description", "confidentiality", "source_name", "source_url", "checked_on", "site",
-        "live",
+        "description", "confidentiality", "source_name", "source_url", "checked_on",
+        "checked_by", "site", "locale", "live",
     ]  # fmt: skip
     export_filename = "hotlines"
+
+
+class SafetyGuidanceViewSet(SnippetViewSet):
+    model = SafetyGuidance
+    icon = "warning"
+    menu_label = "Safety guidance"
+    list_display = [
+        "text", "checked_on", LocaleColumn(label="Language"), "site", LiveStatusTagColumn(),
+    ]  # fmt: skip
+    list_filter = STATUS
+    list_export = [
+        "text", "emergency_number", "source_name", "source_url", "checked_on", "checked_by",
+        "site", "locale", "live",
+    ]  # fmt: skip
+    export_filename = "safety-guidance"
 
 
 class ResourcesGroup(SnippetViewSetGroup):
@@ -93,6 +113,7 @@ class ResourcesGroup(SnippetViewSetGroup):
         FundingOpportunityViewSet,
         CampaignViewSet,
         HotlineViewSet,
+        SafetyGuidanceViewSet,
     )
 
 

@@ -211,6 +211,18 @@ def test_hotline_shows_its_source_and_the_day_it_was_checked(db):
     )
 
 
+def test_hotline_names_who_checked_its_details(db):
+    hotline(
+        source_name="Test Hotline: contact us",
+        checked_on=datetime.date(2026, 11, 30),
+        checked_by="R. Editor",
+    )
+    assert source_line(render_hotlines()) == (
+        "Contact details as published in Test Hotline: contact us; checked by R. Editor on "
+        "November 30, 2026."
+    )
+
+
 def test_hotline_with_a_source_not_yet_checked_says_so(db):
     hotline(source_name="A printed profile")
     assert source_line(render_hotlines()) == (

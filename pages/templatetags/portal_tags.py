@@ -81,6 +81,18 @@ def figures_last_updated(context):
     return rows.aggregate(latest=Max("updated_at"))["latest"]
 
 
+@register.simple_tag(takes_context=True)
+def state_source_dates(context):
+    """The sources of the site's state's figures, newest edition first, each with its own
+    dates (published, data as of): a source's date is not the day the portal loaded it."""
+    from pages.models import SiteSettings
+    from stats.models import Source
+
+    state = SiteSettings.for_request(context["request"]).jurisdiction_id
+    sources = Source.objects.filter(observations__jurisdiction_id=state).distinct()
+    return list(sources.order_by("-edition_year", "title"))
+
+
 def _home_urls(request):
     """{language code: URL} of the site's home page in each language it is translated into,
     from Wagtail's cached site root paths (no query)."""
@@ -122,6 +134,8 @@ def languages(context):
         urls = {code: translate_url(request.path, code) for code, _name in settings.LANGUAGES}
         # A view outside the translated URLs (the API docs) has one address: no alternates.
         translated = set(urls) if len(set(urls.values())) > 1 else set()
+    # The language link keeps what the visitor asked (a search's query and page).
+    query = f"?{request.GET.urlencode()}" if request.GET and not isinstance(page, Page) else ""
     current = get_language()
     # A language the site has no home page in is not offered (pages.middleware).
     offered = set(_home_urls(request)) or {code for code, _name in settings.LANGUAGES}
@@ -129,7 +143,7 @@ def languages(context):
         {
             "code": code,
             "name": name,
-            "url": urls.get(code) or "/",
+            "url": f"{urls.get(code) or '/'}{query}",
             "full_url": request.build_absolute_uri(urls.get(code) or "/"),
             "current": code == current,
             "translated": code in translated,

@@ -131,6 +131,8 @@ LANGUAGE_CODE = "en"
 # The install keeps and shows UTC; one install serves several states, each in its own zone.
 TIME_ZONE = "UTC"
 USE_I18N = True
+# Spanish thousands grouped with a period, read as one number by screen readers (portal/formats).
+FORMAT_MODULE_PATH = ["portal.formats"]
 # English at /, Spanish under /es/ (portal/urls.py). The interface strings are in
 # locale/<lang>/LC_MESSAGES/django.po; pages and snippets are translated by staff in the admin.
 LANGUAGES = [("en", "English"), ("es", "Español")]

@@ -105,16 +105,16 @@
 
   function formatTick(value, unit) {
     // Digits grouped as the page's language writes them, as toLocaleString would (in English
-    // "1,234.5"; in Spanish "12.345,5", and "1234" without a separator), at most 3 decimals.
+    // "1,234.5"; in Spanish "1.234,5"), at most 3 decimals.
     // Written out rather than asked of Intl: the first Intl call loads the browser's locale
     // data, a long task on a phone, before the first chart can be drawn.
     var spanish = (document.documentElement.lang || "en").slice(0, 2) === "es";
     var number = Math.round(Number(value) * 1000) / 1000;
     var parts = String(Math.abs(number)).split(".");
     var whole = parts[0];
-    if (!(spanish && whole.length < 5)) {
-      whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, spanish ? "." : ",");
-    }
+    // Grouped as the table groups them (stats.store.formatting): in Spanish with a period, which
+    // a screen reader reads as one number.
+    whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, spanish ? "." : ",");
     var text = (number < 0 ? "-" : "") + whole + (parts[1] ? (spanish ? "," : ".") + parts[1] : "");
     return unit === "percent" ? text + "%" : text;
   }
@@ -239,6 +239,9 @@
       },
       grid: { color: "#d0d0d0" },
       stacked: stacked,
+      // The unit of every value, in the page's language ("Months", "Percent", "Count").
+      title: { display: !!data.unit_label, text: data.unit_label || "", color: TEXT,
+        font: { size: FONT_SIZE } },
     };
     // offset: a line of one or two years keeps its points (and their labels) clear of the axes.
     var categoryAxis = {
@@ -385,6 +388,12 @@
 
   // The chart as a PNG: title, the plot, its legend, source lines and where it is from.
   function chartImage(figure, chart, entries) {
+    // The image shows the chart, not the point the pointer or the keyboard last picked.
+    if (chart.tooltip && chart.tooltip.setActiveElements) {
+      chart.setActiveElements([]);
+      chart.tooltip.setActiveElements([], { x: 0, y: 0 });
+      chart.update("none");
+    }
     var scale = 2;
     var plot = chart.canvas;
     var width = chart.width || plot.clientWidth;
@@ -456,6 +465,60 @@
     });
   }
 
+  // Charts by keyboard: the plot takes focus; the arrow keys walk its points (Home and End
+  // jump to the ends), each said through the figure's live region with its label, value,
+  // unit, period and source; Escape leaves the plot for its figure.
+  function pointText(data, point) {
+    var set = data.datasets[point.datasetIndex];
+    var value = (set.text && set.text[point.index]) || String(set.data[point.index]);
+    var unit = data.unit === "count" && data.unit_label ? " (" + data.unit_label + ")" : "";
+    var source = set.sources && set.sources[point.index];
+    return [data.labels[point.index], set.label + ": " + value + unit, source]
+      .filter(Boolean).join(", ");
+  }
+
+  function setUpKeys(figure, chart, data) {
+    var canvas = chart.canvas;
+    var points = [];
+    data.labels.forEach(function (_label, index) {
+      data.datasets.forEach(function (set, datasetIndex) {
+        if (set.data[index] !== null && set.data[index] !== undefined) {
+          points.push({ datasetIndex: datasetIndex, index: index });
+        }
+      });
+    });
+    if (!points.length) return;
+    var live = document.createElement("p");
+    live.className = "visually-hidden";
+    live.setAttribute("aria-live", "polite");
+    live.setAttribute("data-chart-live", "");
+    figure.appendChild(live);
+    canvas.tabIndex = 0;
+    if (!figure.hasAttribute("tabindex")) figure.tabIndex = -1;
+    var at = -1;
+    canvas.addEventListener("keydown", function (event) {
+      var keys = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
+      if (event.key === "Escape") {
+        chart.setActiveElements([]);
+        chart.tooltip.setActiveElements([], { x: 0, y: 0 });
+        chart.update("none");
+        figure.focus();
+        event.preventDefault();
+        return;
+      }
+      if (event.key === "Home") at = 0;
+      else if (event.key === "End") at = points.length - 1;
+      else if (keys[event.key]) at = Math.min(points.length - 1, Math.max(0, at + keys[event.key]));
+      else return;
+      event.preventDefault();
+      var point = points[at];
+      chart.setActiveElements([point]);
+      chart.tooltip.setActiveElements([point], { x: 0, y: 0 });
+      chart.update("none");
+      live.textContent = pointText(data, point);
+    });
+  }
+
   function draw(figure) {
     var data = JSON.parse(document.getElementById(figure.getAttribute("data-chart")).textContent);
     var canvas = figure.querySelector("[data-chart-canvas]");
@@ -471,6 +534,7 @@
     drawLegend(figure, entries);
     setUpToggle(figure);
     setUpPng(figure, chart, entries);
+    setUpKeys(figure, chart, data);
     figure.setAttribute("data-chart-drawn", "true");
   }
 
@@ -528,6 +592,17 @@
     });
   }
 
+  function showCopied(button, copied) {
+    if (!button.hasAttribute("data-label")) button.setAttribute("data-label", button.textContent);
+    button.textContent = copied;
+    button.classList.add("is-copied");
+    clearTimeout(button.copiedTimer);
+    button.copiedTimer = setTimeout(function () {
+      button.textContent = button.getAttribute("data-label");
+      button.classList.remove("is-copied");
+    }, 4000);
+  }
+
   function setUpCopy(root) {
     // "toggle" does not bubble: listen in the capture phase for every <details> at once.
     root.addEventListener("toggle", function (event) {
@@ -542,8 +617,11 @@
         copyFailed = button.getAttribute("data-copy-failed") || copyFailed;
         var text = target.value !== undefined ? target.value : target.textContent;
         copy(text.replace(/\s+/g, " ").trim(), function () {
-          // The words come from the button's data- attribute, in the page's language.
-          announce(button.getAttribute("data-copied") || "Copied.");
+          // The words come from the button's data- attribute, in the page's language: said
+          // through the live region and shown on the button itself for a few seconds.
+          var copied = button.getAttribute("data-copied") || "Copied.";
+          announce(copied);
+          showCopied(button, copied);
         });
       });
     });

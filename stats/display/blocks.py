@@ -289,12 +289,21 @@ class ChartBlock(FigureBlockMixin, blocks.StructBlock):
 class KeyFigureBlock(FigureBlockMixin, blocks.StructBlock):
     metric = FigureChooserBlock("stats.Metric", help_text="The figure to show.")
     jurisdiction = FigureChooserBlock("stats.Jurisdiction", help_text="Usually the state.")
-    year = blocks.IntegerBlock(required=False, min_value=1990, help_text="Empty: the latest.")
+    # A list of years, as a chart's years are (stored as the IntegerBlock it was).
+    year = YearBlock(
+        blank_label="Latest", required=False, min_value=1990, help_text="Empty: the latest."
+    )
     label = blocks.CharBlock(
         required=False, max_length=200, help_text="Empty: the metric's own label."
     )
     show_national = blocks.BooleanBlock(
         required=False, default=True, help_text="Show the national figure beside it."
+    )
+    edition = FigureChooserBlock(
+        "stats.Source",
+        required=False,
+        help_text="In a section about one report: that edition's own value is shown, the "
+        "others' in the note. Empty: the newest edition's value.",
     )
 
     class Meta:
@@ -327,11 +336,12 @@ class KeyFigureBlock(FigureBlockMixin, blocks.StructBlock):
         (selection,) = self.figure_selections(value)
         if selection.is_empty:
             return None
+        observations = store.observations(selection)
+        edition = value.get("edition")
+        if edition is not None:
+            observations = [shaping.as_published_in(o, edition) for o in observations]
         return shaping.key_figure(
-            metric,
-            jurisdiction,
-            store.observations(selection),
-            show_national=bool(value.get("show_national")),
+            metric, jurisdiction, observations, show_national=bool(value.get("show_national"))
         )
 
     def plotted(self, value, store):
@@ -353,6 +363,10 @@ class KeyFigureBlock(FigureBlockMixin, blocks.StructBlock):
         context["label"] = label = self.label_of(value)
         if figure:
             figure["footnotes"] = self.unsaid(context, figure["footnotes"])
+            # A label that already names the place ("...Directory in <state>") is not followed
+            # by the place again.
+            place = figure["jurisdiction"].display_name
+            figure["label_names_place"] = place.casefold() in label.casefold()
             context["figures"].drawn("figure")
             context.update(shaping.figure_links(context, label, figure["sources"]))
         return context

@@ -12,6 +12,8 @@ from django.utils.translation import gettext
 
 from stats.display.batch import NATIONAL_CODE, STATE_KIND
 from stats.display.geo import FIPS, state_shapes
+from stats.display.summaries import chart_summary
+from stats.models import Metric
 from stats.store.formatting import (
     format_number,
     format_short,
@@ -196,189 +198,257 @@ def _period_key(o):
     return (o.period_start, o.period_end)
 
 
-def build_chart(value, observations):
-    """Rows (the chart's labels) and columns (its datasets) of exactly what the chart plots.
+@dataclass
+class ChartInputs:
+    """What a chart block selects, read once: its series, periods and categories, and each
+    observation by its cell (metric, jurisdiction, category, period)."""
 
-    The same rows and columns feed the JSON for Chart.js, the HTML table and the CSV link.
-    Returns None when there is nothing to plot: no zeros are invented.
-    """
-    if not observations:
-        return None
-    chart_type = value.get("chart_type") or "bar"
-    by_breakdown = bool(value.get("by_breakdown"))
-    metrics = [m for m in value.get("metrics") or () if m is not None]
-    jurisdictions = [j for j in value.get("jurisdictions") or () if j is not None]
-    series = [(m, j) for m in metrics for j in jurisdictions]
+    chart_type: str
+    by_breakdown: bool
+    metrics: list
+    jurisdictions: list
+    observations: list
+    periods: list
+    period_labels: dict
+    yearly: bool
+    categories: list
+    cell: dict
 
-    def series_label(m, j):
-        if len(metrics) > 1 and len(jurisdictions) > 1:
+    @property
+    def series(self):
+        return [(m, j) for m in self.metrics for j in self.jurisdictions]
+
+    def series_label(self, m, j):
+        if len(self.metrics) > 1 and len(self.jurisdictions) > 1:
             return f"{m.display_label}, {j.display_name}"
-        return m.display_label if len(jurisdictions) == 1 else j.display_name
+        return m.display_label if len(self.jurisdictions) == 1 else j.display_name
 
+
+@dataclass
+class ChartLayout:
+    """A chart's rows and columns. kind: "categories" (rows are a breakdown's categories),
+    "series" (rows are the series, for a doughnut) or "periods" (rows are periods)."""
+
+    kind: str
+    row_header: str
+    rows: list
+    columns: list
+
+
+def _continuous_years(periods, period_labels):
+    """A year axis is continuous: a year with nothing published is a row of its own (a gap in
+    the chart, "Not published" in the table), so years are spaced by their value."""
+    first, last = periods[0][0].year, periods[-1][0].year
+    years = [(datetime.date(y, 1, 1), datetime.date(y, 12, 31)) for y in range(first, last + 1)]
+    for p in years:
+        period_labels.setdefault(p, str(p[0].year))
+    return years
+
+
+def chart_inputs(value, observations):
+    chart_type = value.get("chart_type") or "bar"
     if chart_type == "doughnut":
         # A doughnut shows the parts of one period: the latest.
         newest = latest(observations)
         observations = [o for o in observations if _period_key(o) == _period_key(newest)]
-
     periods = sorted({_period_key(o) for o in observations})
-    period_labels = {}
-    for o in observations:
-        period_labels[_period_key(o)] = o.period_label
-    # A year axis is continuous: a year with nothing published is a row of its own (a gap in
-    # the chart, "Not published" in the table), so years are spaced by their value.
+    period_labels = {_period_key(o): o.period_label for o in observations}
     yearly = all(is_calendar_year(*p) for p in periods)
     if yearly and chart_type != "doughnut" and len(periods) > 1:
-        first, last = periods[0][0].year, periods[-1][0].year
-        periods = [
-            (datetime.date(y, 1, 1), datetime.date(y, 12, 31)) for y in range(first, last + 1)
-        ]
-        for p in periods:
-            period_labels.setdefault(p, str(p[0].year))
+        periods = _continuous_years(periods, period_labels)
     categories = sorted(
         {o.breakdown for o in observations if o.breakdown_id},
         key=lambda c: (c.sort_order, c.label),
     )
-    cell = {}
-    for o in observations:
-        cell[(o.metric_id, o.jurisdiction_id, o.breakdown_id, _period_key(o))] = o
+    return ChartInputs(
+        chart_type=chart_type,
+        by_breakdown=bool(value.get("by_breakdown")),
+        metrics=[m for m in value.get("metrics") or () if m is not None],
+        jurisdictions=[j for j in value.get("jurisdictions") or () if j is not None],
+        observations=observations,
+        periods=periods,
+        period_labels=period_labels,
+        yearly=yearly,
+        categories=categories,
+        cell={
+            (o.metric_id, o.jurisdiction_id, o.breakdown_id, _period_key(o)): o
+            for o in observations
+        },
+    )
 
-    if by_breakdown and (len(periods) == 1 or chart_type == "doughnut"):
-        # Rows are categories, one column per series.
-        period = periods[0]
-        row_header = gettext("Category")
-        rows = [c.display_label for c in categories]
-        columns = [
-            Column(
-                series_label(m, j),
-                m.unit,
-                [cell.get((m.pk, j.pk, c.pk, period)) for c in categories],
-            )
-            for m, j in series
-        ]
-    elif chart_type == "doughnut":
-        # Rows are the series, one column: the period.
-        period = periods[0]
-        row_header = gettext("Figure")
-        rows = [series_label(m, j) for m, j in series]
-        columns = [
-            Column(
-                period_labels[period],
-                metrics[0].unit,
-                [cell.get((m.pk, j.pk, None, period)) for m, j in series],
-            )
-        ]
-    else:
-        # Rows are periods; one column per series (and per category, when broken down).
-        row_header = gettext("Period")
-        rows = [period_labels[p] for p in periods]
-        columns = []
-        for m, j in series:
-            if by_breakdown:
-                for c in categories:
-                    label = (
-                        c.display_label
-                        if len(series) == 1
-                        else f"{series_label(m, j)}: {c.display_label}"
-                    )
-                    columns.append(
-                        Column(label, m.unit, [cell.get((m.pk, j.pk, c.pk, p)) for p in periods])
-                    )
+
+def rows_by_category(inputs):
+    """Rows are categories, one column per series (one period, or a doughnut's)."""
+    period = inputs.periods[0]
+    columns = [
+        Column(
+            inputs.series_label(m, j),
+            m.unit,
+            [inputs.cell.get((m.pk, j.pk, c.pk, period)) for c in inputs.categories],
+        )
+        for m, j in inputs.series
+    ]
+    rows = [c.display_label for c in inputs.categories]
+    return ChartLayout("categories", gettext("Category"), rows, columns)
+
+
+def rows_by_series(inputs):
+    """Rows are the series, one column: the period (a doughnut of totals)."""
+    period = inputs.periods[0]
+    column = Column(
+        inputs.period_labels[period],
+        inputs.metrics[0].unit,
+        [inputs.cell.get((m.pk, j.pk, None, period)) for m, j in inputs.series],
+    )
+    rows = [inputs.series_label(m, j) for m, j in inputs.series]
+    return ChartLayout("series", gettext("Figure"), rows, [column])
+
+
+def rows_by_period(inputs):
+    """Rows are periods; one column per series (and per category, when broken down)."""
+    columns = []
+    one_series = len(inputs.series) == 1
+    for m, j in inputs.series:
+        parts = inputs.categories if inputs.by_breakdown else [None]
+        for c in parts:
+            if c is None:
+                label = inputs.series_label(m, j)
             else:
-                columns.append(
-                    Column(
-                        series_label(m, j),
-                        m.unit,
-                        [cell.get((m.pk, j.pk, None, p)) for p in periods],
-                    )
+                label = (
+                    c.display_label
+                    if one_series
+                    else f"{inputs.series_label(m, j)}: {c.display_label}"
                 )
+            cells = [inputs.cell.get((m.pk, j.pk, c.pk if c else None, p)) for p in inputs.periods]
+            columns.append(Column(label, m.unit, cells))
+    rows = [inputs.period_labels[p] for p in inputs.periods]
+    return ChartLayout("periods", gettext("Period"), rows, columns)
+
+
+def chart_layout(inputs):
+    if inputs.by_breakdown and (len(inputs.periods) == 1 or inputs.chart_type == "doughnut"):
+        layout = rows_by_category(inputs)
+    elif inputs.chart_type == "doughnut":
+        layout = rows_by_series(inputs)
+    else:
+        layout = rows_by_period(inputs)
     # Drop series with nothing published rather than draw them as zeros.
-    columns = [c for c in columns if any(c.cells)]
-    if not columns:
-        return None
+    layout.columns = [c for c in layout.columns if any(c.cells)]
+    return layout
 
-    plotted = [o for c in columns for o in c.cells if o]
-    many = len(columns) > 1
-    # One period on a period axis is not a trend: it is shown as key figures instead.
-    single = row_header == gettext("Period") and len(rows) == 1
 
-    def name(o):
-        parts = []
-        if many and len(series) > 1:
-            parts.append(series_label(o.metric, o.jurisdiction))
-        if o.breakdown_id:
-            parts.append(o.breakdown.display_label)
-        parts.append(o.period_label)
-        return ", ".join(parts)
+def cell_text(o, unit):
+    return format_value(o.value, unit, o.numerator, o.denominator) if o else ""
 
-    table_rows = [
+
+def table_rows(layout):
+    return [
         {
             "label": label,
             "cells": [
                 {
                     "value": plain_number(c.cells[i].value) if c.cells[i] else None,
-                    "text": format_value(
-                        c.cells[i].value, c.unit, c.cells[i].numerator, c.cells[i].denominator
-                    )
-                    if c.cells[i]
-                    else "",
+                    "text": cell_text(c.cells[i], c.unit),
                 }
-                for c in columns
+                for c in layout.columns
             ],
         }
-        for i, label in enumerate(rows)
+        for i, label in enumerate(layout.rows)
     ]
-    years = [o.period_start.year for o in plotted] + [o.period_end.year for o in plotted]
-    if chart_type == "doughnut":
-        period_from, period_to = min(years), max(years)
-    else:
-        period_from, period_to = value.get("from_year"), value.get("to_year")
-    config = {
-        "type": chart_type,
+
+
+def chart_config(value, inputs, layout):
+    """The JSON Chart.js draws from."""
+    unit = layout.columns[0].unit
+    return {
+        "type": inputs.chart_type,
         "title": value.get("title") or "",
-        "unit": columns[0].unit,
-        "years": row_header == gettext("Period") and yearly,
-        "labels": rows,
+        "unit": unit,
+        # The value axis says its unit in the page's language ("Months", "Percent", "Count").
+        "unit_label": str(dict(Metric.Unit.choices).get(unit, "")),
+        "years": layout.kind == "periods" and inputs.yearly,
+        "labels": layout.rows,
         "datasets": [
             {
                 "label": c.label,
                 "unit": c.unit,
                 "data": c.values(),
                 "text": [format_short(o.value, c.unit) if o else "" for o in c.cells],
+                # Each point's source edition, said when the keyboard walks to it.
+                "sources": [o.source.citation if o else "" for o in c.cells],
             }
-            for c in columns
+            for c in layout.columns
         ],
     }
+
+
+def single_figures(layout):
+    """One period on a period axis is not a trend: it is shown as key figures instead."""
+    if layout.kind != "periods" or len(layout.rows) != 1:
+        return []
+    return [
+        {
+            "label": c.label,
+            "headline": format_value(c.cells[0].value, c.unit),
+            "text": cell_text(c.cells[0], c.unit),
+            "period": layout.rows[0],
+        }
+        for c in layout.columns
+    ]
+
+
+def chart_csv_url(value, inputs, plotted):
+    if inputs.chart_type == "doughnut":
+        years = [o.period_start.year for o in plotted] + [o.period_end.year for o in plotted]
+        period_from, period_to = min(years), max(years)
+    else:
+        period_from, period_to = value.get("from_year"), value.get("to_year")
+    return download_url(
+        "csv",
+        metric=[m.slug for m in inputs.metrics],
+        jurisdiction=[j.code for j in inputs.jurisdictions],
+        period_from=period_from,
+        period_to=period_to,
+        breakdown=1 if inputs.by_breakdown else 0,
+    )
+
+
+def build_chart(value, observations):
+    """Rows (the chart's labels) and columns (its datasets) of exactly what the chart plots.
+
+    The same rows and columns feed the JSON for Chart.js, the HTML table, the summary and the
+    CSV link. Returns None when there is nothing to plot: no zeros are invented.
+    """
+    if not observations:
+        return None
+    inputs = chart_inputs(value, observations)
+    layout = chart_layout(inputs)
+    if not layout.columns:
+        return None
+    plotted = [o for c in layout.columns for o in c.cells if o]
+    many_series = len(layout.columns) > 1 and len(inputs.series) > 1
+
+    def name(o):
+        parts = [inputs.series_label(o.metric, o.jurisdiction)] if many_series else []
+        if o.breakdown_id:
+            parts.append(o.breakdown.display_label)
+        parts.append(o.period_label)
+        return ", ".join(parts)
+
     notes = footnotes((name(o), o) for o in plotted)
+    singles = single_figures(layout)
     return {
-        "config": config,
-        "single": single,
-        "singles": [
-            {
-                "label": c.label,
-                "headline": format_value(c.cells[0].value, c.unit),
-                "text": format_value(
-                    c.cells[0].value, c.unit, c.cells[0].numerator, c.cells[0].denominator
-                ),
-                "period": rows[0],
-            }
-            for c in columns
-        ]
-        if single
-        else [],
-        "row_header": row_header,
-        "column_labels": [c.label for c in columns],
-        "rows": table_rows,
+        "config": chart_config(value, inputs, layout),
+        "single": bool(singles),
+        "singles": singles,
+        "row_header": layout.row_header,
+        "column_labels": [c.label for c in layout.columns],
+        "rows": table_rows(layout),
+        "summary": chart_summary(layout),
         "sources": source_lines(plotted),
         "footnotes": notes,
         "note": editor_note(value.get("note"), notes),
-        "csv_url": download_url(
-            "csv",
-            metric=[m.slug for m in metrics],
-            jurisdiction=[j.code for j in jurisdictions],
-            period_from=period_from,
-            period_to=period_to,
-            breakdown=1 if by_breakdown else 0,
-        ),
+        "csv_url": chart_csv_url(value, inputs, plotted),
         "observations": plotted,
     }
 

@@ -16,7 +16,7 @@ from django.views.generic import FormView, TemplateView, View
 from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import HeaderButton
-from wagtail.models import Page
+from wagtail.models import Page, Site
 from wagtail.snippets.views.snippets import (
     CreateView,
     DeleteView,
@@ -45,6 +45,13 @@ from stats.staff.search import OBSERVATION_SEARCH, WordSearchMixin
 from stats.store.breakdowns import breakdown_warnings
 
 IMPORT_PERMISSION = "stats.import_observation"
+
+
+def local_time(value):
+    """A moment in the site's time zone, named: "Dec. 4, 2026, 9:23 a.m. CST" (a sentence may
+    end after it without a second period)."""
+    local = timezone.localtime(value)
+    return f"{formats.date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
 
 
 class ImportPermissionMixin:
@@ -168,9 +175,17 @@ def pages_showing(record):
     if not ids:
         return []
     found = []
-    for page in Page.objects.live().public().specific().order_by("path"):
+    pages = Page.objects.live().public().specific().select_related("locale").order_by("path")
+    sites = {site.pk: site for site in Site.objects.all()}
+    for page in pages:
         body = getattr(page, "body", None)
         if body is not None and _names_metric(body.raw_data, ids):
+            parts = page.get_url_parts()
+            site = sites.get(parts[0]) if parts else None
+            # Each pack has a page of the same title: the site and language tell them apart.
+            page.site_label = (site.site_name or site.hostname) if site else ""
+            page.language_label = page.locale.get_display_name()
+            page.full = f"{parts[1]}{parts[2]}" if parts else page.url
             found.append(page)
     return found
 
@@ -220,7 +235,7 @@ class ConfirmView(ImportPermissionMixin, View):
         if not claimed:
             messages.warning(request, "This preview was already confirmed; it is imported once.")
         elif go_live_at:
-            when = formats.date_format(timezone.localtime(go_live_at), "DATETIME_FORMAT")
+            when = local_time(go_live_at)
             messages.success(request, f"Scheduled: the figures go live on {when}.")
         return redirect("stats_import:preview", pk)
 
@@ -426,7 +441,7 @@ class ImportRecordInspectView(InspectView):
     """The record of an import in words and local times, not raw dictionaries."""
 
     def _local(self, value):
-        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else "-"
+        return local_time(value) if value else "-"
 
     def get_created_at_display_value(self):
         return self._local(self.object.created_at)

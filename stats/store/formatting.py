@@ -92,13 +92,16 @@ def format_value(value, unit, numerator=None, denominator=None):
 
 
 def format_short(value, unit):
-    """A compact form for chart labels and table cells of one series: "92", "35%", "11th"."""
+    """A compact form for a chart's value labels, with its unit: "92", "35%", "11th",
+    "145 months" (a count's unit is the value axis's title)."""
     if value is None:
         return ""
     if unit == "percent":
         return percent(format_number(value))
     if unit == "rank":
         return ordinal(value)
+    if unit == "months":
+        return format_value(value, unit)
     return format_number(value)
 
 

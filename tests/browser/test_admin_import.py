@@ -172,3 +172,55 @@ def test_admin_import_pages_pass_axe(page, live_server, data_manager):
 
     violations = {where: found for where, found in violations.items() if found}
     assert not violations, violations
+
+
+def test_admin_import_history_revert_and_restore_screens_pass_axe(page, live_server, data_manager):
+    from stats.models import Observation
+
+    current = (
+        Observation.objects.filter(breakdown__isnull=True, numerator__isnull=True)
+        .select_related("metric", "jurisdiction", "source")
+        .first()
+    )
+    row = {
+        "jurisdiction": current.jurisdiction.code,
+        "metric": current.metric.slug,
+        "period": current.period,
+        "value": str(current.value + 1),
+        "rank": current.rank or "",
+        "footnote": current.footnote,
+        "source": current.source.slug,
+    }
+    violations = {}
+    log_in(page, live_server, data_manager)
+    upload(page, live_server, xlsx([row]))
+    page.get_by_role("button", name=re.compile("confirm and import", re.I)).click()
+    page.wait_for_load_state("load")
+    preview = page.url
+    for _ in range(20):  # the import runs as a task: the page says when it is done
+        if page.get_by_role("button", name=re.compile("revert this import", re.I)).count():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    violations["imported"] = run_axe(page)
+
+    history = reverse("stats_observation_history", args=[current.pk])
+    page.goto(live_server.url + history)
+    violations["history"] = run_axe(page)
+    page.get_by_role(
+        "button", name=re.compile("restore the values before this", re.I)
+    ).first.click()
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(1500)  # the admin's message fades in: check it as it stays
+    violations["history after restore"] = run_axe(page)
+
+    page.goto(preview)
+    revert = page.get_by_role("button", name=re.compile("revert this import", re.I))
+    if revert.count():
+        revert.click()
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(1500)
+        violations["reverted"] = run_axe(page)
+
+    violations = {where: found for where, found in violations.items() if found}
+    assert not violations, violations

@@ -117,12 +117,16 @@ def test_hotlines_on_get_help(missouri_site, client):
     main = main_text(client, "/get-help/")
     text = words(main)
     assert 'href="tel:+18883737888"' in main
-    # Only what a source gives: the text number the hotline publishes, no relay or emergency
-    # advice that no source gives.
-    assert 'href="sms:233733"' in main and "Relay" not in text and "911" not in text
+    # Only what a source gives: the text number the hotline publishes, no relay.
+    assert 'href="sms:233733"' in main and "Relay" not in text
+    # The immediate-danger guidance comes first, once, and says that no source document gives it.
+    assert text.count("If you are in immediate danger, call 911.") == 1
+    assert text.index("call 911") < text.index("National Human Trafficking Hotline")
+    assert 'href="tel:911"' in main
+    assert "none of the documents the portal's figures come from gives it" in text
     assert "24/7" in text
     assert "More than 200 languages" in text
-    assert "confidential" in text and "What this line is and is not" in text
+    assert "confidential" in text and "What you can contact this line for" in text
     assert "Missouri Attorney General Trafficking Tipline" in text
     assert 'href="tel:+18007001650"' in main
     assert "Chat" not in re.sub(r"<h2.*?</h2>", "", main)  # no chat link was sourced
@@ -241,5 +245,39 @@ def test_resources_menu_lists_filters_exports_and_previews(missouri_site, editor
     preview = statute.make_preview_request()
     assert preview.status_code == 200
     assert "§ 566.206" in preview.content.decode()
-    for model in ("organization", "publication", "fundingopportunity", "campaign", "hotline"):
+    models = ("organization", "publication", "fundingopportunity", "campaign", "hotline")
+    for model in (*models, "safetyguidance"):
         assert editor_client.get(f"/admin/snippets/resources/{model}/").status_code == 200
+    # The hotlines list tells each pack's lines apart by language and site; a status, not True.
+    listing = editor_client.get("/admin/snippets/resources/hotline/").content.decode()
+    assert "Language" in listing and "English" in listing
+    assert ">True<" not in listing and "Region VII" not in listing  # no long source column
+
+
+def header_of(client, path):
+    return client.get(path).content.decode().split("<header", 1)[1].split("</header>", 1)[0]
+
+
+def test_header_hotlines_link_to_their_entries_and_sources(site, client):
+    from resources.models import Hotline
+
+    national = Hotline.objects.get(
+        name="National Human Trafficking Hotline", locale__language_code="en"
+    )
+    header = header_of(client, "/laws/")
+    assert f'href="/get-help/#hotline-{national.pk}"' in header
+    assert header.count("Source, not yet checked") == 2  # neither line has been checked
+    # The entry it links to names the source.
+    assert f'id="hotline-{national.pk}"' in client.get("/get-help/").content.decode()
+    Hotline.objects.filter(pk=national.pk).update(checked_on="2026-12-01", checked_by="An editor")
+    cache.clear()
+    assert header_of(client, "/laws/").count("Source, not yet checked") == 1
+
+
+def test_safety_guidance_in_spanish_first_on_get_help_and_in_callouts(site, client):
+    text = words(main_text(client, "/es/obtener-ayuda/"))
+    assert text.index("Si está en peligro inmediato, llame al 911.") < text.index("Línea Nacional")
+    assert "Llame al 911" in text
+    safety = words(main_text(client, "/staying-safe-online/"))
+    assert "If you are in immediate danger, call 911." in safety
+    assert "Clear calls and texts" in safety and "Recents" in safety

@@ -91,4 +91,4 @@ def test_the_home_page_says_when_the_figures_were_last_updated(missouri_site, cl
     rows = Observation.objects.filter(jurisdiction__code="MO")
     latest = localtime(rows.latest("updated_at").updated_at)
     html = client.get("/").content.decode()
-    assert f'Figures last updated on <time datetime="{latest:%Y-%m-%d}">' in html
+    assert f'Figures last changed on this portal on <time datetime="{latest:%Y-%m-%d}">' in html

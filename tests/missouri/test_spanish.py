@@ -271,7 +271,10 @@ def test_formatting_by_language():
         assert format_value(Decimal("92"), "months") == "92 meses"
         assert format_value(Decimal("1"), "months") == "1 mes"
         assert format_value(Decimal("100"), "percent", 4, 4) == "100 % (4 de 4)"
-        assert format_value(Decimal("1234"), "count") == "1\xa0234"  # Django's Spanish grouping
+        # Thousands grouped with a period, which a screen reader reads as one number (a
+        # no-break space, Django's default, is read by some as two).
+        assert format_value(Decimal("1234"), "count") == "1.234"
+        assert format_value(Decimal("1234567.5"), "count") == "1.234.567,5"
         assert format_value(Decimal("7.5"), "months") == "7,5 meses"
         assert format_value(11, "rank") == "11.º en el país"
         assert ordinal(1) == "1.º"
