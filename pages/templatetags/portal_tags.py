@@ -9,7 +9,7 @@ from wagtail.models import Page, Site
 
 from pages.models import SiteSettings
 from resources.models import localized
-from stats.models import Observation
+from stats.models import Observation, Source
 
 register = template.Library()
 
@@ -85,9 +85,6 @@ def figures_last_updated(context):
 def state_source_dates(context):
     """The sources of the site's state's figures, newest edition first, each with its own
     dates (published, data as of): a source's date is not the day the portal loaded it."""
-    from pages.models import SiteSettings
-    from stats.models import Source
-
     state = SiteSettings.for_request(context["request"]).jurisdiction_id
     sources = Source.objects.filter(observations__jurisdiction_id=state).distinct()
     return list(sources.order_by("-edition_year", "title"))

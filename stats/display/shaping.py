@@ -245,10 +245,10 @@ def _continuous_years(periods, period_labels):
     return years
 
 
-def chart_inputs(value, observations):
-    chart_type = value.get("chart_type") or "bar"
+def _chart_periods(chart_type, observations):
+    """(observations, periods, period labels, yearly) of a chart: a doughnut shows the parts
+    of one period, the latest; yearly series are drawn with every year between."""
     if chart_type == "doughnut":
-        # A doughnut shows the parts of one period: the latest.
         newest = latest(observations)
         observations = [o for o in observations if _period_key(o) == _period_key(newest)]
     periods = sorted({_period_key(o) for o in observations})
@@ -256,6 +256,12 @@ def chart_inputs(value, observations):
     yearly = all(is_calendar_year(*p) for p in periods)
     if yearly and chart_type != "doughnut" and len(periods) > 1:
         periods = _continuous_years(periods, period_labels)
+    return observations, periods, period_labels, yearly
+
+
+def chart_inputs(value, observations):
+    chart_type = value.get("chart_type") or "bar"
+    observations, periods, period_labels, yearly = _chart_periods(chart_type, observations)
     categories = sorted(
         {o.breakdown for o in observations if o.breakdown_id},
         key=lambda c: (c.sort_order, c.label),
