@@ -1,6 +1,7 @@
 """Page types and site settings of a state's site."""
 
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
@@ -141,3 +142,39 @@ class TopicPage(BasePage):
     parent_page_types = ["pages.HomePage", "pages.TopicPage"]
     subpage_types = ["pages.TopicPage"]
     template = "pages/topic_page.html"
+
+
+class ContentVersion(models.Model):
+    """The version of what public pages show besides figures: one row, bumped in the writer's
+    transaction by every publish, unpublish, move or delete of a page, every change of a view
+    restriction, a snippet, the site settings or a Site (portal/signals.py).
+
+    With stats' DataVersion it keys every cached page (portal/cache.py): the validity of a copy
+    lives in the database with the truth, not in the cache, so a cache that loses a write or
+    comes back from an old snapshot holds copies nobody asks for, never one served as current.
+    Whatever a process remembers of sites (hostnames, Wagtail's site root paths) is keyed by it
+    too."""
+
+    SINGLETON = 1
+
+    value = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "content version"
+
+    def __str__(self):
+        return f"content version {self.value}"
+
+    @classmethod
+    def bump(cls):
+        """Increment the version in the caller's transaction (rolled back with it)."""
+        now = timezone.now()
+        with transaction.atomic():
+            updated = cls.objects.filter(pk=cls.SINGLETON).update(
+                value=models.F("value") + 1, changed_at=now
+            )
+            if not updated:
+                cls.objects.get_or_create(
+                    pk=cls.SINGLETON, defaults={"value": 1, "changed_at": now}
+                )
