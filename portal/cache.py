@@ -383,6 +383,9 @@ def _from_entry(request, entry):
         content = b""  # the GET's headers, Content-Length included, and no body
     response = HttpResponse(content, status=status, headers=headers)
     response.from_page_cache = True  # complete as stored: portal.compression leaves it alone
+    # Stored without X-Frame-Options only when its view allowed framing (the embeds): the outer
+    # XFrameOptionsMiddleware must not add one now.
+    response.xframe_options_exempt = "X-Frame-Options" not in headers
     return response
 
 

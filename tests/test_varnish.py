@@ -2,6 +2,7 @@
 purges reach it on publish, unpublish and import; it keeps serving the last good public pages
 while the origin is down; nothing private or withdrawn comes through it."""
 
+import re
 import shutil
 import socket
 import subprocess
@@ -156,22 +157,24 @@ def test_an_import_purges_the_pages_that_show_its_metric(varnish, stats_data):
     page.save_revision().publish()
     run_import(read_upload("figures.csv", csv_bytes(good_rows())))
     url = varnish["base"] + "/figures/"
-    assert ">233<" in served_twice(url)[2].replace(" ", "")
+    assert re.search(r">\s*233\s*<", served_twice(url)[2])
     rows = [["MO", "test-cases", "2019", "", "977", "", "", "", "", "test-report-2019"]]
     run_import(read_upload("figures.csv", csv_bytes(rows)))
-    assert ">977<" in fetch(url)[2].replace(" ", "")
+    assert re.search(r">\s*977\s*<", fetch(url)[2])
 
 
 def test_nothing_private_or_for_staff_is_kept(varnish):
-    topic = varnish["home"].add_child(instance=TopicPage(title="Soon private", slug="private"))
+    topic = varnish["home"].add_child(
+        instance=TopicPage(title="Soon private", slug="private", intro="<p>Only for some</p>")
+    )
     url = varnish["base"] + "/private/"
-    served_twice(url)
+    assert "Only for some" in served_twice(url)[2]
     PageViewRestriction.objects.create(
         page=topic, restriction_type=PageViewRestriction.PASSWORD, password="secret"
     )
     for _ in range(2):
         status, headers, body = fetch(url)
-        assert "Soon private" not in body and not is_hit(headers)
+        assert "Only for some" not in body and not is_hit(headers)
     # An editor's requests pass: their pages are never stored, nor served to them from store.
     get_user_model().objects.create_superuser("ed", "ed@example.org", "pw-for-tests")
     status, headers, _body = fetch(varnish["base"] + "/admin/login/")
