@@ -316,11 +316,13 @@ def _query(request, view):
     )
 
 
-def cache_key(request, version):
-    """The key of a request's cached answer, or None when the request must not be cached."""
+def cache_key(request, version=None):
+    """The key of a request's cached answer, or None when the request must not be cached.
+    `version`: the current versions, when the caller has read them."""
     if request.method not in ("GET", "HEAD") or _is_signed_in(request):
         return None
     view = _cached_view(request)
+    version = current_version() if view is not None and version is None else version
     if view is None or version is None:
         return None
     site = site_id_for(request, version)
@@ -400,9 +402,10 @@ class PublicPageCacheMiddleware:
 
     def __call__(self, request):
         version = current_version()
+        key = None
         if version is not None:
             sync_site_structure(version)
-        key = cache_key(request, version)
+            key = cache_key(request, version)
         if key is not None:
             cached = _read(key)
             if cached is not None:

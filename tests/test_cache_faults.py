@@ -240,3 +240,15 @@ def test_error_responses_carry_the_site_headers(sites, settings, monkeypatch):
     failed = client.get("/")
     assert failed.status_code == 500
     assert_site_headers(failed)
+
+
+def test_a_malformed_page_edit_post_answers_400(sites, django_user_model):
+    editor = django_user_model.objects.create_superuser("ed", "ed@example.org", "pw-for-tests")
+    client = Client(raise_request_exception=False)
+    client.force_login(editor)
+    topic = sites["MO"]["topic"]
+    # Without the block editor's hidden fields (body-count and the rest).
+    response = client.post(f"/admin/pages/{topic.pk}/edit/", {"title": "Changed", "slug": "t"})
+    assert response.status_code == 400
+    assert_site_headers(response)
+    assert Page.objects.get(pk=topic.pk).title == "Topic of MO"

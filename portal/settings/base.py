@@ -77,6 +77,8 @@ MIDDLEWARE = [
     # No CSV export of the admin starts a formula in a spreadsheet (portal/security.py).
     "portal.security.AdminSpreadsheetGuardMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # A post missing fields its form always sends (the block editor's): 400, not 500.
+    "portal.security.MalformedFormMiddleware",
     # Swaps the login page's response for the lockout page when axes refused the attempt.
     "axes.middleware.AxesMiddleware",
 ]
