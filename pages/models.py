@@ -153,11 +153,12 @@ class ContentVersion(models.Model):
     lives in the database with the truth, not in the cache, so a cache that loses a write or
     comes back from an old snapshot holds copies nobody asks for, never one served as current.
     Whatever a process remembers of sites (hostnames, Wagtail's site root paths) is keyed by it
-    too."""
+    too: `structure`, bumped with `value` by the changes of sites and of the page tree only."""
 
     SINGLETON = 1
 
     value = models.BigIntegerField(default=0)
+    structure = models.BigIntegerField(default=0)
     changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -167,14 +168,16 @@ class ContentVersion(models.Model):
         return f"content version {self.value}"
 
     @classmethod
-    def bump(cls):
-        """Increment the version in the caller's transaction (rolled back with it)."""
+    def bump(cls, structure=False):
+        """Increment the version (and the structure's, for a change of sites or of the page
+        tree) in the caller's transaction, so it rolls back with the change."""
         now = timezone.now()
+        changes = {"value": models.F("value") + 1, "changed_at": now}
+        if structure:
+            changes["structure"] = models.F("structure") + 1
         with transaction.atomic():
-            updated = cls.objects.filter(pk=cls.SINGLETON).update(
-                value=models.F("value") + 1, changed_at=now
-            )
-            if not updated:
+            if not cls.objects.filter(pk=cls.SINGLETON).update(**changes):
                 cls.objects.get_or_create(
-                    pk=cls.SINGLETON, defaults={"value": 1, "changed_at": now}
+                    pk=cls.SINGLETON,
+                    defaults={"value": 1, "structure": int(structure), "changed_at": now},
                 )

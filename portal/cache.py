@@ -118,30 +118,37 @@ def _guarded(what, default=None):
         return default
 
 
-def current_version():
-    """'<data version>.<content version>', read from the database in one query, or None when
-    the database does not answer (then nothing is served from the cache)."""
+def current_versions():
+    """(data version, content version, site structure version), read from the database in one
+    query, or None when the database does not answer (then nothing is served from the cache)."""
     data = DataVersion.objects.filter(pk=DataVersion.SINGLETON).values("value")
     try:
         row = (
             ContentVersion.objects.filter(pk=ContentVersion.SINGLETON)
             .annotate(data=Subquery(data[:1]))
-            .values_list("value", "data")
+            .values_list("data", "value", "structure")
             .first()
         )
         if row is None:  # no content change yet
-            row = (0, DataVersion.current())
+            row = (DataVersion.current(), 0, 0)
     except DatabaseError:
         logger.warning("Versions unreadable; serving without the cache.", exc_info=True)
         return None
-    content, figures = row
-    return f"{figures or 0}.{content or 0}"
+    return tuple(v or 0 for v in row)
 
 
-def invalidate_public_pages():
+def current_version():
+    """The versions that key cached pages, as one string, or None (see current_versions)."""
+    versions = current_versions()
+    return None if versions is None else ".".join(map(str, versions))
+
+
+def invalidate_public_pages(structure=False):
     """Make every cached public page stale, on every server: bumps the content version in the
-    caller's transaction, so the change and its invalidation commit (or roll back) together."""
-    ContentVersion.bump()
+    caller's transaction, so the change and its invalidation commit (or roll back) together.
+    `structure`: the change is one of sites or of the page tree (what processes remember of
+    sites is dropped too)."""
+    ContentVersion.bump(structure=structure)
 
 
 def cached_count(queryset):
@@ -276,7 +283,7 @@ def normalised_host(request):
 
 
 def sync_site_structure(version):
-    """Forget what this process remembers of sites when the content version moved, and clear
+    """Forget what this process remembers of sites when the structure version moved, and clear
     Wagtail's site root paths (page URLs are built from them) when the shared cache holds them
     for an older version (a site loaded by another process, or a cache restored from an old
     snapshot)."""
@@ -289,9 +296,14 @@ def sync_site_structure(version):
     _sites["version"] = version
 
 
+def structure_version(version):
+    """The site structure's part of the versions string (current_version)."""
+    return version.rsplit(".", 1)[-1]
+
+
 def site_id_for(request, version):
     """The id of the Wagtail site that serves the request (None: no site at all)."""
-    sync_site_structure(version)
+    sync_site_structure(structure_version(version))
     host = normalised_host(request)
     ids = _sites["ids"]
     if host not in ids:
@@ -404,7 +416,7 @@ class PublicPageCacheMiddleware:
         version = current_version()
         key = None
         if version is not None:
-            sync_site_structure(version)
+            sync_site_structure(structure_version(version))
             key = cache_key(request, version)
         if key is not None:
             cached = _read(key)

@@ -49,8 +49,10 @@ class _Batch:
 
     def __init__(self):
         self.urls = set()
+        self.sent = False
 
     def __call__(self):
+        self.sent = True
         urls = sorted(self.urls)
         try:
             purge_urls_from_cache_task.call(urls)
@@ -64,7 +66,11 @@ def queue(urls):
     if not urls:
         return
     # Django offers no public way to see what a transaction has queued: one batch per commit.
-    queued = [f for _sids, f, _robust in connection.run_on_commit if isinstance(f, _Batch)]
+    queued = [
+        f
+        for _sids, f, _robust in connection.run_on_commit
+        if isinstance(f, _Batch) and not f.sent
+    ]
     batch = queued[0] if queued else _Batch()
     batch.urls |= urls
     if not queued:

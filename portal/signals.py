@@ -52,14 +52,15 @@ def connect():
     figures_changed.connect(figures_changed_receiver, dispatch_uid=f"{UID}.figures")
 
 
-def _bump_and_purge(collect, *args):
-    invalidate_public_pages()
+def _bump_and_purge(collect, *args, structure=False):
+    invalidate_public_pages(structure=structure)
     if purge.enabled():
         purge.queue(collect(*args))
 
 
 def page_changed(instance, **kwargs):
-    _bump_and_purge(purge.page_urls, instance)
+    # A page published or withdrawn changes the tree the sites' menus and URLs are built from.
+    _bump_and_purge(purge.page_urls, instance, structure=True)
 
 
 def page_saved(instance, update_fields=None, raw=False, **kwargs):
@@ -71,7 +72,7 @@ def page_saved(instance, update_fields=None, raw=False, **kwargs):
 
 def site_changed(instance, **kwargs):
     """A page moved or deleted: its old address and every link to it, on its whole site."""
-    _bump_and_purge(_site_of_page, instance)
+    _bump_and_purge(_site_of_page, instance, structure=True)
 
 
 def _site_of_page(page):
@@ -90,12 +91,12 @@ def snippet_changed(instance, raw=False, **kwargs):
 
 def settings_changed(instance, raw=False, **kwargs):
     if not raw:
-        _bump_and_purge(purge.site_urls, instance.site)
+        _bump_and_purge(purge.site_urls, instance.site, structure=True)
 
 
 def all_sites(instance=None, raw=False, **kwargs):
     if not raw:
-        _bump_and_purge(_every_site)
+        _bump_and_purge(_every_site, structure=True)
 
 
 def _every_site():
