@@ -67,9 +67,7 @@ def queue(urls):
         return
     # Django offers no public way to see what a transaction has queued: one batch per commit.
     queued = [
-        f
-        for _sids, f, _robust in connection.run_on_commit
-        if isinstance(f, _Batch) and not f.sent
+        f for _sids, f, _robust in connection.run_on_commit if isinstance(f, _Batch) and not f.sent
     ]
     batch = queued[0] if queued else _Batch()
     batch.urls |= urls
