@@ -8,15 +8,17 @@ without a view restriction are served.
 import csv
 
 from csp.decorators import csp_replace
+from django.conf import settings
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django.utils.text import slugify
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_GET
-from wagtail.models import Page
+from django.views.decorators.http import require_safe
+from wagtail.models import Site
 
 from pages.models import figure_page_context, site_state
+from pages.views import site_pages
 from stats.display.batch import FigureStore, batched_snippets
 from stats.exchange.common import neutralise
 from stats.models import DownloadFile, Jurisdiction
@@ -46,8 +48,13 @@ CSV_COLUMNS = (
 )
 
 
-def public_page(page_id):
-    page = Page.objects.live().public().filter(pk=page_id).specific().first()
+def public_page(request, page_id):
+    """A live public page of the site that serves the request: another state's page, embed or
+    CSV is not found on this host (it would carry this site's name beside another's figures)."""
+    site = Site.find_for_request(request)
+    page = None
+    if site is not None:
+        page = site_pages(site).filter(pk=page_id).specific().first()
     if page is None or not hasattr(page, "body"):
         raise Http404("No such page.")
     return page
@@ -116,16 +123,21 @@ class _Echo:
 
 
 def _public(response):
-    # Like a public page: anyone may keep it briefly; it sets no cookie.
-    patch_cache_control(response, public=True, max_age=60)
+    # Like a public page (portal.cache): anyone may keep it briefly; it sets no cookie.
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=settings.PUBLIC_PAGE_MAX_AGE,
+        s_maxage=settings.PUBLIC_PAGE_SHARED_MAX_AGE,
+    )
     return response
 
 
-@require_GET
+@require_safe
 def figure_csv(request, page_id, block_id):
     """The figures one chart or key figure shows, named after it, with labels, units and
     editions beside the import format's codes."""
-    page = public_page(page_id)
+    page = public_page(request, page_id)
     block_id = str(block_id)
     block, value = find_block(page, block_id)
     store = FigureStore.for_block(block, value, state=site_state(request))
@@ -150,7 +162,7 @@ def figure_csv(request, page_id, block_id):
     return _public(response)
 
 
-@require_GET
+@require_safe
 @xframe_options_exempt
 @csp_replace({"frame-ancestors": ["*"]})
 def figure_embed(request, page_id, block_id):
@@ -158,7 +170,7 @@ def figure_embed(request, page_id, block_id):
     source with edition and "data as of", and a link back. The rest of the site refuses to be
     framed (X-Frame-Options DENY, frame-ancestors 'none'); only this view allows it, with the
     same strict script policy."""
-    page = public_page(page_id)
+    page = public_page(request, page_id)
     block_id = str(block_id)
     block, value = find_block(page, block_id)
     store = FigureStore.for_block(block, value, state=site_state(request))
@@ -182,7 +194,8 @@ def figure_embed(request, page_id, block_id):
             **figure_page_context(page, request),
         },
     )
-    return _public(response)
+    # Cached and marked public by the page cache, like a page (portal/cache.py).
+    return response
 
 
 def data_download(request, fmt):

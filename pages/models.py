@@ -3,7 +3,8 @@
 from zoneinfo import available_timezones
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
@@ -179,3 +180,42 @@ class TopicPage(BasePage):
     parent_page_types = ["pages.HomePage", "pages.TopicPage"]
     subpage_types = ["pages.TopicPage"]
     template = "pages/topic_page.html"
+
+
+class ContentVersion(models.Model):
+    """The version of what public pages show besides figures: one row, bumped in the writer's
+    transaction by every publish, unpublish, move or delete of a page, every change of a view
+    restriction, a snippet, the site settings or a Site (portal/signals.py).
+
+    With stats' DataVersion it keys every cached page (portal/cache.py): the validity of a copy
+    lives in the database with the truth, not in the cache, so a cache that loses a write or
+    comes back from an old snapshot holds copies nobody asks for, never one served as current.
+    Whatever a process remembers of sites (hostnames, Wagtail's site root paths) is keyed by it
+    too: `structure`, bumped with `value` by the changes of sites and of the page tree only."""
+
+    SINGLETON = 1
+
+    value = models.BigIntegerField(default=0)
+    structure = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "content version"
+
+    def __str__(self):
+        return f"content version {self.value}"
+
+    @classmethod
+    def bump(cls, structure=False):
+        """Increment the version (and the structure's, for a change of sites or of the page
+        tree) in the caller's transaction, so it rolls back with the change."""
+        now = timezone.now()
+        changes = {"value": models.F("value") + 1, "changed_at": now}
+        if structure:
+            changes["structure"] = models.F("structure") + 1
+        with transaction.atomic():
+            if not cls.objects.filter(pk=cls.SINGLETON).update(**changes):
+                cls.objects.get_or_create(
+                    pk=cls.SINGLETON,
+                    defaults={"value": 1, "structure": int(structure), "changed_at": now},
+                )

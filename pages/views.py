@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from wagtail.contrib.sitemaps import Sitemap
 from wagtail.models import Page, Site
 from wagtail.search.backends import get_search_backend
@@ -78,9 +78,10 @@ def _search(site, query):
     return results, statutes, organizations
 
 
-@require_GET
+@require_safe
 def search(request):
-    query = request.GET.get("q", "").strip()[:200]
+    # Runs of spaces are one space: the page cache keys a search by the query as read here.
+    query = " ".join(request.GET.get("q", "").split())[:200]
     site = Site.find_for_request(request)
     results = Page.objects.none()
     statutes = organizations = []
@@ -107,17 +108,16 @@ def search(request):
     )
 
 
-@require_GET
+@require_safe
 def robots_txt(request):
-    lines = [
-        "User-agent: *",
-        "Disallow: /admin/",
-        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
-    ]
+    # The site's configured address, never the request's host, port or scheme.
+    site = Site.find_for_request(request)
+    root = site.root_url if site is not None else ""
+    lines = ["User-agent: *", "Disallow: /admin/", f"Sitemap: {root}{reverse('sitemap')}"]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
-@require_GET
+@require_safe
 def favicon(request):
     """The site's icon where browsers look for it first, /favicon.ico, from its static files."""
     found = finders.find("favicon.ico")
@@ -128,24 +128,22 @@ def favicon(request):
     return response
 
 
+def site_pages(site):
+    """The live public pages of a site in every language (each translation of its home page is
+    a root of its own)."""
+    under_a_root = Q()
+    for root in site.root_page.get_translations(inclusive=True):
+        under_a_root |= Q(path__startswith=root.path)
+    return Page.objects.live().public().filter(under_a_root)
+
+
 class PagesSitemap(Sitemap):
     """Every live public page of the site in every language: Wagtail's own sitemap lists the
     tree under the site's root page only, and each translation of the home page is a sibling
     of it (English at /, Spanish under /es/)."""
 
     def items(self):
-        roots = self.get_wagtail_site().root_page.get_translations(inclusive=True)
-        under_a_root = Q()
-        for root in roots:
-            under_a_root |= Q(path__startswith=root.path)
-        return (
-            Page.objects.live()
-            .public()
-            .filter(under_a_root)
-            .order_by("path")
-            .defer_streamfields()
-            .specific()
-        )
+        return site_pages(self.get_wagtail_site()).order_by("path").defer_streamfields().specific()
 
 
 def page_not_found(request, exception=None):

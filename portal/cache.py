@@ -1,82 +1,112 @@
 """Whole-response caching of public pages, and its invalidation.
 
-A visitor's GET of a published Wagtail page is answered from the cache (Django's default cache:
-local memory on one machine, Redis when CACHE_URL is set, shared by every server). Every key
-carries a version number that is itself kept in the cache, so `invalidate_public_pages()` makes
-every cached page stale at once, on every server, with one increment. portal.signals calls it
-(after the transaction commits) when a page is published, unpublished, moved or deleted, and when
-any statistic, resource snippet or the site settings change; bulk imports call it themselves.
+A visitor's GET or HEAD of a published Wagtail page, of a figure's embed view or of a search is
+answered from the cache (Django's default cache: local memory on one machine, a file cache
+shared by one machine's workers, Redis when CACHE_URL is set). Every key carries the versions of
+what pages show, read from the database with one small query per request: stats' DataVersion
+(bumped in the transaction of every change of figures) and pages' ContentVersion (bumped in the
+transaction of every publish, unpublish, move or delete of a page, a view restriction, a
+snippet, the site settings or a Site; portal/signals.py). The validity of a copy therefore lives
+with the truth: a cache that refuses a write, loses one, comes back from an old snapshot or
+turns read-only may hold old copies, but under keys no request asks for any more. The bound: a
+withdrawn or changed page is never served from this cache once its change has committed; a
+fault of the cache costs speed (pages render uncached), never correctness.
 
 Why a middleware and not Wagtail's `before_serve_page` hook: the hook runs only after Wagtail
 has looked up the site and routed the path to a page (several queries), and after the session
-and authentication middleware. The middleware answers a cached page before any of that, with
-no database query at all. It sits right after WhiteNoise in settings.MIDDLEWARE, so the headers
-the inner middleware add (CSP, X-Frame-Options, Vary, Content-Length) are stored with the page.
+and authentication middleware. The middleware answers a cached page after one query (the
+versions). It sits right after WhiteNoise in settings.MIDDLEWARE, so the headers the inner
+middleware add (CSP, X-Frame-Options, Vary, Content-Length) are stored with the page.
 
-What is cached: status 200 responses of `wagtail_serve` (public pages) to GET requests that
-are not from a signed-in editor, that set no cookie, are not previews and were not rendered for
-a signed-in user. Those get `Cache-Control: public, max-age=PUBLIC_PAGE_MAX_AGE`. The admin,
-previews and every response to a signed-in user get `Cache-Control: private, no-store`.
+What is cached: status 200 responses of `wagtail_serve` (public pages), `figure_embed` and
+`search` to GET and HEAD requests that are not from a signed-in editor, that set no cookie, are
+not previews and were not rendered for a signed-in user. Those get `Cache-Control: public,
+max-age=PUBLIC_PAGE_MAX_AGE, s-maxage=PUBLIC_PAGE_SHARED_MAX_AGE` (the s-maxage for the HTTP
+cache in front, which portal/signals.py purges). The admin, previews and every response to a
+signed-in user get `Cache-Control: private, no-store`. A HEAD is answered like a GET, from the
+same entry, without the body.
 
-The key cannot be inflated by a client: it holds the page's path and only the query parameters
-listed in settings.PUBLIC_PAGE_CACHE_QUERY_PARAMS (none by default; pages read no parameter),
-so `?utm_source=x` or any unknown parameter gets the cached page. Nor does the request's Host
-go into the key as sent: the key holds the id of the Wagtail site that serves it (one site per
-state; an unknown host gets the default site, as Wagtail routes it), so another port or a
-made-up host adds no entry. Only a real sign-in skips the cache: a cookie signed with
-SECRET_KEY that the login sets and the logout clears (SIGNED_IN_COOKIE), not any cookie that
-happens to be called `sessionid`.
+The key cannot be inflated by a client: it holds the path and only the query parameters the
+view reads (search: the query as the view normalises it, and the page number; other views:
+settings.PUBLIC_PAGE_CACHE_QUERY_PARAMS, none by default), so `?utm_source=x` gets the cached
+page. It names the Wagtail site that serves the request, found exactly as Wagtail finds it
+(`get_site_for_hostname` with the host as Django normalises it: lowercase, no trailing dot, the
+server's port), and that normalised host: `Host: other.example.` is the site of `other.example`,
+never the default site's key. No absolute URL in a page comes from the request (they come from
+the Site's configured hostname and port), so the host in the key is a second safeguard. Only a
+real sign-in skips the cache: a cookie signed with SECRET_KEY that the login sets and the logout
+clears (SIGNED_IN_COOKIE), not any cookie that happens to be called `sessionid`.
 
 A page is stored twice over: as rendered, and gzipped once at store time (with its length
 and `Content-Encoding`), so a browser that accepts gzip gets the compressed bytes without any
 compression work per request. Both answers say `Vary: Accept-Encoding`.
 
 Each process also keeps the pages it served in memory (settings.CACHES["pages-local"], a
-bounded LocMemCache), under the same key. The key holds the shared version, so a change still
-makes every process's copy stale at once; a visit then costs one read of the small version
-from the shared cache, not a read of the whole page.
+bounded LocMemCache), under the same key, so a visit costs the versions' query and no read of
+the shared cache.
 
-A cache that fails (Redis down, a disk full or read-only) never fails a request: every call
-here is guarded, logs the failure and carries on as a miss, so the page is rendered uncached.
+Site structure: what a process remembers about sites (the hostname to site memo here, and
+Wagtail's site root paths in the default cache, which page URLs are built from) is keyed by the
+content version too: when it moves, the memo is dropped and the root paths are cleared, so a
+state loaded by `load_state` in another process is served at once, with its links.
+
+A cache that fails (Redis down or full, a disk full or read-only) never fails a request: every
+call here is guarded, logs the failure and carries on as a miss, so the page is rendered
+uncached.
 """
 
 import functools
 import hashlib
 import logging
-import time
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache, caches
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
+from django.db import DatabaseError
+from django.db.models import Subquery
 from django.http import HttpResponse
+from django.http.request import split_domain_port
 from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.text import compress_string
 from django.utils.translation import get_language_from_path
 from wagtail.models import Site
+from wagtail.models.sites import get_site_for_hostname
 
+from pages.models import ContentVersion
 from portal.compression import accepts_gzip
+from stats.models import DataVersion
 
 logger = logging.getLogger(__name__)
 
-VERSION_KEY = "portal:public-pages:version"
+# The views whose answers are cached, and the query parameters each reads (search: the query
+# and the page of results; the others: PUBLIC_PAGE_CACHE_QUERY_PARAMS).
+CACHED_VIEWS = ("wagtail_serve", "figure_embed", "search")
+SEARCH_PARAMS = ("q", "page")
+SEARCH_QUERY_LENGTH = 200  # as pages.views.search reads it
+# Wagtail's site root paths were last cleared for this content version (portal/cache.py).
+ROOT_PATHS_VERSION_KEY = "portal:site-root-paths:version"
 
 
 def max_age():
-    """Seconds browsers and proxies may keep a public page (short: figures change)."""
-    return getattr(settings, "PUBLIC_PAGE_MAX_AGE", 60)
+    """Seconds browsers may keep a public page (short: figures change)."""
+    return settings.PUBLIC_PAGE_MAX_AGE
+
+
+def shared_max_age():
+    """Seconds an HTTP cache in front may keep a public page: it is purged on every change."""
+    return settings.PUBLIC_PAGE_SHARED_MAX_AGE
 
 
 def cache_timeout():
-    """Seconds the server keeps a rendered page. Changes bump the version; this is a backstop."""
-    return getattr(settings, "PUBLIC_PAGE_CACHE_TIMEOUT", 60 * 60)
+    """Seconds the server keeps a rendered page. Changes change the key; this bounds memory."""
+    return settings.PUBLIC_PAGE_CACHE_TIMEOUT
 
 
 def allowed_query_params():
-    return frozenset(getattr(settings, "PUBLIC_PAGE_CACHE_QUERY_PARAMS", ()))
+    return frozenset(settings.PUBLIC_PAGE_CACHE_QUERY_PARAMS)
 
 
 def _guarded(what, default=None):
@@ -88,46 +118,37 @@ def _guarded(what, default=None):
         return default
 
 
+def current_versions():
+    """(data version, content version, site structure version), read from the database in one
+    query, or None when the database does not answer (then nothing is served from the cache)."""
+    data = DataVersion.objects.filter(pk=DataVersion.SINGLETON).values("value")
+    try:
+        row = (
+            ContentVersion.objects.filter(pk=ContentVersion.SINGLETON)
+            .annotate(data=Subquery(data[:1]))
+            .values_list("data", "value", "structure")
+            .first()
+        )
+        if row is None:  # no content change yet
+            row = (DataVersion.current(), 0, 0)
+    except DatabaseError:
+        logger.warning("Versions unreadable; serving without the cache.", exc_info=True)
+        return None
+    return tuple(v or 0 for v in row)
+
+
 def current_version():
-    """The version that keys current pages, or None when the cache does not answer."""
-
-    def read():
-        version = cache.get(VERSION_KEY)
-        if version is None:
-            # Start from the clock, not from 1: if the cache lost the key (restart, eviction),
-            # the new version cannot collide with one that keyed pages stored before.
-            cache.add(VERSION_KEY, time.time_ns(), timeout=None)
-            version = cache.get(VERSION_KEY)
-        return version
-
-    return _guarded(read)
+    """The versions that key cached pages, as one string, or None (see current_versions)."""
+    versions = current_versions()
+    return None if versions is None else ".".join(map(str, versions))
 
 
-def invalidate_public_pages():
-    """Make every cached public page stale, on every server sharing the cache.
-
-    Never raises: a figure that was saved stays saved when the cache does not answer (the
-    failure is logged; a cache that is down holds no page to go stale)."""
-
-    def bump():
-        try:
-            cache.incr(VERSION_KEY)
-        except ValueError:  # no version yet: nothing cached under a version we would reuse
-            cache.add(VERSION_KEY, time.time_ns(), timeout=None)
-
-    _guarded(bump)
-
-
-def invalidate_on_commit(**kwargs):
-    """Signal receiver: invalidate once the current transaction commits (once per transaction).
-
-    Invalidating before the commit would let a concurrent request cache the old figures under
-    the new version. An import of many rows queues one invalidation, not one per row.
-    """
-    # Django offers no public way to see what a transaction has queued (see the closing note).
-    if any(func is invalidate_public_pages for _sids, func, _robust in connection.run_on_commit):
-        return
-    transaction.on_commit(invalidate_public_pages)
+def invalidate_public_pages(structure=False):
+    """Make every cached public page stale, on every server: bumps the content version in the
+    caller's transaction, so the change and its invalidation commit (or roll back) together.
+    `structure`: the change is one of sites or of the page tree (what processes remember of
+    sites is dropped too)."""
+    ContentVersion.bump(structure=structure)
 
 
 def cached_count(queryset):
@@ -216,19 +237,20 @@ def _rendered_for_user(request):
 
 # --- The key -------------------------------------------------------------------------------
 
-# Hostname -> site id, and the default site's id, read once per process and again whenever the
-# version changes (saving a Site invalidates, see portal.signals). Only the sites' own hostnames
-# are held, so a made-up Host header cannot grow it.
-_sites = {"version": None, "hosts": {}, "default": None}
+# What this process remembers of sites, for the content version it was read at (a Site change
+# bumps it): (hostname, port) -> the id of the site Wagtail serves there. Bounded, so made-up
+# hosts cannot grow it.
+_sites = {"version": None, "ids": {}}
+SITES_MEMO_SIZE = 256
 
 
-def _serves_a_page(request):
-    """Whether the path goes to Wagtail's page view: only pages are cached (no query)."""
-    return _path_serves_a_page(request.path_info)
+def _cached_view(request):
+    """The name of the cached view the path goes to, or None (no query)."""
+    return _path_view(request.path_info)
 
 
 @functools.lru_cache(maxsize=4096)
-def _path_serves_a_page(path):
+def _path_view(path):
     # Resolving walks every URL pattern before Wagtail's catch-all: remembered per path (the
     # URLconf does not change while a process runs; the bound keeps made-up paths from growing it).
     # The language prefix of i18n_patterns is matched against the active language, and this runs
@@ -236,9 +258,15 @@ def _path_serves_a_page(path):
     # the path's own language, so the answer is the same whatever request came before.
     try:
         with translation.override(_path_language(path)):
-            return resolve(path).url_name == "wagtail_serve"
+            name = resolve(path).url_name
     except Resolver404:
-        return False
+        return None
+    return name if name in CACHED_VIEWS else None
+
+
+def _path_serves_a_page(path):
+    """Whether the path goes to Wagtail's page view."""
+    return _path_view(path) == "wagtail_serve"
 
 
 def _path_language(path):
@@ -246,42 +274,84 @@ def _path_language(path):
     return get_language_from_path(path) or settings.LANGUAGE_CODE
 
 
-def site_id_for(request, version=None):
-    """The id of the Wagtail site that serves the request, matched by hostname (any port)."""
-    version = version if version is not None else current_version()
-    if _sites["version"] != version or version is None:
-        rows = list(Site.objects.values_list("id", "hostname", "is_default_site"))
-        _sites["hosts"] = {hostname.lower(): pk for pk, hostname, _default in rows}
-        _sites["default"] = next((pk for pk, _h, default in rows if default), None)
-        _sites["version"] = version
-    hostname = request.get_host().rsplit(":", 1)[0].strip("[]").lower()
-    return _sites["hosts"].get(hostname, _sites["default"])
+def normalised_host(request):
+    """(hostname, port) as Wagtail matches a site: the Host header lowercased, without port or
+    trailing dot (Django's split_domain_port), and the server's port. Raises DisallowedHost for
+    a host outside ALLOWED_HOSTS (answered 400)."""
+    hostname, _port = split_domain_port(request.get_host())
+    return hostname, str(request.get_port())
 
 
-def cache_key(request):
-    """The key of a request's cached page, or None when the request must not be cached."""
-    if request.method != "GET" or _is_signed_in(request) or not _serves_a_page(request):
-        return None
+def sync_site_structure(version):
+    """Forget what this process remembers of sites when the structure version moved, and clear
+    Wagtail's site root paths (page URLs are built from them) when the shared cache holds them
+    for an older version (a site loaded by another process, or a cache restored from an old
+    snapshot)."""
+    if _sites["version"] == version:
+        return
+    _sites["ids"] = {}
+    if _guarded(lambda: cache.get(ROOT_PATHS_VERSION_KEY)) != version:
+        _guarded(Site.clear_site_root_paths_cache)
+        _guarded(lambda: cache.set(ROOT_PATHS_VERSION_KEY, version, timeout=None))
+    _sites["version"] = version
+
+
+def structure_version(version):
+    """The site structure's part of the versions string (current_version)."""
+    return version.rsplit(".", 1)[-1]
+
+
+def site_id_for(request, version):
+    """The id of the Wagtail site that serves the request (None: no site at all)."""
+    sync_site_structure(structure_version(version))
+    host = normalised_host(request)
+    ids = _sites["ids"]
+    if host not in ids:
+        try:
+            site_id = get_site_for_hostname(*host).pk
+        except Site.DoesNotExist:
+            site_id = None
+        if len(ids) >= SITES_MEMO_SIZE:
+            ids.clear()
+        ids[host] = site_id
+    return ids[host]
+
+
+def _query(request, view):
+    """The query parameters that go into the key: only those the view reads, normalised."""
+    if view == "search":
+        words = " ".join(request.GET.get("q", "").split())[:SEARCH_QUERY_LENGTH]
+        return f"q={words}&page={request.GET.get('page', '')}"
     params = allowed_query_params()
-    query = "&".join(
+    return "&".join(
         f"{k}={v}" for k, values in sorted(request.GET.lists()) if k in params for v in values
     )
-    version = current_version()
-    if version is None:
+
+
+def cache_key(request, version=None):
+    """The key of a request's cached answer, or None when the request must not be cached.
+    `version`: the current versions, when the caller has read them."""
+    if request.method not in ("GET", "HEAD") or _is_signed_in(request):
+        return None
+    view = _cached_view(request)
+    version = current_version() if view is not None and version is None else version
+    if view is None or version is None:
         return None
     site = site_id_for(request, version)
+    hostname, port = normalised_host(request)
     # The language a page is served in comes from its path (/es/...), read here because this
     # middleware runs before LocaleMiddleware has activated it.
     language = _path_language(request.path_info)
-    digest = hashlib.sha256(f"{site}:{language}:{request.path}?{query}".encode()).hexdigest()
-    return f"portal:public-page:2:{version}:{digest}"  # 2: the entry format below
+    what = f"{site}:{hostname}:{port}:{language}:{request.path}?{_query(request, view)}"
+    digest = hashlib.sha256(what.encode()).hexdigest()
+    return f"portal:public-page:3:{version}:{digest}"  # 3: the entry format below
 
 
 def _is_public_page(request, response):
     match = getattr(request, "resolver_match", None)
     return (
         match is not None
-        and match.url_name == "wagtail_serve"
+        and match.url_name in CACHED_VIEWS
         and response.status_code == 200
         and not response.streaming
         and not response.cookies
@@ -304,11 +374,11 @@ def _local():
 
 def _read(key):
     """A stored page: from this process's memory, else from the shared cache (and kept)."""
-    entry = _local().get(key)
+    entry = _guarded(lambda: _local().get(key))
     if entry is None:
         entry = _guarded(lambda: cache.get(key))
         if entry is not None:
-            _local().set(key, entry, cache_timeout())
+            _guarded(lambda: _local().set(key, entry, cache_timeout()))
     return entry
 
 
@@ -323,9 +393,19 @@ def _from_entry(request, entry):
     if accepts_gzip(request) and len(gzipped) < len(content):
         headers = {**headers, "Content-Encoding": "gzip", "Content-Length": str(len(gzipped))}
         content = gzipped
+    if request.method == "HEAD":
+        content = b""  # the GET's headers, Content-Length included, and no body
     response = HttpResponse(content, status=status, headers=headers)
     response.from_page_cache = True  # complete as stored: portal.compression leaves it alone
+    # Stored without X-Frame-Options only when its view allowed framing (the embeds): the outer
+    # XFrameOptionsMiddleware must not add one now.
+    response.xframe_options_exempt = "X-Frame-Options" not in headers
     return response
+
+
+def public_cache_control(response):
+    """What a public page says to browsers and to the HTTP cache in front."""
+    patch_cache_control(response, public=True, max_age=max_age(), s_maxage=shared_max_age())
 
 
 class PublicPageCacheMiddleware:
@@ -333,7 +413,11 @@ class PublicPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        key = cache_key(request)
+        version = current_version()
+        key = None
+        if version is not None:
+            sync_site_structure(structure_version(version))
+            key = cache_key(request, version)
         if key is not None:
             cached = _read(key)
             if cached is not None:
@@ -343,11 +427,11 @@ class PublicPageCacheMiddleware:
         _set_marker(request, response)
 
         if key is not None and _is_public_page(request, response):
-            patch_cache_control(response, public=True, max_age=max_age())
+            public_cache_control(response)
             patch_vary_headers(response, ("Accept-Encoding",))
             entry = _entry(response)
             _guarded(lambda: cache.set(key, entry, cache_timeout()))
-            _local().set(key, entry, cache_timeout())
+            _guarded(lambda: _local().set(key, entry, cache_timeout()))
             return _from_entry(request, entry)
         elif _is_private(request):
             add_never_cache_headers(response)

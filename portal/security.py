@@ -14,9 +14,10 @@ import re
 from axes.helpers import get_cool_off
 from csp.middleware import CSPMiddleware
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDictKeyError
 
 from stats.exchange.common import neutralise
 
@@ -165,6 +166,29 @@ class AdminSpreadsheetGuardMiddleware:
         else:
             response.content = b"".join(safe_csv([response.content], charset))
         return response
+
+
+class MalformedFormMiddleware:
+    """A form post that lacks fields its form always sends answers 400, not 500.
+
+    Wagtail's block editor reads its hidden fields (`body-count`, `body-0-type`...) from the
+    post as they must be there, and a post without them (a hand-made or truncated request)
+    raises MultiValueDictKeyError. Only that error, on a POST, becomes "400 Bad Request".
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if request.method == "POST" and isinstance(exception, MultiValueDictKeyError):
+            return HttpResponseBadRequest(
+                "The form was sent incomplete; reload the page and try again.",
+                content_type="text/plain; charset=utf-8",
+            )
+        return None
 
 
 class PortalCSPMiddleware(CSPMiddleware):

@@ -1,5 +1,7 @@
 """Small template helpers for the public pages."""
 
+from urllib.parse import urljoin
+
 from django import template
 from django.conf import settings
 from django.db.models import Max, Q
@@ -136,12 +138,16 @@ def languages(context):
     current = get_language()
     # A language the site has no home page in is not offered (pages.middleware).
     offered = set(_home_urls(request)) or {code for code, _name in settings.LANGUAGES}
+    # Absolute addresses from the site's configured hostname and port, never the request's host,
+    # port or X-Forwarded-Proto: the page is cached for every visitor.
+    site = Site.find_for_request(request)
+    root = site.root_url if site is not None else ""
     return [
         {
             "code": code,
             "name": name,
             "url": f"{urls.get(code) or '/'}{query}",
-            "full_url": request.build_absolute_uri(urls.get(code) or "/"),
+            "full_url": urljoin(root + "/", urls.get(code) or "/"),
             "current": code == current,
             "translated": code in translated,
         }

@@ -17,6 +17,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
+    "wagtail.contrib.frontend_cache",
     "wagtail.sites",
     "wagtail.users",
     "wagtail.snippets",
@@ -43,6 +44,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The site's framing and content policies on every response, the ones produced before the
+    # inner middleware run included (the 413, the NUL 400, a bad Host's 400, a cache failure's
+    # 500). Both leave a header the inner copies below set alone, so a view's own policy (the
+    # embeds') and the headers stored with a cached page stand.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.security.PortalCSPMiddleware",
     # Permissions-Policy on every response (PERMISSIONS_POLICY below).
     "django_permissions_policy.PermissionsPolicyMiddleware",
     # A cap on request bodies (portal/security.py).
@@ -75,6 +82,8 @@ MIDDLEWARE = [
     # No CSV export of the admin starts a formula in a spreadsheet (portal/security.py).
     "portal.security.AdminSpreadsheetGuardMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # A post missing fields its form always sends (the block editor's): 400, not 500.
+    "portal.security.MalformedFormMiddleware",
     # Swaps the login page's response for the lockout page when axes refused the attempt.
     "axes.middleware.AxesMiddleware",
 ]
@@ -105,7 +114,11 @@ WSGI_APPLICATION = "portal.wsgi.application"
 # SQLite out of the box; DATABASE_URL (PostgreSQL) when set.
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=60,
+        # A connection kept across requests is checked before a request uses it, so the first
+        # request after a PostgreSQL restart reconnects instead of answering 500.
+        conn_health_checks=True,
     )
 }
 
@@ -236,8 +249,22 @@ CORS_ALLOW_METHODS = ["GET", "HEAD"]
 # The public page cache (portal/cache.py): Cache-Control max-age, how long a page is kept, and
 # the query parameters a cached page may vary by (any other parameter bypasses the cache).
 PUBLIC_PAGE_MAX_AGE = 60
+# How long the HTTP cache in front (Varnish) may keep a public page: it is purged of the pages
+# a change shows (portal/purge.py), so this bounds only a purge that could not be delivered.
+PUBLIC_PAGE_SHARED_MAX_AGE = int(os.environ.get("PUBLIC_PAGE_SHARED_MAX_AGE", 600))
 PUBLIC_PAGE_CACHE_TIMEOUT = 60 * 60
 PUBLIC_PAGE_CACHE_QUERY_PARAMS = ()
+
+# The HTTP cache in front (deploy/varnish/portal.vcl), purged through Wagtail's frontend cache
+# (portal/purge.py) when PORTAL_VARNISH_URL names it, e.g. http://127.0.0.1:6081.
+WAGTAILFRONTENDCACHE = {}
+if os.environ.get("PORTAL_VARNISH_URL"):
+    WAGTAILFRONTENDCACHE["varnish"] = {
+        "BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
+        "LOCATION": os.environ["PORTAL_VARNISH_URL"],
+    }
+# Each translation is a page of its own with its own URL: purge the URLs as they are.
+WAGTAILFRONTENDCACHE_LANGUAGES = []
 
 # Wagtail
 # Background tasks (imports): the database backend, so no other server is needed. Run a

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from pages.management.commands.load_state import index_references
 from pages.state_pack import PackError, load_pack
 
 
@@ -30,3 +31,4 @@ class Command(BaseCommand):
             except PackError as exc:
                 raise CommandError(f"{exc} Nothing was loaded from {path}.") from None
             self.stdout.write(outcome.summary())
+        index_references()
