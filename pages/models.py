@@ -56,8 +56,9 @@ class SiteSettings(BaseSiteSetting):
         [("link", FooterLinkBlock())], blank=True, help_text="Links at the foot of every page."
     )
 
-    # The header shows both hotlines on every page: fetch them with the settings.
-    select_related = ["jurisdiction", "national_hotline", "state_tipline", "safety_page"]
+    # The header's hotlines and pages are read in the page's language, one query each
+    # (pages/context_processors.py), so only the state is fetched with the settings.
+    select_related = ["jurisdiction"]
 
     panels = [
         FieldPanel("jurisdiction"),

@@ -1,0 +1,137 @@
+"""A translation holds words only: a snippet's phone, links, codes and order live once, on the
+English item, and every language shows them; the pages cost as many queries in Spanish."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.management import call_command
+from django.urls import reverse
+from wagtail.models import Locale
+
+from portal.cache import invalidate_public_pages
+from resources.models import Hotline, Statute
+from tests import test_spanish
+
+# The Missouri site in both languages, loaded once for the module (tests/test_spanish.py).
+missouri_loaded = test_spanish.missouri_loaded
+missouri = test_spanish.missouri
+
+TIPLINE = "Missouri Attorney General Trafficking Tipline"
+
+
+def tipline(language="en"):
+    return Hotline.objects.get(
+        translation_key=Hotline.objects.get(name=TIPLINE).translation_key,
+        locale__language_code=language,
+    )
+
+
+def edit_data(hotline, **changes):
+    """The admin edit form's fields for a hotline, as an editor would post them to publish."""
+    fields = [
+        "name", "scope", "phone", "text_number", "chat_url", "relay", "hours", "languages",
+        "description", "confidentiality", "source_name", "source_url", "sort_order",
+    ]  # fmt: skip
+    data = {name: getattr(hotline, name) for name in fields}
+    data["checked_on"] = hotline.checked_on.isoformat() if hotline.checked_on else ""
+    data["site"] = hotline.site_id
+    data.update(changes, **{"action-publish": "action-publish"})
+    return data
+
+
+@pytest.fixture
+def editor(client):
+    user = get_user_model().objects.create_superuser("facts", "facts@example.org", "pw")
+    client.force_login(user)
+    return client
+
+
+def publish_in_admin(client, hotline, **changes):
+    url = reverse("wagtailsnippets_resources_hotline:edit", args=[hotline.pk])
+    response = client.post(url, edit_data(hotline, **changes))
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+
+def header_tel_links(html):
+    bar = html.split('class="hotline-bar"', 1)[1].split("</div>", 1)[0]
+    return re.findall(r'href="(tel:[^"]+)"', bar)
+
+
+def test_the_english_tipline_phone_is_dialled_in_every_language(missouri, editor, client):
+    english = tipline("en")
+    assert tipline("es").phone == english.phone
+    publish_in_admin(editor, english, phone="573-555-0142")
+    client.logout()
+    for path in ("/", "/es/", "/get-help/", "/es/obtener-ayuda/"):
+        html = client.get(path).content.decode()
+        assert "tel:+15735550142" in header_tel_links(html), path
+        assert "tel:+15735550142" in html.split('class="site-footer"')[0], path
+        assert english.tel_link not in html, path
+    assert tipline("es").phone == "573-555-0142"
+    assert tipline("es").name != TIPLINE  # its words are its own
+
+
+def test_a_translation_cannot_change_a_fact(missouri, editor):
+    spanish = tipline("es")
+    form = editor.get(reverse("wagtailsnippets_resources_hotline:edit", args=[spanish.pk]))
+    phone_input = re.search(r'<input[^>]*name="phone"[^>]*>', form.content.decode()).group(0)
+    assert "disabled" in phone_input
+    publish_in_admin(editor, spanish, phone="000-000-0000", description="Otra descripción.")
+    spanish.refresh_from_db()
+    assert spanish.phone == tipline("en").phone
+    assert spanish.description == "Otra descripción."
+
+
+def test_an_older_spanish_revision_published_later_keeps_the_new_phone(missouri):
+    spanish = tipline("es")
+    old_revision = spanish.save_revision()
+    english = tipline("en")
+    english.phone = "573-555-0199"
+    english.save_revision().publish()
+    old_revision.publish()
+    assert tipline("es").phone == "573-555-0199"
+
+
+def test_align_translations_reports_and_fixes_drift(missouri, capsys):
+    Hotline.objects.filter(pk=tipline("es").pk).update(phone="111-111-1111")
+    call_command("align_translations")
+    out = capsys.readouterr().out
+    assert "phone '111-111-1111' -> " in out and "1 translation(s) aligned" in out
+    assert tipline("es").phone == tipline("en").phone
+    call_command("align_translations")
+    assert "0 translation(s) aligned" in capsys.readouterr().out
+
+
+def test_a_withdrawn_english_item_is_not_listed_in_spanish(missouri, client):
+    spanish_locale = Locale.objects.get(language_code="es")
+    english = Statute.objects.filter(locale__language_code="en", live=True).first()
+    spanish = english.copy_for_translation(spanish_locale)
+    spanish.title = "Título en español de prueba"
+    spanish.save()
+    spanish.save_revision().publish()
+    cache.clear()
+    assert "Título en español de prueba" in client.get("/es/leyes/").content.decode()
+    english.unpublish()
+    cache.clear()
+    assert "Título en español de prueba" not in client.get("/es/leyes/").content.decode()
+
+
+QUERY_CEILING = 30
+WAGTAIL_ROUTING = 1
+PAGES = [("/", "/es/"), ("/get-help/", "/es/obtener-ayuda/"), ("/data/", "/es/datos/")]
+
+
+@pytest.mark.parametrize(("english", "spanish"), PAGES)
+def test_a_spanish_page_costs_what_its_english_page_costs(
+    missouri, client, english, spanish, django_assert_max_num_queries
+):
+    counts = {}
+    for path in (english, spanish):
+        assert client.get(path).status_code == 200  # site structure warm
+        invalidate_public_pages()  # the page cache cold
+        with django_assert_max_num_queries(QUERY_CEILING) as queries:
+            assert client.get(path).status_code == 200
+        counts[path] = len(queries)
+    assert counts[spanish] <= counts[english] + WAGTAIL_ROUTING, counts
