@@ -10,6 +10,7 @@ import csv
 from csp.decorators import csp_replace
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.text import slugify
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -155,10 +156,18 @@ def figure_embed(request, page_id, block_id):
     source with edition and "data as of", and a link back. The rest of the site refuses to be
     framed (X-Frame-Options DENY, frame-ancestors 'none'); only this view allows it, with the
     same strict script policy."""
+    page = public_page(page_id)
+    # The embed of a Spanish page is in Spanish: its tables, buttons and credits, lang="es".
+    language = page.locale.language_code
+    with translation.override(language):
+        response = _render_embed(request, page, str(block_id))
+    response["Content-Language"] = language
+    return _public(response)
+
+
+def _render_embed(request, page, block_id):
     from pages.models import figure_page_context
 
-    page = public_page(page_id)
-    block_id = str(block_id)
     block, value = find_block(page, block_id)
     store = FigureStore.for_block(block, value)
     context = {
@@ -170,7 +179,7 @@ def figure_embed(request, page_id, block_id):
         **figure_page_context(page, request),
     }
     rendered = block.render(value, context=context)
-    response = render(
+    return render(
         request,
         "stats/embed.html",
         {
@@ -181,4 +190,3 @@ def figure_embed(request, page_id, block_id):
             **figure_page_context(page, request),
         },
     )
-    return _public(response)

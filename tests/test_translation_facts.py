@@ -135,3 +135,42 @@ def test_a_spanish_page_costs_what_its_english_page_costs(
             assert client.get(path).status_code == 200
         counts[path] = len(queries)
     assert counts[spanish] <= counts[english] + WAGTAIL_ROUTING, counts
+
+
+def test_the_embed_of_a_spanish_page_is_in_spanish(missouri, client):
+    html = client.get("/es/procesos-federales/").content.decode()
+    embeds = re.findall(r'href="(/embed/\d+/[0-9a-f-]+/)"', html)
+    assert embeds
+    response = client.get(embeds[0])
+    embed = response.content.decode()
+    assert response["Content-Language"] == "es"
+    assert '<html lang="es">' in embed
+    assert test_spanish.english_left(embed) == []
+    assert "Del " in embed.split('class="embed__from"')[1][:40]
+    english = client.get("/federal-prosecutions/").content.decode()
+    english_embed = client.get(re.findall(r'href="(/embed/\d+/[0-9a-f-]+/)"', english)[0])
+    assert '<html lang="en">' in english_embed.content.decode()
+
+
+def test_a_restatement_in_spanish_names_the_edition_in_spanish():
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from django.utils import translation
+
+    from stats.display.shaping import restatement
+
+    def observation(value, year):
+        source = SimpleNamespace(edition=f"{year} edition", edition_year=year)
+        return SimpleNamespace(value=Decimal(value), source=source, replaced=[])
+
+    newer, older = observation(170, 2019), observation(171, 2018)
+    newer.metric, newer.period_label, newer.replaced = (
+        SimpleNamespace(unit="count"),
+        "2018",
+        [older],
+    )
+    with translation.override("es"):
+        text = str(restatement(newer))
+    assert text == "2018: la edición de 2019 publica 170; la edición de 2018 publicó 171"
+    assert "2019 edition" in str(restatement(newer))
