@@ -174,3 +174,30 @@ def test_a_restatement_in_spanish_names_the_edition_in_spanish():
         text = str(restatement(newer))
     assert text == "2018: la edición de 2019 publica 170; la edición de 2018 publicó 171"
     assert "2019 edition" in str(restatement(newer))
+
+
+def test_the_out_of_date_report_lists_a_translation_whose_english_changed(missouri, editor):
+    from wagtail.models import Page
+
+    url = reverse("out_of_date_translations")
+    english_page = Page.objects.get(slug="get-help").specific
+    spanish_page = english_page.get_translation(Locale.objects.get(language_code="es"))
+    before = editor.get(url).content.decode()
+    assert "Obtener ayuda" not in before and TIPLINE not in before
+
+    english_page.intro = english_page.intro + "<p>An editor's new sentence.</p>"
+    english_page.save_revision().publish()
+    publish_in_admin(editor, tipline("en"), description="A new description of the tipline.")
+    html = editor.get(url).content.decode()
+    assert spanish_page.title in html
+    assert reverse("wagtailadmin_pages:edit", args=[spanish_page.pk]) in html
+    assert reverse("wagtailadmin_pages:edit", args=[english_page.pk]) in html
+    spanish_tipline = tipline("es")
+    assert str(spanish_tipline) in html
+    assert reverse("wagtailsnippets_resources_hotline:edit", args=[spanish_tipline.pk]) in html
+
+    spanish_page.save_revision().publish()  # translated again: no longer listed
+    assert (
+        reverse("wagtailadmin_pages:edit", args=[spanish_page.pk])
+        not in editor.get(url).content.decode()
+    )
