@@ -201,3 +201,15 @@ def test_the_out_of_date_report_lists_a_translation_whose_english_changed(missou
         reverse("wagtailadmin_pages:edit", args=[spanish_page.pk])
         not in editor.get(url).content.decode()
     )
+
+
+def test_the_spanish_pages_say_what_the_english_says(missouri, client):
+    home = client.get("/es/").content.decode()
+    assert "Es confidencial" not in home and "dónde obtener ayuda" in home
+    assert "intérpretes" not in client.get("/es/obtener-ayuda/").content.decode()
+    profile = client.get("/es/perfil-del-estado/").content.decode()
+    assert "no representan el número real de casos identificados o procesados" in profile
+    assert '<span lang="en">“Types of Calls to the National Human Trafficking Hotline' in profile
+    hotline = client.get("/es/estadisticas-de-la-linea-de-ayuda/").content.decode()
+    assert "puede hacer que muchos casos no se informen" in hotline
+    assert "pueden ayudar a entender en parte" in hotline
