@@ -134,6 +134,7 @@ def test_a_spanish_page_costs_what_its_english_page_costs(
         with django_assert_max_num_queries(QUERY_CEILING) as queries:
             assert client.get(path).status_code == 200
         counts[path] = len(queries)
+    print("queries", counts)
     assert counts[spanish] <= counts[english] + WAGTAIL_ROUTING, counts
 
 
@@ -195,6 +196,10 @@ def test_the_out_of_date_report_lists_a_translation_whose_english_changed(missou
     spanish_tipline = tipline("es")
     assert str(spanish_tipline) in html
     assert reverse("wagtailsnippets_resources_hotline:edit", args=[spanish_tipline.pk]) in html
+
+    notice = editor.get(spanish_page.url).content.decode()
+    assert '<p class="translation-notice">La versión en inglés de esta página cambió el ' in notice
+    assert "translation-notice" not in editor.get(english_page.url).content.decode()
 
     spanish_page.save_revision().publish()  # translated again: no longer listed
     assert (
