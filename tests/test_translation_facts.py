@@ -118,7 +118,13 @@ def test_a_withdrawn_english_item_is_not_listed_in_spanish(missouri, client):
     assert "Título en español de prueba" not in client.get("/es/leyes/").content.decode()
 
 
-QUERY_CEILING = 30
+# Measured with the page cache cold and the site structure warm: home 19 (en) / 20 (es),
+# Get help 16 / 17, Data 19 / 20 (Spanish was 31 and 28 before the header and footer were read
+# in one query a model). The 15 needs the site structure memo (its two Site queries and
+# the Locale query) and is not reached yet.
+QUERY_CEILING = 20
+# Wagtail's routing finds the home page's translation with a query of its own
+# (Page.route_for_request: site.root_page.localized): the one query Spanish costs more.
 WAGTAIL_ROUTING = 1
 PAGES = [("/", "/es/"), ("/get-help/", "/es/obtener-ayuda/"), ("/data/", "/es/datos/")]
 
@@ -134,7 +140,6 @@ def test_a_spanish_page_costs_what_its_english_page_costs(
         with django_assert_max_num_queries(QUERY_CEILING) as queries:
             assert client.get(path).status_code == 200
         counts[path] = len(queries)
-    print("queries", counts)
     assert counts[spanish] <= counts[english] + WAGTAIL_ROUTING, counts
 
 
