@@ -1,14 +1,16 @@
-"""What every public page's header needs, read once per request with the site settings."""
+"""What every public page's header and footer need, read once per request with the site
+settings: the hotlines and the linked pages, each in the page's language in one query a model
+(as many queries in Spanish as in English)."""
 
 from django.utils.functional import SimpleLazyObject
+from wagtail.models import Page
 
 from pages.models import SiteSettings
-from resources.models import SafetyGuidance, localized
+from resources.models import Hotline, SafetyGuidance, localized_by_pk
 
 
 def _live(hotline):
-    """The hotline while it is live, in the page's language when it is translated."""
-    return localized(hotline) if hotline is not None and hotline.live else None
+    return hotline if hotline is not None and hotline.live else None
 
 
 def safety_guidance(site):
@@ -21,16 +23,20 @@ def safety_guidance(site):
 
 def header_hotlines(request):
     """The site's national hotline and state tipline, each only while it is live, the Get
-    help page their entries are on, and the site's safety guidance.
+    help page their entries are on, the site's safety guidance, and the quick exit's safety
+    page and the footer's links.
 
     Lazy: nothing is read unless a template (the header, a hotline call-out block) asks.
     """
 
-    def read():
+    def hotlines():
         site_settings = SiteSettings.for_request(request)
-        help_page = localized(site_settings.help_page)
-        national = _live(site_settings.national_hotline)
-        tipline = _live(site_settings.state_tipline)
+        ids = site_settings.national_hotline_id, site_settings.state_tipline_id
+        found = localized_by_pk(Hotline, ids)
+        national, tipline = (_live(found.get(pk)) for pk in ids)
+        help_page = localized_by_pk(Page, [site_settings.help_page_id]).get(
+            site_settings.help_page_id
+        )
         return {
             "national": national,
             "tipline": tipline,
@@ -42,4 +48,18 @@ def header_hotlines(request):
             "guidance": SimpleLazyObject(lambda: safety_guidance(site_settings.site_id)),
         }
 
-    return {"header_hotlines": SimpleLazyObject(read)}
+    def links():
+        site_settings = SiteSettings.for_request(request)
+        footer = [link["value"] for link in site_settings.footer_links.raw_data]
+        found = localized_by_pk(Page, [site_settings.safety_page_id, *(f["page"] for f in footer)])
+        return {
+            "safety_page": found.get(site_settings.safety_page_id),
+            # An English link keeps the editors' title; a translation shows its own.
+            "footer": [
+                {"page": page, "title": link["title"] if page.pk == link["page"] else page.title}
+                for link in footer
+                if (page := found.get(link["page"])) is not None
+            ],
+        }
+
+    return {"header_hotlines": SimpleLazyObject(hotlines), "site_links": SimpleLazyObject(links)}

@@ -11,6 +11,7 @@ from csp.decorators import csp_replace
 from django.conf import settings
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.text import slugify
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -171,7 +172,16 @@ def figure_embed(request, page_id, block_id):
     framed (X-Frame-Options DENY, frame-ancestors 'none'); only this view allows it, with the
     same strict script policy."""
     page = public_page(request, page_id)
-    block_id = str(block_id)
+    # The embed of a Spanish page is in Spanish: its tables, buttons and credits, lang="es".
+    language = page.locale.language_code
+    with translation.override(language):
+        response = _render_embed(request, page, str(block_id))
+    response["Content-Language"] = language
+    # Cached and marked public by the page cache, like a page (portal/cache.py).
+    return response
+
+
+def _render_embed(request, page, block_id):
     block, value = find_block(page, block_id)
     store = FigureStore.for_block(block, value, state=site_state(request))
     context = {
@@ -183,7 +193,7 @@ def figure_embed(request, page_id, block_id):
         **figure_page_context(page, request),
     }
     rendered = block.render(value, context=context)
-    response = render(
+    return render(
         request,
         "stats/embed.html",
         {
@@ -194,8 +204,6 @@ def figure_embed(request, page_id, block_id):
             **figure_page_context(page, request),
         },
     )
-    # Cached and marked public by the page cache, like a page (portal/cache.py).
-    return response
 
 
 def data_download(request, fmt):

@@ -92,10 +92,9 @@ class SiteSettings(BaseSiteSetting):
         "times in it. The install stores every time in UTC.",
     )
 
-    # The header shows both hotlines on every page: fetch them with the settings.
-    select_related = [
-        "jurisdiction", "national_hotline", "state_tipline", "safety_page", "help_page",
-    ]  # fmt: skip
+    # The header's hotlines and pages are read in the page's language, one query each
+    # (pages/context_processors.py), so only the state is fetched with the settings.
+    select_related = ["jurisdiction"]
 
     panels = [
         FieldPanel("jurisdiction"),

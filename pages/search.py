@@ -9,12 +9,16 @@ match on every database, so a word no page uses is corrected to the closest word
 """
 
 import difflib
+import functools
+import json
 import logging
 import re
+import unicodedata
 from contextlib import contextmanager
 from contextvars import ContextVar
 from html import unescape
 from html.parser import HTMLParser
+from pathlib import Path
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
@@ -24,7 +28,7 @@ from django.utils.html import strip_tags
 from wagtail.coreutils import get_dummy_request
 from wagtail.models import Page
 
-from resources.models import SNIPPET_MODELS
+from resources.models import SNIPPET_MODELS, active_language, default_language
 from stats.models import Category, Metric, Source
 
 logger = logging.getLogger(__name__)
@@ -33,6 +37,7 @@ WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 VOCABULARY_TIMEOUT = 600
 MIN_CORRECTED_LENGTH = 4
 SIMILARITY = 0.8
+SYNONYMS = Path(__file__).with_name("search_synonyms.json")
 
 
 class _TextOf(HTMLParser):
@@ -105,27 +110,34 @@ def rendered_body_text(page):
 # The forgiving match.
 
 
-def _vocabulary_texts():
-    """Every text the search looks in, read from the database without rendering."""
-    for page in Page.objects.live().public().specific():
+def _vocabulary_texts(language):
+    """Every text the search looks in, in one language, read from the database without
+    rendering: that language's pages, its labels of figures, and the lists' items in it."""
+    pages = Page.objects.live().public().filter(locale__language_code=language)
+    for page in pages.specific():
         yield page.title
         yield page.search_description
         yield strip_tags(getattr(page, "intro", "") or "")
         body = getattr(page, "body", None)
         if body is not None:
             yield from _strings(body.raw_data)
-    yield from Metric.objects.values_list("label", flat=True)
-    yield from Category.objects.values_list("label", flat=True)
-    for title, publisher in Source.objects.values_list("title", "publisher"):
-        yield title
-        yield publisher
+    # Figures' labels in the language (Spanish beside English: label_es); the sources are
+    # cited as published, in English, so only an English search corrects towards them.
+    label = "label" if language == default_language() else f"label_{language}"
+    yield from Metric.objects.values_list(label, flat=True)
+    yield from Category.objects.values_list(label, flat=True)
+    if language == default_language():
+        for title, publisher in Source.objects.values_list("title", "publisher"):
+            yield title
+            yield publisher
     for model in SNIPPET_MODELS:
         fields = [
             f.field_name
             for f in model.search_fields
             if type(f).__name__ == "SearchField" and f.field_name != "citation"
         ]
-        for values in model.objects.filter(live=True).values_list(*fields):
+        items = model.objects.filter(live=True, locale__language_code=language)
+        for values in items.values_list(*fields):
             yield from values
 
 
@@ -144,15 +156,16 @@ def _strings(data):
         yield from _strings(list(data.raw_data))
 
 
-def _vocabulary_key():
+def _vocabulary_key(language):
     latest = Page.objects.live().aggregate(latest=Max("last_published_at"))["latest"]
-    return f"portal:search-vocabulary:{latest.isoformat() if latest else 'none'}"
+    return f"portal:search-vocabulary:{language}:{latest.isoformat() if latest else 'none'}"
 
 
-def vocabulary():
-    """The words pages, figures and resources use, lower-cased (cached while no page is
-    published)."""
-    key = _vocabulary_key()
+def vocabulary(language=None):
+    """The words one language's pages, figures and resources use, lower-cased (cached while no
+    page is published): a Spanish search is corrected to Spanish words only."""
+    language = language or active_language()
+    key = _vocabulary_key(language)
     try:
         words = cache.get(key)
     except Exception:  # noqa: BLE001 - a cache that fails slows the search, never stops it
@@ -161,7 +174,7 @@ def vocabulary():
         words = sorted(
             {
                 w.lower()
-                for text in _vocabulary_texts()
+                for text in _vocabulary_texts(language)
                 if text
                 for w in WORD.findall(unescape(text))
             }
@@ -173,11 +186,19 @@ def vocabulary():
     return words
 
 
-def corrected(query):
-    """The query with each word no page uses replaced by the closest word one does; None when
-    nothing was corrected."""
-    words = vocabulary()
+def folded(word):
+    """A word without its accents: "víctimas" -> "victimas" (a visitor may type either)."""
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
+def corrected(query, language=None):
+    """The query with each word no page of the language uses replaced by the closest word one
+    does (accents aside: "vicitmas" -> "víctimas"); None when nothing was corrected."""
+    words = vocabulary(language)
     known = set(words)
+    by_folded = {}
+    for word in words:
+        by_folded.setdefault(folded(word), word)
     changed = False
 
     def fix(match):
@@ -185,11 +206,41 @@ def corrected(query):
         word = match.group()
         if len(word) < MIN_CORRECTED_LENGTH or word.lower() in known or word.isdigit():
             return word
-        close = difflib.get_close_matches(word.lower(), words, n=1, cutoff=SIMILARITY)
+        close = difflib.get_close_matches(
+            folded(word.lower()), list(by_folded), n=1, cutoff=SIMILARITY
+        )
         if not close:
             return word
         changed = True
-        return close[0]
+        return by_folded[close[0]]
 
     result = WORD.sub(fix, query)
     return result if changed else None
+
+
+@functools.cache
+def _synonyms():
+    """{language: [(a compiled phrase, its replacement)]}, the longest phrases first."""
+    with SYNONYMS.open(encoding="utf-8") as data:
+        table = json.load(data)
+    return {
+        language: [
+            (re.compile(rf"\b{re.escape(folded(phrase))}\b", re.IGNORECASE), other)
+            for phrase, other in sorted(words.items(), key=lambda item: -len(item[0]))
+        ]
+        for language, words in table.items()
+    }
+
+
+def with_synonyms(query, language=None):
+    """The query with each phrase of the synonym list (pages/search_synonyms.json) replaced by
+    the words the pages of its language use ("tráfico" -> "trata"); None when none is."""
+    # Folded a character at a time, so that a match's place is the same in the query.
+    plain = "".join(folded(c) or c for c in query)
+    result = query
+    for phrase, other in _synonyms().get(language or active_language(), []):
+        for match in reversed(list(phrase.finditer(plain))):
+            start, end = match.span()
+            result = result[:start] + other + result[end:]
+            plain = plain[:start] + other + plain[end:]
+    return result if result != query else None

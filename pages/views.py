@@ -12,7 +12,7 @@ from wagtail.models import Page, Site
 from wagtail.search.backends import get_search_backend
 
 from pages.models import TopicPage
-from pages.search import corrected
+from pages.search import corrected, with_synonyms
 from resources.models import Organization, Statute
 
 # A section number such as 566.206 or 566.215.1, with or without the section sign.
@@ -78,6 +78,24 @@ def _search(site, query):
     return results, statutes, organizations
 
 
+def _found(results, statutes, organizations):
+    return bool(statutes or organizations or results.count())
+
+
+def _search_again(site, query):
+    """When nothing matched: the query in the words the language's pages use (a synonym of the
+    list, then a misspelt word corrected towards that language's own words)."""
+    for attempt in (with_synonyms(query), corrected(query)):
+        if attempt:
+            found = _search(site, attempt)
+            if not _found(*found) and with_synonyms(attempt):
+                attempt = with_synonyms(attempt)
+                found = _search(site, attempt)
+            if _found(*found):
+                return attempt, found
+    return None, None
+
+
 @require_safe
 def search(request):
     # Runs of spaces are one space: the page cache keys a search by the query as read here.
@@ -88,11 +106,11 @@ def search(request):
     searched_for = None
     if query and site is not None:
         results, statutes, organizations = _search(site, query)
-        if not (statutes or organizations or results.count()):
-            # Nothing matched: perhaps a word is misspelt ("trafficing").
-            searched_for = corrected(query)
-            if searched_for:
-                results, statutes, organizations = _search(site, searched_for)
+        if not _found(results, statutes, organizations):
+            # Nothing matched: perhaps a word is misspelt ("trafficing") or not the pages' own.
+            searched_for, found = _search_again(site, query)
+            if found:
+                results, statutes, organizations = found
     page = Paginator(results, 10).get_page(request.GET.get("page"))
     return render(
         request,

@@ -13,19 +13,22 @@ from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import (
     DraftStateMixin,
     LockableMixin,
+    Page,
     PreviewableMixin,
     RevisionMixin,
     TranslatableMixin,
 )
 from wagtail.search import index
 
+from resources.forms import ResourceSnippetForm
+from resources.synchronized import SynchronizedFieldsMixin, default_language_code
+
 
 def active_language():
     return get_supported_content_language_variant(get_language() or settings.LANGUAGE_CODE)
 
 
-def default_language():
-    return get_supported_content_language_variant(settings.LANGUAGE_CODE)
+default_language = default_language_code
 
 
 def localized(obj):
@@ -35,9 +38,7 @@ def localized(obj):
     In the default language the object is returned as it is, with no query (Wagtail's would
     look up the active Locale): what the site settings and the English pages choose is English.
     """
-    if obj is None or active_language() == default_language():
-        return obj
-    return obj.localized
+    return localized_all([obj])[0]
 
 
 def in_active_language(queryset):
@@ -47,12 +48,60 @@ def in_active_language(queryset):
     active, default = active_language(), default_language()
     if active == default:
         return queryset.filter(locale__language_code=default)
-    translated = queryset.model.objects.filter(locale__language_code=active)
+    translated = queryset.filter(locale__language_code=active).values("translation_key")
+    # Whether an item is published is a fact of the default language's item: a translation
+    # is not shown once its source is withdrawn.
+    withdrawn = queryset.model.objects.filter(locale__language_code=default, live=False)
     return queryset.filter(
         Q(locale__language_code=active)
-        | Q(locale__language_code=default)
-        & ~Q(translation_key__in=translated.values("translation_key"))
+        & ~Q(translation_key__in=withdrawn.values("translation_key"))
+        | Q(locale__language_code=default) & ~Q(translation_key__in=translated)
     )
+
+
+def localized_all(objects):
+    """Each object (snippets, or pages) in the active language: its live translation, or
+    itself. One query for them all; none in the default language."""
+    objects = list(objects)
+    present = [obj for obj in objects if obj is not None]
+    if not present or active_language() == default_language():
+        return objects
+    model = Page if isinstance(present[0], Page) else type(present[0])
+    translations = {
+        t.translation_key: t
+        for t in model._default_manager.filter(
+            translation_key__in={obj.translation_key for obj in present},
+            locale__language_code=active_language(),
+            live=True,
+        )
+    }
+    return [obj and translations.get(obj.translation_key, obj) for obj in objects]
+
+
+def localized_by_pk(model, pks):
+    """{pk: the object in the active language} for the objects of `model` with these keys: its
+    live translation, or the object itself. One query, in every language alike."""
+    pks = [pk for pk in pks if pk is not None]
+    if not pks:
+        return {}
+    chosen = model._default_manager.filter(pk__in=pks)
+    rows = model._default_manager.filter(
+        Q(pk__in=pks)
+        | Q(
+            translation_key__in=chosen.values("translation_key"),
+            locale__language_code=active_language(),
+            live=True,
+        )
+    ).select_related("locale")
+    originals = {row.pk: row for row in rows if row.pk in pks}
+    translated = {
+        row.translation_key: row for row in rows if row.locale.language_code == active_language()
+    }
+    # Whether it is published is the original's fact: a withdrawn original stays withdrawn.
+    return {
+        pk: translated.get(obj.translation_key, obj) if obj.live else obj
+        for pk, obj in originals.items()
+    }
 
 
 class ResourceQuerySet(models.QuerySet):
@@ -63,6 +112,7 @@ class ResourceQuerySet(models.QuerySet):
 
 
 class ResourceSnippet(
+    SynchronizedFieldsMixin,
     TranslatableMixin,
     DraftStateMixin,
     LockableMixin,
@@ -83,6 +133,9 @@ class ResourceSnippet(
     sort_order = models.PositiveSmallIntegerField(default=0)
 
     objects = ResourceQuerySet.as_manager()
+    base_form_class = ResourceSnippetForm
+    # Facts, one value for every language (see resources/synchronized.py); the rest is words.
+    synchronized_fields = ("site", "sort_order")
 
     class Meta(TranslatableMixin.Meta):
         abstract = True
@@ -113,6 +166,8 @@ class Statute(ResourceSnippet):
     )
     url = models.URLField("link to the official text", blank=True)
     summary = models.TextField(blank=True)
+
+    synchronized_fields = (*ResourceSnippet.synchronized_fields, "citation", "category", "url")
 
     search_fields = [
         index.SearchField("citation", boost=3),
@@ -152,6 +207,8 @@ class Organization(ResourceSnippet):
     url = models.URLField("website", blank=True, help_text="Leave empty rather than guess.")
     description = models.TextField(blank=True)
 
+    synchronized_fields = (*ResourceSnippet.synchronized_fields, "kind", "url")
+
     search_fields = [
         index.SearchField("name", boost=2),
         index.AutocompleteField("name"),
@@ -185,6 +242,8 @@ class Publication(ResourceSnippet):
     url = models.URLField(blank=True, help_text="Leave empty rather than guess.")
     description = models.TextField(blank=True)
 
+    synchronized_fields = (*ResourceSnippet.synchronized_fields, "kind", "url")
+
     search_fields = [
         index.SearchField("title", boost=2),
         index.AutocompleteField("title"),
@@ -207,6 +266,8 @@ class FundingOpportunity(ResourceSnippet):
     url = models.URLField(blank=True, help_text="Leave empty rather than guess.")
     description = models.TextField(blank=True)
 
+    synchronized_fields = (*ResourceSnippet.synchronized_fields, "url")
+
     search_fields = [
         index.SearchField("name", boost=2),
         index.AutocompleteField("name"),
@@ -227,6 +288,8 @@ class Campaign(ResourceSnippet):
     name = models.CharField(max_length=255)
     url = models.URLField(blank=True, help_text="Leave empty rather than guess.")
     description = models.TextField(blank=True)
+
+    synchronized_fields = (*ResourceSnippet.synchronized_fields, "url")
 
     search_fields = [
         index.SearchField("name", boost=2),
@@ -274,6 +337,9 @@ class CheckedSource(models.Model):
         help_text="Who checked them (a name or a role), kept with the date. Empty until checked.",
     )
 
+    # Facts, the same in every language (synchronized from the default language's item).
+    FACTS = ("source_name", "source_url", "checked_on", "checked_by")
+
     class Meta:
         abstract = True
 
@@ -284,6 +350,12 @@ def dial(number):
 
 class SafetyGuidance(CheckedSource, ResourceSnippet):
     """What to do in immediate danger, shown first wherever the site offers help."""
+
+    synchronized_fields = (
+        *ResourceSnippet.synchronized_fields,
+        "emergency_number",
+        *CheckedSource.FACTS,
+    )
 
     text = models.TextField(
         help_text="One or two sentences, e.g. If you are in immediate danger, call 911."
@@ -340,6 +412,12 @@ class Hotline(CheckedSource, ResourceSnippet):
     confidentiality = models.TextField(
         blank=True, help_text="What the line is and is not: confidentiality, reporting, police."
     )
+    synchronized_fields = (
+        *ResourceSnippet.synchronized_fields,
+        *("scope", "phone", "text_number", "chat_url", "relay"),
+        *CheckedSource.FACTS,
+    )
+
     search_fields = [
         index.SearchField("name", boost=2),
         index.AutocompleteField("name"),

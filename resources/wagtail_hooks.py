@@ -1,5 +1,8 @@
 """The "Resources" menu: the lists editors keep, with filters, search and export."""
 
+from django.urls import path, reverse
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import LiveStatusTagColumn, LocaleColumn
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
@@ -13,6 +16,7 @@ from resources.models import (
     SafetyGuidance,
     Statute,
 )
+from resources.reports import OutOfDateTranslationsView
 
 STATUS = ["live", "site"]
 
@@ -118,3 +122,26 @@ class ResourcesGroup(SnippetViewSetGroup):
 
 
 register_snippet(ResourcesGroup)
+
+
+@hooks.register("register_reports_menu_item")
+def out_of_date_translations_menu_item():
+    return MenuItem(
+        "Out-of-date translations",
+        reverse("out_of_date_translations"),
+        icon_name="globe",
+        order=700,
+    )
+
+
+@hooks.register("register_admin_urls")
+def out_of_date_translations_urls():
+    view = OutOfDateTranslationsView
+    return [
+        path("reports/out-of-date-translations/", view.as_view(), name="out_of_date_translations"),
+        path(
+            "reports/out-of-date-translations/results/",
+            view.as_view(results_only=True),
+            name="out_of_date_translations_results",
+        ),
+    ]

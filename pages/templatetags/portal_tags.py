@@ -106,6 +106,19 @@ def _home_urls(request):
     return urls
 
 
+def _source_changed(page, translations):
+    """When the default language's version of a translated page was published, if after the
+    page itself (read from the translations already fetched: no query)."""
+    default = settings.LANGUAGE_CODE
+    if page.locale_id is None:
+        return None
+    source = next((t for t in translations if t.locale.language_code == default), None)
+    if source is None or source.pk == page.pk or not page.last_published_at:
+        return None
+    changed = source.last_published_at
+    return changed if changed and changed > page.last_published_at else None
+
+
 @register.simple_tag(takes_context=True)
 def languages(context):
     """This page in each language, for the language link and the hreflang alternates.
@@ -121,11 +134,11 @@ def languages(context):
         return []
     page = context.get("page")
     if isinstance(page, Page):
-        translations = page.get_translations(inclusive=True).live().public()
-        urls = {
-            t.locale.language_code: t.get_url(request)
-            for t in translations.select_related("locale")
-        }
+        translations = list(
+            page.get_translations(inclusive=True).live().public().select_related("locale")
+        )
+        urls = {t.locale.language_code: t.get_url(request) for t in translations}
+        source_changed = _source_changed(page, translations)
         translated = set(urls)
         if len(urls) < len(settings.LANGUAGES):
             urls = {**_home_urls(request), **urls}
@@ -133,6 +146,7 @@ def languages(context):
         urls = {code: translate_url(request.path, code) for code, _name in settings.LANGUAGES}
         # A view outside the translated URLs (the API docs) has one address: no alternates.
         translated = set(urls) if len(set(urls.values())) > 1 else set()
+        source_changed = None
     # The language link keeps what the visitor asked (a search's query and page).
     query = f"?{request.GET.urlencode()}" if request.GET and not isinstance(page, Page) else ""
     current = get_language()
@@ -150,6 +164,8 @@ def languages(context):
             "full_url": urljoin(root + "/", urls.get(code) or "/"),
             "current": code == current,
             "translated": code in translated,
+            # On a translation whose English was published after it: when the English changed.
+            "source_changed": source_changed if code == current else None,
         }
         for code, name in settings.LANGUAGES
         if code in offered

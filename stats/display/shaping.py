@@ -68,7 +68,8 @@ def restatement(o, name=None):
     if not differing:
         return None
 
-    # Edition names stay as their publisher wrote them, marked as English.
+    # Edition names stay as their publisher wrote them, marked as English; a translation may
+    # name the edition by its year instead ("la edición de 2019"), in its own words.
     def edition(r):
         return format_html('<span lang="en">{}</span>', r.source.edition)
 
@@ -79,6 +80,7 @@ def restatement(o, name=None):
                 if r.source.edition_year < o.source.edition_year
                 else gettext("the {edition} gives {value}"),
                 edition=edition(r),
+                year=r.source.edition_year,
                 value=format_value(r.value, unit),
             )
             for r in differing
@@ -88,6 +90,7 @@ def restatement(o, name=None):
         gettext("{name}: the {edition} gives {value}; {older}"),
         name=name or o.period_label,
         edition=edition(o),
+        year=o.source.edition_year,
         value=format_value(o.value, unit),
         older=older,
     )
