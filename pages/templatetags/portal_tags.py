@@ -119,6 +119,24 @@ def _source_changed(page, translations):
     return changed if changed and changed > page.last_published_at else None
 
 
+def _language_urls(request, page):
+    """({language: this page's address in it}, the languages it is translated into, when its
+    English changed after it): a Wagtail page's live translations (one query), else the same
+    path in each language."""
+    if not isinstance(page, Page):
+        urls = {code: translate_url(request.path, code) for code, _name in settings.LANGUAGES}
+        # A view outside the translated URLs (the API docs) has one address: no alternates.
+        return urls, (set(urls) if len(set(urls.values())) > 1 else set()), None
+    translations = list(
+        page.get_translations(inclusive=True).live().public().select_related("locale")
+    )
+    urls = {t.locale.language_code: t.get_url(request) for t in translations}
+    translated = set(urls)
+    if len(urls) < len(settings.LANGUAGES):
+        urls = {**_home_urls(request), **urls}
+    return urls, translated, _source_changed(page, translations)
+
+
 @register.simple_tag(takes_context=True)
 def languages(context):
     """This page in each language, for the language link and the hreflang alternates.
@@ -133,20 +151,7 @@ def languages(context):
     if request is None:
         return []
     page = context.get("page")
-    if isinstance(page, Page):
-        translations = list(
-            page.get_translations(inclusive=True).live().public().select_related("locale")
-        )
-        urls = {t.locale.language_code: t.get_url(request) for t in translations}
-        source_changed = _source_changed(page, translations)
-        translated = set(urls)
-        if len(urls) < len(settings.LANGUAGES):
-            urls = {**_home_urls(request), **urls}
-    else:
-        urls = {code: translate_url(request.path, code) for code, _name in settings.LANGUAGES}
-        # A view outside the translated URLs (the API docs) has one address: no alternates.
-        translated = set(urls) if len(set(urls.values())) > 1 else set()
-        source_changed = None
+    urls, translated, source_changed = _language_urls(request, page)
     # The language link keeps what the visitor asked (a search's query and page).
     query = f"?{request.GET.urlencode()}" if request.GET and not isinstance(page, Page) else ""
     current = get_language()
