@@ -317,7 +317,7 @@ NEWEST_EDITION_FIRST = (
 )
 
 
-def _newest_edition(source):
+def newest_edition(source):
     """Sort key of an edition: the largest is the newest (see NEWEST_EDITION_FIRST)."""
     edition_year, published_on, source_id = source
     return (edition_year, published_on is not None, published_on or date.min, source_id)
@@ -423,7 +423,7 @@ def refresh_current(keys):
                 groups.setdefault(key, []).append((edition, pk, flag))
         to_set, to_clear = [], []
         for group in groups.values():
-            newest = max(group, key=lambda row: _newest_edition(row[0]))
+            newest = max(group, key=lambda row: newest_edition(row[0]))
             for row in group:
                 should = row is newest
                 if should != row[2]:
@@ -433,8 +433,9 @@ def refresh_current(keys):
                 Observation.objects.filter(pk__in=pks[i : i + 900]).update(is_current=flag)
 
 
-class Observation(RevisionMixin, models.Model):
-    """One published value, from one source edition."""
+class Observation(models.Model):
+    """One published value, from one source edition. Its history is ObservationChange (not
+    Wagtail revisions: a figure has one history)."""
 
     metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="observations")
     jurisdiction = models.ForeignKey(
@@ -634,8 +635,11 @@ class ImportRecord(models.Model):
 class ObservationChange(models.Model):
     """One change to one observation: by hand, by an import, by a revert or a restore.
 
-    The history of a figure, with its old and new values as exact text; a revert reads the
-    changes an import made."""
+    The one history of a figure, with its old and new values as exact text, and the figure's
+    metric, place and period kept beside it so a withdrawal stays on the record. A row an
+    import created has its creation in `Observation.created_by_import` (written once, not
+    repeated here); `history_of` puts it first. Its value on any date, the public revisions
+    log and every undo are derived from these rows."""
 
     class Action(models.TextChoices):
         CREATED = "created", "Created"
@@ -671,12 +675,52 @@ class ObservationChange(models.Model):
         on_delete=models.SET_NULL,
         related_name="observation_changes",
     )
+    reason = models.TextField(blank=True, help_text="Why, as the data manager gave it.")
+    # The figure's identity, kept when the row itself is deleted (the public log, per site).
+    metric = models.ForeignKey(
+        Metric, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    period_end = models.DateField(null=True, blank=True)
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["jurisdiction", "at"], name="change_place_at")]
 
     def __str__(self):
         return f"{self.label}: {self.get_action_display()} ({self.get_via_display()})"
+
+    @classmethod
+    def entry(cls, observation, action, via, *, old=None, new=None, keep=True, **fields):
+        """The one constructor of a history entry (unsaved): the figure's identity is copied
+        from the observation; keep=False records it without the link (a deletion)."""
+        return cls(
+            observation=observation if keep else None,
+            label=fields.pop("label", None) or str(observation)[:255],
+            action=action,
+            via=via,
+            old=old,
+            new=new,
+            metric_id=observation.metric_id,
+            jurisdiction_id=observation.jurisdiction_id,
+            period_end=observation.period_end,
+            source_id=observation.source_id,
+            **fields,
+        )
+
+    @property
+    def kind(self):
+        """What the change is to a reader: a correction, a withdrawal, a new figure."""
+        if self.action == self.Action.DELETED:
+            return "withdrawal"
+        if self.action == self.Action.CREATED:
+            return "new"
+        return "revision" if self.via == self.Via.IMPORT else "correction"
 
     @property
     def differences(self):
