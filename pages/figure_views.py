@@ -18,6 +18,7 @@ from wagtail.models import Page
 
 from stats.display.batch import FigureStore, batched_snippets
 from stats.exchange.common import neutralise
+from stats.store.history import parse_moment
 from stats.store.periods import format_period
 
 CSV_COLUMNS = (
@@ -125,7 +126,7 @@ def figure_csv(request, page_id, block_id):
     page = public_page(page_id)
     block_id = str(block_id)
     block, value = find_block(page, block_id)
-    store = FigureStore.for_block(block, value)
+    store = FigureStore.for_block(block, value, as_of=parse_moment(request.GET.get("as_of")))
     observations = []
     for selection in store.selections:
         observations.extend(store.observations(selection))
@@ -160,8 +161,10 @@ def figure_embed(request, page_id, block_id):
     page = public_page(page_id)
     block_id = str(block_id)
     block, value = find_block(page, block_id)
-    store = FigureStore.for_block(block, value)
+    as_of = parse_moment(request.GET.get("as_of"))
+    store = FigureStore.for_block(block, value, as_of=as_of)
     context = {
+        "figures_as_of": as_of,
         "page": page,
         "request": request,
         "figures": store,
@@ -178,6 +181,7 @@ def figure_embed(request, page_id, block_id):
             "rendered": rendered,
             "figures": store,
             "title": figure_title(block, value),
+            "figures_as_of": as_of,
             **figure_page_context(page, request),
         },
     )

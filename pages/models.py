@@ -1,6 +1,7 @@
 """Page types and site settings of a state's site."""
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
@@ -9,6 +10,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from pages.blocks import ContentStreamBlock, FooterLinkBlock
+from stats.store.history import parse_moment
 
 
 @register_setting(icon="site")
@@ -78,6 +80,7 @@ def figure_page_context(page, request):
     jurisdiction = SiteSettings.for_request(request).jurisdiction if request else None
     state = jurisdiction.display_name if jurisdiction else ""
     return {
+        "cited_at": timezone.now(),
         "page_url": f"{root}{path}" if root else "",
         "site_root_url": root or "",
         "portal_name": (
@@ -114,7 +117,9 @@ class BasePage(Page):
 
         context = super().get_context(request, *args, **kwargs)
         # One batched fetch for every figure the page's blocks need.
-        context["figures"] = FigureStore.for_stream(self.body)
+        as_of = parse_moment(request.GET.get("as_of")) if request else None
+        context["figures"] = FigureStore.for_stream(self.body, as_of=as_of)
+        context["figures_as_of"] = as_of
         # And one for the items of each kind of list (statutes, organizations...) they show.
         context["snippet_lists"] = list_batch(self.body, request)
         context.update(figure_page_context(self, request))

@@ -225,9 +225,20 @@ def _rendered_for_user(request):
 _sites = {"version": None, "hosts": {}, "default": None}
 
 
+# The public views cached besides Wagtail's pages, each with the query parameters it reads
+# (in the key; any other parameter is ignored, so it cannot inflate the cache).
+CACHED_VIEWS = {
+    "wagtail_serve": ("as_of",),
+    "revisions": ("metric", "year"),
+    "revisions_feed": ("metric", "year"),
+    "releases": (),
+    "releases_ics": (),
+}
+
+
 def _serves_a_page(request):
-    """Whether the path goes to Wagtail's page view: only pages are cached (no query)."""
-    return _path_serves_a_page(request.path_info)
+    """Whether the path goes to a cached public view (no query)."""
+    return _path_serves_a_page(request.path_info) is not None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -239,9 +250,10 @@ def _path_serves_a_page(path):
     # the path's own language, so the answer is the same whatever request came before.
     try:
         with translation.override(_path_language(path)):
-            return resolve(path).url_name == "wagtail_serve"
+            name = resolve(path).url_name
     except Resolver404:
-        return False
+        return None
+    return name if name in CACHED_VIEWS else None
 
 
 def _path_language(path):
@@ -267,7 +279,7 @@ def cache_key(request):
     """The key of a request's cached page, or None when the request must not be cached."""
     if request.method != "GET" or _is_signed_in(request) or not _serves_a_page(request):
         return None
-    params = allowed_query_params()
+    params = allowed_query_params() | set(CACHED_VIEWS[_path_serves_a_page(request.path_info)])
     query = "&".join(
         f"{k}={v}" for k, values in sorted(request.GET.lists()) if k in params for v in values
     )
@@ -286,7 +298,7 @@ def _is_public_page(request, response):
     match = getattr(request, "resolver_match", None)
     return (
         match is not None
-        and match.url_name == "wagtail_serve"
+        and match.url_name in CACHED_VIEWS
         and response.status_code == 200
         and not response.streaming
         and not response.cookies

@@ -619,6 +619,13 @@ class ImportRecord(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The public release calendar: each announcement of this release, a move, a cancellation.
+    release_events = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="[{event, at, go_live_at, reason}]: scheduled, moved or cancelled.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -626,6 +633,20 @@ class ImportRecord(models.Model):
     def __str__(self):
         when = timezone.localtime(self.created_at) if self.created_at else None
         return f"{self.file_name} ({self.get_status_display()}, {when:%Y-%m-%d %H:%M})"
+
+    def note_release(self, event, go_live_at=None, reason=""):
+        """Add a step of the release's schedule (saved with release_events by the caller)."""
+        if event == "scheduled" and self.release_events:
+            event = "moved"
+        self.release_events = [
+            *self.release_events,
+            {
+                "event": event,
+                "at": timezone.now().isoformat(),
+                "go_live_at": go_live_at.isoformat() if go_live_at else None,
+                "reason": reason,
+            },
+        ]
 
     @property
     def is_pending(self):

@@ -19,6 +19,7 @@ from django.db.models import Q
 from wagtail import blocks
 
 from stats.models import Jurisdiction, Observation, Source
+from stats.store.history import figures_as_of
 
 NATIONAL_CODE = "US"
 STATE_KIND = "state"  # Jurisdiction.Kind.STATE: states, the District and the territories
@@ -162,9 +163,10 @@ def block_selections(block, value):
 class FigureStore:
     """Observations for a set of selections, fetched in one query."""
 
-    def __init__(self, selections=()):
+    def __init__(self, selections=(), as_of=None):
         self.selections = set(selections)
-        self._by_metric = self._index(self._fetch(self.selections))
+        self.as_of = as_of  # a past moment: the figures as they stood then (stats.store.history)
+        self._by_metric = self._index(self._fetch(self.selections, as_of))
         self._own = {}  # selections fetched on their own (a block rendered outside the page)
         self._all_sources = None
         self._ids = defaultdict(int)
@@ -174,9 +176,9 @@ class FigureStore:
         self.kinds_drawn = set()  # "chart", "map": which scripts the page needs
 
     @classmethod
-    def for_stream(cls, stream_value):
+    def for_stream(cls, stream_value, as_of=None):
         if not stream_value:
-            return cls()
+            return cls(as_of=as_of)
         # Converting the stream here, with the chosen snippets batched, keeps their lookups to
         # one query per model whatever the number of blocks; the page reuses the converted values.
         with batched_snippets(stream_value):
@@ -184,17 +186,17 @@ class FigureStore:
         selections = []
         for child in children:
             selections.extend(block_selections(child.block, child.value))
-        return cls(selections)
+        return cls(selections, as_of=as_of)
 
     @classmethod
-    def for_block(cls, block, value):
-        store = cls(block_selections(block, value))
+    def for_block(cls, block, value, as_of=None):
+        store = cls(block_selections(block, value), as_of=as_of)
         # Blocks rendered on their own may sit side by side: keep their element ids apart.
         store._id_tag = f"{secrets.token_hex(3)}-"
         return store
 
     @staticmethod
-    def _fetch(selections):
+    def _fetch(selections, as_of=None):
         if not selections:
             return []
         national_ids = ()
@@ -203,6 +205,8 @@ class FigureStore:
                 Jurisdiction.objects.filter(code=NATIONAL_CODE).values_list("pk", flat=True)
             )
         q = reduce(or_, (s.q(national_ids) for s in selections))
+        if as_of is not None:
+            return figures_as_of(Observation.objects.filter(q), as_of)
         return Observation.objects.filter(q).current()
 
     @staticmethod
@@ -220,7 +224,7 @@ class FigureStore:
             by_metric = self._by_metric
         else:
             if selection not in self._own:
-                self._own[selection] = self._index(self._fetch([selection]))
+                self._own[selection] = self._index(self._fetch([selection], self.as_of))
             by_metric = self._own[selection]
         return [
             o

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
@@ -19,6 +20,7 @@ from stats.store.formatting import (
     ordinal,
     plain_number,
 )
+from stats.store.history import moment_text
 from stats.store.periods import is_calendar_year
 
 
@@ -138,6 +140,10 @@ def figure_links(context, title, sources):
     page, block_id, anchor = context.get("page"), context.get("block_id"), context["anchor"]
     page_url = context.get("page_url") or ""
     permalink = f"{page_url}#{anchor}"
+    # The citation links to the figures as they stood when cited, so it reproduces them.
+    moment = context.get("figures_as_of") or context.get("cited_at") or timezone.now()
+    cited = f"{page_url}?as_of={moment_text(moment)}#{anchor}"
+    day = formats.date_format(timezone.localtime(moment), "DATE_FORMAT")
     where = ", ".join(
         part for part in (context.get("portal_name"), getattr(page, "title", "")) if part
     )
@@ -152,7 +158,9 @@ def figure_links(context, title, sources):
             for part in (
                 f"“{title}”." if title else "",
                 f"{where}." if where else "",
-                f"{permalink}." if page_url else "",
+                format_html(gettext("Figures as of {day}: {url}."), day=day, url=cited)
+                if page_url
+                else "",
                 format_html(gettext("Data: {sources}."), sources=quoted) if data else "",
             )
             if part
@@ -160,6 +168,7 @@ def figure_links(context, title, sources):
     )
     links = {
         "permalink": permalink,
+        "cited_url": cited if page_url else "",
         "citation": citation,
         "figure_csv_url": "",
         "embed_url": "",

@@ -6,7 +6,6 @@ goes back through the changes an import recorded.
 """
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
@@ -28,6 +27,7 @@ from stats.models import (
     newest_edition,
     refresh_current,
 )
+from stats.store.history import figure_from_text
 
 MAX_LISTED = 2000  # rows of each kind listed in a preview; the counts give the totals
 MAX_NAMED = 20  # figures named in a stale or refused message
@@ -476,18 +476,9 @@ def _apply_revert(plan, user, reason):
     announce_figures_changed({key[0] for key in keys})
 
 
-def _field_value(name, text):
-    """A figure from the history's exact text."""
-    if name == "footnote":
-        return text or ""
-    if text in ("", None):
-        return None
-    return int(text) if name == "rank" else Decimal(text)
-
-
 def _set_values(observation, values):
     for name in FIGURE_FIELDS:
-        setattr(observation, name, _field_value(name, values.get(name, "")))
+        setattr(observation, name, figure_from_text(name, values.get(name, "")))
 
 
 def history_of(observation):

@@ -43,7 +43,13 @@ from stats.exchange.importing import (
 from stats.exchange.reading import check_upload
 from stats.exchange.tasks import apply_import, check_import
 from stats.exchange.validating import figure_values
-from stats.models import ImportRecord, Metric, Observation, ObservationChange
+from stats.models import (
+    ImportRecord,
+    Metric,
+    Observation,
+    ObservationChange,
+    announce_figures_changed,
+)
 from stats.staff.search import OBSERVATION_SEARCH, WordSearchMixin
 from stats.store.breakdowns import breakdown_warnings
 
@@ -229,6 +235,8 @@ class ConfirmView(ImportPermissionMixin, View):
                 if claimed:  # enqueued in the same transaction as the claim
                     job = apply_import.using(run_after=go_live_at) if go_live_at else apply_import
                     job.enqueue(pk, request.user.pk)
+                if claimed and go_live_at:
+                    announce_release(pk, "scheduled", go_live_at)
         except OperationalError:
             messages.error(request, DatabaseBusy.message)
             return redirect("stats_import:preview", pk)
@@ -245,11 +253,25 @@ class CancelScheduleView(ImportPermissionMixin, View):
 
     def post(self, request, pk):
         Status = ImportRecord.Status
-        if ImportRecord.objects.filter(pk=pk, status=Status.SCHEDULED).update(
-            status=Status.PREVIEWED, go_live_at=None
-        ):
-            messages.success(request, "The scheduled release was cancelled; nothing was imported.")
+        reason = request.POST.get("reason", "").strip()[:2000]
+        with transaction.atomic():
+            if ImportRecord.objects.filter(pk=pk, status=Status.SCHEDULED).update(
+                status=Status.PREVIEWED, go_live_at=None
+            ):
+                announce_release(pk, "cancelled", reason=reason)
+                messages.success(
+                    request, "The scheduled release was cancelled; nothing was imported."
+                )
         return redirect("stats_import:preview", pk)
+
+
+def announce_release(pk, event, go_live_at=None, reason=""):
+    """Keep a step of a release's schedule for the public calendar, and let the cached
+    public pages (the calendar among them) know."""
+    record = ImportRecord.objects.select_for_update().defer("content").get(pk=pk)
+    record.note_release(event, go_live_at, reason)
+    record.save(update_fields=["release_events"])
+    announce_figures_changed(set())
 
 
 class RevertView(ImportBase, TemplateView):
