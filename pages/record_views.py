@@ -129,12 +129,13 @@ def _utc(moment):
 def releases_ics(request):
     """The release calendar as iCalendar: one event per release, cancelled ones marked."""
     host = request.get_host().split(":")[0]
+    name = _("Release calendar")
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
         f"PRODID:-//{host}//release calendar//{request.LANGUAGE_CODE}",
         "CALSCALE:GREGORIAN",
-        f"X-WR-CALNAME:{_ical_text(_('Release calendar'))}",
+        f"X-WR-CALNAME:{_ical_text(name)}",
     ]
     for release in release_calendar(_places(request)):
         if release.when is None:
@@ -142,7 +143,9 @@ def releases_ics(request):
         what = "; ".join(str(m.display_label) for m in release.metrics)
         description = [_("Metrics: %(what)s") % {"what": what}]
         description += [s.citation for s in release.sources]
-        sources = ", ".join(s.citation for s in release.sources)
+        summary = _("Release: %(sources)s") % {
+            "sources": ", ".join(s.citation for s in release.sources)
+        }
         last = release.events[-1]
         if last.get("reason"):
             description.append(last["reason"])
@@ -151,7 +154,7 @@ def releases_ics(request):
             f"UID:release-{release.record.pk}@{host}",
             f"DTSTAMP:{_utc(last['at'] or timezone.now())}",
             f"DTSTART:{_utc(release.when)}",
-            f"SUMMARY:{_ical_text(_('Release: %(sources)s') % {'sources': sources})}",
+            f"SUMMARY:{_ical_text(summary)}",
             f"DESCRIPTION:{_ical_text(chr(10).join(description))}",
             f"STATUS:{'CANCELLED' if release.status == 'cancelled' else 'CONFIRMED'}",
             f"SEQUENCE:{len(release.events) - 1}",

@@ -638,12 +638,16 @@ class ImportRecord(models.Model):
         """Add a step of the release's schedule (saved with release_events by the caller)."""
         if event == "scheduled" and self.release_events:
             event = "moved"
+        if go_live_at is None and self.release_events:  # a cancellation names its date
+            go_live_at = self.release_events[-1]["go_live_at"]
+        else:
+            go_live_at = go_live_at.isoformat() if go_live_at else None
         self.release_events = [
             *self.release_events,
             {
                 "event": event,
                 "at": timezone.now().isoformat(),
-                "go_live_at": go_live_at.isoformat() if go_live_at else None,
+                "go_live_at": go_live_at,
                 "reason": reason,
             },
         ]
@@ -704,7 +708,11 @@ class ObservationChange(models.Model):
     jurisdiction = models.ForeignKey(
         Jurisdiction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    period_start = models.DateField(null=True, blank=True)
     period_end = models.DateField(null=True, blank=True)
+    breakdown = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -729,9 +737,23 @@ class ObservationChange(models.Model):
             new=new,
             metric_id=observation.metric_id,
             jurisdiction_id=observation.jurisdiction_id,
+            period_start=observation.period_start,
             period_end=observation.period_end,
+            breakdown_id=observation.breakdown_id,
             source_id=observation.source_id,
             **fields,
+        )
+
+    @property
+    def identity(self):
+        """The figure's key and edition (ObservationQuerySet.KEY and the source id)."""
+        return (
+            self.metric_id,
+            self.jurisdiction_id,
+            self.period_start,
+            self.period_end,
+            self.breakdown_id,
+            self.source_id,
         )
 
     @property

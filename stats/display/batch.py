@@ -206,7 +206,7 @@ class FigureStore:
             )
         q = reduce(or_, (s.q(national_ids) for s in selections))
         if as_of is not None:
-            return figures_as_of(Observation.objects.filter(q), as_of)
+            return figures_as_of(q, as_of)
         return Observation.objects.filter(q).current()
 
     @staticmethod

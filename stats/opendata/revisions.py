@@ -8,7 +8,8 @@ row) and the import records; the views that show them per site live in pages/rec
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from stats.models import ImportRecord, Jurisdiction, Metric, Observation, ObservationChange, Source
@@ -95,13 +96,14 @@ def _changes(places, metric, year, limit):
 
 def _new_editions(places, metric, year, limit):
     """Values of a new edition that replaced a published one (the import that created it)."""
-    older = Observation.objects.filter(
+    # A total has no breakdown: compare "none" as 0, as SQL's NULL = NULL is not true.
+    older = Observation.objects.annotate(category=Coalesce("breakdown_id", Value(0))).filter(
         is_current=False,
         metric_id=OuterRef("metric_id"),
         jurisdiction_id=OuterRef("jurisdiction_id"),
         period_start=OuterRef("period_start"),
         period_end=OuterRef("period_end"),
-        breakdown_id=OuterRef("breakdown_id"),
+        category=Coalesce(OuterRef("breakdown_id"), Value(0)),
     )
     query = Observation.objects.filter(
         Exists(older), is_current=True, created_by_import__status=ImportRecord.Status.IMPORTED
