@@ -459,4 +459,4 @@ def test_whether_a_path_is_a_page_does_not_depend_on_the_previous_request(site, 
     with translation.override(left_active):
         assert _path_serves_a_page("/test-topic/") == "wagtail_serve"
         assert _path_serves_a_page("/es/search/") is None
-        assert _path_serves_a_page("/search/") is False
+        assert _path_serves_a_page("/search/") is None

@@ -272,3 +272,14 @@ def test_a_cited_page_shows_the_figures_as_cited(client, stats_data, home):
     then = client.get(cited.replace("&amp;", "&")).content.decode()
     assert re.search(r'class="key-figure__value">4<', then)
     assert 'class="as-of-banner"' in then and "See the current figures" in then
+
+
+def test_the_log_is_cached_keyed_by_its_filters_and_renewed_on_a_change(client, corrected):
+    url = reverse("revisions")
+    first = client.get(url)
+    assert "public" in first["Cache-Control"] and not first.cookies
+    assert client.get(url, {"metric": "test-share"}).content.decode().count('data-kind="') == 0
+    restore_values(total(), {"value": "7"}, reason="Another look")
+    assert "Another look" not in client.get(url).content.decode()  # cached until the commit
+    invalidate_public_pages()  # as the commit of the restore does (figures_changed)
+    assert "Another look" in client.get(url).content.decode()
