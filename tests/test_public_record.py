@@ -283,3 +283,14 @@ def test_the_log_is_cached_keyed_by_its_filters_and_renewed_on_a_change(client, 
     assert "Another look" not in client.get(url).content.decode()  # cached until the commit
     invalidate_public_pages()  # as the commit of the restore does (figures_changed)
     assert "Another look" in client.get(url).content.decode()
+
+
+def test_a_figures_citation_links_the_revisions_log_and_the_calendar(client, stats_data, home):
+    imported([row(4)])
+    metric = stats_data["metrics"]["cases"]
+    mo = Jurisdiction.objects.get(code="MO")
+    figure = {"metric": metric.pk, "jurisdiction": mo.pk, "year": None, "label": ""}
+    html = client.get(topic(home, "linked", [{"type": "key_figure", "value": figure}]).url)
+    record = re.search(r'<p class="figure-actions__record">(.*?)</p>', html.content.decode())
+    assert f'href="{reverse("revisions")}"' in record.group(1)
+    assert f'href="{reverse("releases")}"' in record.group(1)
