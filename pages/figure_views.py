@@ -24,6 +24,7 @@ from stats.display.batch import FigureStore, batched_snippets
 from stats.exchange.common import neutralise
 from stats.models import DownloadFile, Jurisdiction
 from stats.opendata import views as downloads
+from stats.store.history import parse_moment
 from stats.store.periods import format_period
 
 CSV_COLUMNS = (
@@ -141,7 +142,9 @@ def figure_csv(request, page_id, block_id):
     page = public_page(request, page_id)
     block_id = str(block_id)
     block, value = find_block(page, block_id)
-    store = FigureStore.for_block(block, value, state=site_state(request))
+    store = FigureStore.for_block(
+        block, value, state=site_state(request), as_of=parse_moment(request.GET.get("as_of"))
+    )
     observations = []
     for selection in store.selections:
         observations.extend(store.observations(selection))
@@ -183,8 +186,10 @@ def figure_embed(request, page_id, block_id):
 
 def _render_embed(request, page, block_id):
     block, value = find_block(page, block_id)
-    store = FigureStore.for_block(block, value, state=site_state(request))
+    as_of = parse_moment(request.GET.get("as_of"))
+    store = FigureStore.for_block(block, value, state=site_state(request), as_of=as_of)
     context = {
+        "figures_as_of": as_of,
         "page": page,
         "request": request,
         "figures": store,
@@ -201,6 +206,7 @@ def _render_embed(request, page, block_id):
             "rendered": rendered,
             "figures": store,
             "title": figure_title(block, value),
+            "figures_as_of": as_of,
             **figure_page_context(page, request),
         },
     )

@@ -16,6 +16,7 @@ from pages.blocks import ContentStreamBlock, FooterLinkBlock
 from pages.search import rendered_body_text
 from resources.blocks import list_batch
 from stats.display.batch import FigureStore
+from stats.store.history import parse_moment
 
 
 def validate_time_zone(value):
@@ -118,6 +119,7 @@ def figure_page_context(page, request):
     state = jurisdiction.display_name if jurisdiction else ""
     return {
         "site_state": jurisdiction,
+        "cited_at": timezone.now(),
         "page_url": f"{root}{path}" if root else "",
         "site_root_url": root or "",
         "portal_name": (
@@ -149,7 +151,11 @@ class BasePage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         # One batched fetch for every figure the page's blocks need.
-        context["figures"] = FigureStore.for_stream(self.body, state=site_state(request))
+        as_of = parse_moment(request.GET.get("as_of")) if request else None
+        context["figures"] = FigureStore.for_stream(
+            self.body, state=site_state(request), as_of=as_of
+        )
+        context["figures_as_of"] = as_of
         # And one for the items of each kind of list (statutes, organizations...) they show.
         context["snippet_lists"] = list_batch(self.body, request)
         context.update(figure_page_context(self, request))

@@ -83,8 +83,19 @@ logger = logging.getLogger(__name__)
 
 # The views whose answers are cached, and the query parameters each reads (search: the query
 # and the page of results; the others: PUBLIC_PAGE_CACHE_QUERY_PARAMS).
-CACHED_VIEWS = ("wagtail_serve", "figure_embed", "search")
+# The public views cached (by their URL names), each with the query parameters it reads
+# besides PUBLIC_PAGE_CACHE_QUERY_PARAMS: in the key, any other parameter ignored, so it
+# cannot inflate the cache.
 SEARCH_PARAMS = ("q", "page")
+CACHED_VIEWS = {
+    "wagtail_serve": ("as_of",),
+    "figure_embed": ("as_of",),
+    "search": SEARCH_PARAMS,
+    "revisions": ("metric", "year"),
+    "revisions_feed": ("metric", "year"),
+    "releases": (),
+    "releases_ics": (),
+}
 SEARCH_QUERY_LENGTH = 200  # as pages.views.search reads it
 # Wagtail's site root paths were last cleared for this content version (portal/cache.py).
 ROOT_PATHS_VERSION_KEY = "portal:site-root-paths:version"
@@ -264,11 +275,6 @@ def _path_view(path):
     return name if name in CACHED_VIEWS else None
 
 
-def _path_serves_a_page(path):
-    """Whether the path goes to Wagtail's page view."""
-    return _path_view(path) == "wagtail_serve"
-
-
 def _path_language(path):
     """The language a path is served in (/es/... is Spanish; no prefix, the default)."""
     return get_language_from_path(path) or settings.LANGUAGE_CODE
@@ -322,7 +328,7 @@ def _query(request, view):
     if view == "search":
         words = " ".join(request.GET.get("q", "").split())[:SEARCH_QUERY_LENGTH]
         return f"q={words}&page={request.GET.get('page', '')}"
-    params = allowed_query_params()
+    params = allowed_query_params() | set(CACHED_VIEWS[view])
     return "&".join(
         f"{k}={v}" for k, values in sorted(request.GET.lists()) if k in params for v in values
     )

@@ -7,7 +7,7 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from pages import figure_views as stats_views
-from pages import views
+from pages import record_views, views
 from stats.opendata.api import api_urls
 from stats.opendata.views import place_choices
 
@@ -40,6 +40,10 @@ if settings.DEBUG:
 # English at /, Spanish under /es/: search and every Wagtail page, in each language.
 urlpatterns += i18n_patterns(
     path("search/", views.search, name="search"),
+    path("data/revisions/", record_views.revisions, name="revisions"),
+    path("data/revisions.atom", record_views.RevisionsFeed(), name="revisions_feed"),
+    path("data/releases/", record_views.releases, name="releases"),
+    path("data/releases.ics", record_views.releases_ics, name="releases_ics"),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

@@ -377,7 +377,7 @@ NEWEST_EDITION_FIRST = (
 )
 
 
-def _newest_edition(source):
+def newest_edition(source):
     """Sort key of an edition: the largest is the newest (see NEWEST_EDITION_FIRST)."""
     edition_year, published_on, source_id = source
     return (edition_year, published_on is not None, published_on or date.min, source_id)
@@ -487,7 +487,7 @@ def refresh_current(keys):
                 groups.setdefault(key, []).append((edition, pk, flag))
         to_set, to_clear = [], []
         for group in groups.values():
-            newest = max(group, key=lambda row: _newest_edition(row[0]))
+            newest = max(group, key=lambda row: newest_edition(row[0]))
             for row in group:
                 should = row is newest
                 if should != row[2]:
@@ -497,8 +497,9 @@ def refresh_current(keys):
                 Observation.objects.filter(pk__in=pks[i : i + 900]).update(is_current=flag)
 
 
-class Observation(RevisionMixin, models.Model):
-    """One published value, from one source edition."""
+class Observation(models.Model):
+    """One published value, from one source edition. Its history is ObservationChange (not
+    Wagtail revisions: a figure has one history)."""
 
     metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="observations")
     jurisdiction = models.ForeignKey(
@@ -680,6 +681,13 @@ class ImportRecord(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The public release calendar: each announcement of this release, a move, a cancellation.
+    release_events = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="[{event, at, go_live_at, reason}]: scheduled, moved or cancelled.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -687,6 +695,24 @@ class ImportRecord(models.Model):
     def __str__(self):
         when = timezone.localtime(self.created_at) if self.created_at else None
         return f"{self.file_name} ({self.get_status_display()}, {when:%Y-%m-%d %H:%M})"
+
+    def note_release(self, event, go_live_at=None, reason=""):
+        """Add a step of the release's schedule (saved with release_events by the caller)."""
+        if event == "scheduled" and self.release_events:
+            event = "moved"
+        if go_live_at is None and self.release_events:  # a cancellation names its date
+            go_live_at = self.release_events[-1]["go_live_at"]
+        else:
+            go_live_at = go_live_at.isoformat() if go_live_at else None
+        self.release_events = [
+            *self.release_events,
+            {
+                "event": event,
+                "at": timezone.now().isoformat(),
+                "go_live_at": go_live_at,
+                "reason": reason,
+            },
+        ]
 
     @property
     def is_pending(self):
@@ -696,8 +722,11 @@ class ImportRecord(models.Model):
 class ObservationChange(models.Model):
     """One change to one observation: by hand, by an import, by a revert or a restore.
 
-    The history of a figure, with its old and new values as exact text; a revert reads the
-    changes an import made."""
+    The one history of a figure, with its old and new values as exact text, and the figure's
+    metric, place and period kept beside it so a withdrawal stays on the record. A row an
+    import created has its creation in `Observation.created_by_import` (written once, not
+    repeated here); `history_of` puts it first. Its value on any date, the public revisions
+    log and every undo are derived from these rows."""
 
     class Action(models.TextChoices):
         CREATED = "created", "Created"
@@ -733,12 +762,70 @@ class ObservationChange(models.Model):
         on_delete=models.SET_NULL,
         related_name="observation_changes",
     )
+    reason = models.TextField(blank=True, help_text="Why, as the data manager gave it.")
+    # The figure's identity, kept when the row itself is deleted (the public log, per site).
+    metric = models.ForeignKey(
+        Metric, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    breakdown = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["jurisdiction", "at"], name="change_place_at")]
 
     def __str__(self):
         return f"{self.label}: {self.get_action_display()} ({self.get_via_display()})"
+
+    @classmethod
+    def entry(cls, observation, action, via, *, old=None, new=None, keep=True, **fields):
+        """The one constructor of a history entry (unsaved): the figure's identity is copied
+        from the observation; keep=False records it without the link (a deletion)."""
+        return cls(
+            observation=observation if keep else None,
+            label=fields.pop("label", None) or str(observation)[:255],
+            action=action,
+            via=via,
+            old=old,
+            new=new,
+            metric_id=observation.metric_id,
+            jurisdiction_id=observation.jurisdiction_id,
+            period_start=observation.period_start,
+            period_end=observation.period_end,
+            breakdown_id=observation.breakdown_id,
+            source_id=observation.source_id,
+            **fields,
+        )
+
+    @property
+    def identity(self):
+        """The figure's key and edition (ObservationQuerySet.KEY and the source id)."""
+        return (
+            self.metric_id,
+            self.jurisdiction_id,
+            self.period_start,
+            self.period_end,
+            self.breakdown_id,
+            self.source_id,
+        )
+
+    @property
+    def kind(self):
+        """What the change is to a reader: a correction, a withdrawal, a new figure."""
+        if self.action == self.Action.DELETED:
+            return "withdrawal"
+        if self.action == self.Action.CREATED:
+            return "new"
+        return "revision" if self.via == self.Via.IMPORT else "correction"
 
     @property
     def differences(self):

@@ -3,7 +3,7 @@
 from django.urls import path
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.panels import ObjectList
+from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.base import ViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -96,6 +96,7 @@ class ObservationViewSet(SnippetViewSet):
     add_view_class = admin_views.ObservationCreateView
     edit_view_class = admin_views.ObservationEditView
     delete_view_class = admin_views.ObservationDeleteView
+    history_view_class = admin_views.ObservationHistoryRedirect
     index_results_template_name = "stats/admin/observation_index_results.html"
     list_display = [
         "__str__",
@@ -121,7 +122,7 @@ class ObservationViewSet(SnippetViewSet):
 
     def get_edit_handler(self):
         # Wagtail's panels for the model, with a form that shows a count of 5 as "5".
-        panels = super().get_edit_handler().children
+        panels = [*super().get_edit_handler().children, FieldPanel("reason")]
         return ObjectList(panels, base_form_class=staff.ObservationForm).bind_to_model(self.model)
 
 
@@ -256,5 +257,10 @@ def register_history_url():
             "statistics/observations/<int:pk>/history/",
             admin_views.ObservationHistoryView.as_view(),
             name="stats_observation_history",
-        )
+        ),
+        path(
+            "statistics/observations/<int:pk>/restore/",
+            admin_views.ObservationRestoreView.as_view(),
+            name="stats_observation_restore",
+        ),
     ]

@@ -53,7 +53,6 @@ PENDING_BACK_EDGES = set()
 # Over the limits in files being refactored by others (stats/exchange, stats/display/shaping,
 # stats/opendata, pages/state_pack): "module:function".
 PENDING = {
-    "stats.exchange.importing:revert_import",
     "stats.exchange.reading:_to_dataset",
     "stats.exchange.validating:Rows.__init__",
     "stats.exchange.validating:Rows.parse",

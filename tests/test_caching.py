@@ -494,13 +494,15 @@ def test_whether_a_path_is_a_page_does_not_depend_on_the_previous_request(
     key_figure_pages, left_active
 ):
     """The page cache looks before LocaleMiddleware, while the thread may still hold the last
-    request's language: an English page is a page, and the Spanish search is not, either way."""
+    request's language: an English page is a page and the Spanish search the search, either
+    way."""
     from django.utils import translation
 
-    from portal.cache import _path_serves_a_page, _path_view
+    from portal.cache import _path_view
 
     _path_view.cache_clear()
     with translation.override(left_active):
-        assert _path_serves_a_page("/test-topic/") is True
-        assert _path_serves_a_page("/es/search/") is False
-        assert _path_serves_a_page("/search/") is False
+        assert _path_view("/test-topic/") == "wagtail_serve"
+        assert _path_view("/es/search/") == "search"
+        assert _path_view("/search/") == "search"
+        assert _path_view("/es/no-such-path/") == "wagtail_serve"  # Wagtail answers its 404

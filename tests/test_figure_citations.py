@@ -136,7 +136,9 @@ def test_citation_names_the_figure_page_url_anchor_and_sources(data, home, clien
     cite = re.search(r'<p class="figure-actions__cite" id="[^"]+">(.*?)</p>', html, re.S).group(1)
     assert "Chart 0" in cite
     assert "Missouri Human Trafficking Data Portal" in cite
-    assert f"{page.full_url}#{anchor}" in cite
+    # The link reproduces the figures as cited: the page as of the moment it was rendered.
+    cited = re.search(r"Figures as of [^:]+: (\S+)\.", cite).group(1)
+    assert cited.startswith(f"{page.full_url}?as_of=") and cited.endswith(f"#{anchor}")
     assert "Test Institute, Test Trafficking Report, 2019 edition" in cite
     assert "Retrieved <span data-retrieved>" in cite
 

@@ -183,11 +183,19 @@ def test_history_of_a_figure_and_restore(client, manager, stats_data):
     html = client.get(url).content.decode()
     assert "value: 233 → 240" in html and "figures.csv" in html
     change = total.changes.get()
-    client.post(url, {"change": change.pk})
+    restore_url = reverse("stats_observation_restore", args=[total.pk])
+    confirm = client.get(restore_url, {"change": change.pk, "side": "old"}).content.decode()
+    assert "<td>240</td><td>233</td>" in confirm  # now -> after, before anything changes
+    total.refresh_from_db()
+    assert total.value == 240
+    refused = client.post(restore_url, {"change": change.pk, "side": "old"})
+    assert "Say why this published figure changes." in refused.content.decode()
+    client.post(restore_url, {"change": change.pk, "side": "old", "reason": "typo"})
     total.refresh_from_db()
     assert total.value == 233
     restore = total.changes.get(via="restore")
     assert (restore.old["value"], restore.new["value"], restore.user) == ("240", "233", manager)
+    assert restore.reason == "typo"
 
 
 def test_an_edit_in_the_admin_is_recorded_with_old_and_new_values(client, manager, stats_data):
@@ -210,10 +218,13 @@ def test_an_edit_in_the_admin_is_recorded_with_old_and_new_values(client, manage
         breakdown="",
         rank="",
     )
-    client.post(url, data)
+    response = client.post(url, data)
+    assert "Say why this published figure changes." in response.content.decode()
+    assert not ObservationChange.objects.filter(via="edit").exists()
+    client.post(url, dict(data, reason="The source corrected it"))
     change = ObservationChange.objects.get(via="edit")
     assert change.old["value"] == "22.5" and change.new["value"] == "25"
-    assert change.user == manager
+    assert change.user == manager and change.reason == "The source corrected it"
 
 
 # --- No lost updates -------------------------------------------------------------------

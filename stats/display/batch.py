@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef, Q
 from wagtail import blocks
 
 from stats.models import Jurisdiction, Observation, Source, StateSourceText
+from stats.store.history import figures_as_of
 
 NATIONAL_CODE = "US"
 STATE_KIND = "state"  # Jurisdiction.Kind.STATE: states, the District and the territories
@@ -162,12 +163,13 @@ def block_selections(block, value):
 class FigureStore:
     """Observations for a set of selections, fetched in one query."""
 
-    def __init__(self, selections=(), state=None):
+    def __init__(self, selections=(), state=None, as_of=None):
         self.selections = set(selections)
         # The state whose site shows the figures: its sources are cited in its own words.
         self.state = state
         self._words = None
-        self._by_metric = self._index(self._in_state_words(self._fetch(self.selections)))
+        self.as_of = as_of  # a past moment: the figures as they stood then (stats.store.history)
+        self._by_metric = self._index(self._in_state_words(self._fetch(self.selections, as_of)))
         self._own = {}  # selections fetched on their own (a block rendered outside the page)
         self._all_sources = None
         self._ids = defaultdict(int)
@@ -177,9 +179,9 @@ class FigureStore:
         self.kinds_drawn = set()  # "chart", "map", "places": which scripts the page needs
 
     @classmethod
-    def for_stream(cls, stream_value, state=None):
+    def for_stream(cls, stream_value, state=None, as_of=None):
         if not stream_value:
-            return cls(state=state)
+            return cls(state=state, as_of=as_of)
         # Converting the stream here, with the chosen snippets batched, keeps their lookups to
         # one query per model whatever the number of blocks; the page reuses the converted values.
         with batched_snippets(stream_value):
@@ -187,17 +189,17 @@ class FigureStore:
         selections = []
         for child in children:
             selections.extend(block_selections(child.block, child.value))
-        return cls(selections, state=state)
+        return cls(selections, state=state, as_of=as_of)
 
     @classmethod
-    def for_block(cls, block, value, state=None):
-        store = cls(block_selections(block, value), state=state)
+    def for_block(cls, block, value, state=None, as_of=None):
+        store = cls(block_selections(block, value), state=state, as_of=as_of)
         # Blocks rendered on their own may sit side by side: keep their element ids apart.
         store._id_tag = f"{secrets.token_hex(3)}-"
         return store
 
     @staticmethod
-    def _fetch(selections):
+    def _fetch(selections, as_of=None):
         if not selections:
             return []
         national_ids = ()
@@ -210,6 +212,8 @@ class FigureStore:
             states = Jurisdiction.objects.filter(kind=STATE_KIND)
             state_ids = list(states.values_list("pk", flat=True))
         q = reduce(or_, (s.q(national_ids, state_ids) for s in selections))
+        if as_of is not None:
+            return figures_as_of(q, as_of)
         return Observation.objects.filter(q).current()
 
     @staticmethod
@@ -227,7 +231,7 @@ class FigureStore:
             by_metric = self._by_metric
         else:
             if selection not in self._own:
-                fetched = self._in_state_words(self._fetch([selection]))
+                fetched = self._in_state_words(self._fetch([selection], self.as_of))
                 self._own[selection] = self._index(fetched)
             by_metric = self._own[selection]
         return [

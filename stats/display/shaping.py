@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
@@ -22,6 +23,7 @@ from stats.store.formatting import (
     ordinal,
     plain_number,
 )
+from stats.store.history import moment_text
 from stats.store.periods import is_calendar_year
 
 
@@ -135,6 +137,23 @@ def editor_note(note, notes):
     return note
 
 
+def _citation(title, where, day, cited_url, sources):
+    """The citation text: the figure's title, where it is shown, the moment its figures are
+    cited as of (with the address that reproduces them), and its sources as published."""
+    data = "; ".join(s["citation"] for s in sources)
+    # HTML: the sources' citations stay as published, marked as English.
+    quoted = format_html('<span lang="en">{}</span>', data)
+    parts = (
+        f"“{title}”." if title else "",
+        f"{where}." if where else "",
+        format_html(gettext("Figures as of {day}: {url}."), day=day, url=cited_url)
+        if cited_url
+        else "",
+        format_html(gettext("Data: {sources}."), sources=quoted) if data else "",
+    )
+    return format_html_join(" ", "{}", ((part,) for part in parts if part))
+
+
 def figure_links(context, title, sources):
     """Permalink, citation text, the figure's own CSV and embed URLs, for a block's template.
 
@@ -144,28 +163,17 @@ def figure_links(context, title, sources):
     page, block_id, anchor = context.get("page"), context.get("block_id"), context["anchor"]
     page_url = context.get("page_url") or ""
     permalink = f"{page_url}#{anchor}"
+    # The citation links to the figures as they stood when cited, so it reproduces them.
+    moment = context.get("figures_as_of") or context.get("cited_at") or timezone.now()
+    cited = f"{page_url}?as_of={moment_text(moment)}#{anchor}"
+    day = formats.date_format(timezone.localtime(moment), "DATE_FORMAT")
     where = ", ".join(
         part for part in (context.get("portal_name"), getattr(page, "title", "")) if part
     )
-    data = "; ".join(s["citation"] for s in sources)
-    # HTML: the sources' citations stay as published, marked as English.
-    quoted = format_html('<span lang="en">{}</span>', data)
-    citation = format_html_join(
-        " ",
-        "{}",
-        (
-            (part,)
-            for part in (
-                f"“{title}”." if title else "",
-                f"{where}." if where else "",
-                f"{permalink}." if page_url else "",
-                format_html(gettext("Data: {sources}."), sources=quoted) if data else "",
-            )
-            if part
-        ),
-    )
+    citation = _citation(title, where, day, cited if page_url else "", sources)
     links = {
         "permalink": permalink,
+        "cited_url": cited if page_url else "",
         "citation": citation,
         "figure_csv_url": "",
         "embed_url": "",

@@ -6,7 +6,6 @@ goes back through the changes an import recorded.
 """
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
@@ -25,8 +24,10 @@ from stats.models import (
     Observation,
     ObservationChange,
     announce_figures_changed,
+    newest_edition,
     refresh_current,
 )
+from stats.store.history import figure_from_text
 
 MAX_LISTED = 2000  # rows of each kind listed in a preview; the counts give the totals
 MAX_NAMED = 20  # figures named in a stale or refused message
@@ -76,6 +77,7 @@ class ImportOutcome:
     warnings: list = field(default_factory=list)
     changes: list = field(default_factory=list)
     new_rows: list = field(default_factory=list)
+    replacing_rows: list = field(default_factory=list)  # new rows that replace a public value
     unchanged_rows: list = field(default_factory=list)
     digest: str = ""
     stale: list = field(default_factory=list)  # figures changed since the preview
@@ -125,12 +127,18 @@ def _outcome(plan, dry_run):
                 "fields": {k: [show(old), show(new)] for k, (old, new) in planned.changes.items()},
             }
         )
+    listed = [plan.rows.attach(p.observation) for p in plan.new[:MAX_LISTED]]
+    shown_today = replaced_today(listed)
     for planned in plan.new[:MAX_LISTED]:
-        plan.rows.attach(planned.observation)
         values = {k: v for k, v in figure_values(planned.observation).items() if v != ""}
-        outcome.new_rows.append(
-            {"row": planned.line, **describe(planned.observation), "values": values}
-        )
+        row = {"row": planned.line, **describe(planned.observation), "values": values}
+        today = shown_today.get(planned.observation.key)
+        if today is None:
+            outcome.new_rows.append(row)
+        else:
+            before = {k: v for k, v in figure_values(today).items() if v != ""}
+            outcome.replacing_rows.append(dict(row, before=before, before_source=today.source.slug))
+    outcome.counts["replacing"] = len(outcome.replacing_rows)
     for planned in plan.unchanged[:MAX_LISTED]:
         values = {k: v for k, v in figure_values(planned.observation).items() if v != ""}
         outcome.unchanged_rows.append(
@@ -186,6 +194,31 @@ def run_import(
     return outcome
 
 
+def replaced_today(observations):
+    """{key: the current observation} for each new observation (its source attached) whose
+    edition is newer than the value visitors see today for its key: importing it replaces
+    that value. One query for the metrics, places and periods given."""
+    if not observations:
+        return {}
+    keys = {o.key: o for o in observations}
+    current = Observation.objects.filter(
+        is_current=True,
+        metric_id__in={o.metric_id for o in observations},
+        jurisdiction_id__in={o.jurisdiction_id for o in observations},
+        period_start__in={o.period_start for o in observations},
+    ).for_display()
+    found = {}
+    for today in current:
+        new = keys.get(today.key)
+        if new is not None and _edition(new.source) > _edition(today.source):
+            found[today.key] = today
+    return found
+
+
+def _edition(source):
+    return newest_edition((source.edition_year, source.published_on, source.pk))
+
+
 def _changed_since(plan):
     """Names of the planned figures whose stored rows differ from what the plan read."""
     keys = set(plan.versions) | {p.key for p in plan.new}
@@ -227,11 +260,10 @@ def write_plan(plan, user, record):
                 old = figure_values(o)
                 old.update({k: show(v) for k, (v, _new) in planned.changes.items()})
                 history.append(
-                    ObservationChange(
-                        observation=o,
-                        label=str(o)[:255],
-                        action=ObservationChange.Action.UPDATED,
-                        via=ObservationChange.Via.IMPORT,
+                    ObservationChange.entry(
+                        o,
+                        ObservationChange.Action.UPDATED,
+                        ObservationChange.Via.IMPORT,
                         old=old,
                         new=figure_values(o),
                         user=_user(user),
@@ -268,6 +300,7 @@ def record_import(name, content, outcome, user=None, record=None):
         warnings=outcome.warnings[:MAX_STORED_MESSAGES],
         warnings_total=len(outcome.warnings),
         new_rows=outcome.new_rows,
+        replacing_rows=outcome.replacing_rows,
         unchanged_rows=outcome.unchanged_rows,
     )
     record.changes = outcome.changes
@@ -298,167 +331,230 @@ def record_import(name, content, outcome, user=None, record=None):
 # --- Revert --------------------------------------------------------------------------------
 
 
-def revert_import(record, user=None):
+@dataclass
+class RevertPlan:
+    """What reverting one import would do, from the net effect of every later step.
+
+    A figure the import changed can be set back when its value now is still the import's
+    (later steps changed nothing, or were themselves undone); one it created can be removed
+    when its value now is still the one it was created with. A figure whose later steps left
+    another value is `blocked`: reverted only together with those steps (with_later)."""
+
+    record: ImportRecord
+    restores: list = field(default_factory=list)  # (observation, values to set)
+    deletes: list = field(default_factory=list)  # observations it created
+    blocked: list = field(default_factory=list)  # (observation, later changes, newest first)
+    gone: list = field(default_factory=list)  # names of figures deleted since
+
+    @property
+    def keys(self):
+        return {o.key for o, _values in self.restores} | {o.key for o in self.deletes}
+
+
+def _locked(ids):
+    found = {}
+    for start in range(0, len(ids), 5000):
+        query = (
+            Observation.objects.select_for_update(of=("self",))
+            .filter(pk__in=ids[start : start + 5000])
+            .for_display()
+        )
+        found.update({o.pk: o for o in query})
+    return found
+
+
+def _changes_after(ids, after_pk):
+    """{observation id: [its changes recorded after after_pk, newest first]}."""
+    later = {}
+    for start in range(0, len(ids), 5000):
+        query = ObservationChange.objects.filter(
+            observation_id__in=ids[start : start + 5000], pk__gt=after_pk
+        ).order_by("-pk")
+        for change in query.select_related("import_record", "user"):
+            later.setdefault(change.observation_id, []).append(change)
+    return later
+
+
+def plan_revert(record):
+    """The RevertPlan of an import, reading (and locking) only the figures it wrote."""
+    plan = RevertPlan(record)
+    changes = list(
+        record.observation_changes.filter(via=ObservationChange.Via.IMPORT).order_by("pk")
+    )
+    observations = _locked([c.observation_id for c in changes if c.observation_id])
+    created = list(_locked(list(record.created_observations.values_list("pk", flat=True))).values())
+    first = changes[0].pk if changes else 0
+    later = _changes_after([*observations, *(o.pk for o in created)], first)
+    for change in changes:
+        o = observations.get(change.observation_id)
+        after = [c for c in later.get(change.observation_id, ()) if c.pk > change.pk]
+        if o is None:
+            plan.gone.append(f"{change.label} (deleted since)")
+        elif figure_values(o) == change.old:
+            continue  # already back at its value before the import
+        elif figure_values(o) == change.new:
+            plan.restores.append((o, change.old))
+        else:
+            plan.blocked.append((o, after))
+            plan.restores.append((o, change.old))
+    for o in created:
+        after = later.get(o.pk, [])
+        at_creation = after[-1].old if after else figure_values(o)
+        if figure_values(o) != at_creation:
+            plan.blocked.append((o, after))
+        plan.deletes.append(o)
+    missing = (record.counts or {}).get("new", len(created)) - len(created)
+    if missing > 0:
+        plan.gone.append(f"{missing:,} of the rows it created (deleted since)")
+    return plan
+
+
+def revert_import(record, user=None, with_later=False, reason=""):
     """Undo a confirmed import: restore every value it changed and delete the rows it
-    created, all or nothing. Refused, naming the figures, when a later import or an edit
-    has changed any of them since. Recorded as changes of each figure."""
-    now = timezone.now()
+    created, all or nothing, each recorded in the figure's history. When later steps left
+    some of its figures with other values, refused naming them, unless with_later: then those
+    later changes are undone with it (the figures go back to their values before it)."""
     with transaction.atomic():
         record = ImportRecord.objects.select_for_update().get(pk=record.pk)
         if record.status != ImportRecord.Status.IMPORTED:
             raise RevertRefused(
                 f"Only an imported file can be reverted ({record.get_status_display()})."
             )
-        changes = list(
-            record.observation_changes.filter(via=ObservationChange.Via.IMPORT).order_by("pk")
-        )
-        ids = [c.observation_id for c in changes if c.observation_id]
-        observations = {}
-        for start in range(0, len(ids), 5000):
-            chunk = ids[start : start + 5000]
-            query = (
-                Observation.objects.select_for_update(of=("self",))
-                .filter(pk__in=chunk)
-                .for_display()
+        plan = plan_revert(record)
+        if plan.gone:
+            raise RevertRefused(
+                _naming("Not reverted, nothing was changed: since then were deleted", plan.gone)
+                + " Restore or re-import them first."
             )
-            observations.update({o.pk: o for o in query})
-        created = list(
-            Observation.objects.select_for_update(of=("self",))
-            .filter(created_by_import=record)
-            .for_display()
-        )
-        # Every later change of these figures (an import, an edit, a restore) is recorded
-        # after this import's own changes.
-        last = changes[-1].pk if changes else 0
-        touched = [*ids, *(o.pk for o in created)]
-        later = set()
-        for start in range(0, len(touched), 5000):
-            later.update(
-                ObservationChange.objects.filter(
-                    observation_id__in=touched[start : start + 5000], pk__gt=last
-                ).values_list("observation_id", flat=True)
-            )
-        conflicts = []
-        for change in changes:
-            o = observations.get(change.observation_id)
-            if o is None:
-                conflicts.append(f"{change.label} (deleted since)")
-            elif o.pk in later or figure_values(o) != change.new:
-                conflicts.append(str(o))
-        conflicts += [str(o) for o in created if o.pk in later]
-        missing = (record.counts or {}).get("new", len(created)) - len(created)
-        if missing > 0:
-            conflicts.append(f"{missing:,} of the rows it created (deleted since)")
-        if conflicts:
+        if plan.blocked and not with_later:
             raise RevertRefused(
                 _naming(
                     "Not reverted, nothing was changed: a later import or edit changed",
-                    conflicts,
+                    [str(o) for o, _later in plan.blocked],
                 )
-                + " Revert the later change first, or correct these figures by hand."
+                + " Revert it together with the later changes, or restore these figures by hand."
             )
-        history, restored, deleted = [], [], created
-        for o in created:
-            history.append(
-                ObservationChange(
-                    observation=None,
-                    label=str(o)[:255],
-                    action=ObservationChange.Action.DELETED,
-                    via=ObservationChange.Via.REVERT,
-                    old=figure_values(o),
-                    user=_user(user),
-                    at=now,
-                    import_record=record,
-                )
-            )
-        for change in changes:
-            o = observations[change.observation_id]
-            for name in FIGURE_FIELDS:
-                setattr(o, name, _field_value(name, change.old.get(name, "")))
-            o.updated_at = now
-            restored.append(o)
-            history.append(
-                ObservationChange(
-                    observation=o,
-                    label=change.label,
-                    action=ObservationChange.Action.UPDATED,
-                    via=ObservationChange.Via.REVERT,
-                    old=change.new,
-                    new=change.old,
-                    user=_user(user),
-                    at=now,
-                    import_record=record,
-                )
-            )
-        keys = {o.key for o in [*restored, *deleted]}
-        Observation.objects.bulk_update(restored, [*FIGURE_FIELDS, "updated_at"], batch_size=1000)
-        deleted_ids = [o.pk for o in deleted]
-        for start in range(0, len(deleted_ids), 5000):
-            Observation.objects.filter(pk__in=deleted_ids[start : start + 5000]).delete()
-        ObservationChange.objects.bulk_create(history, batch_size=2000)
-        refresh_current(keys)
-        record.status = ImportRecord.Status.REVERTED
-        record.reverted_at = now
-        record.reverted_by = _user(user)
-        record.message = (
-            f"Reverted: {len(restored):,} values restored, {len(deleted):,} rows removed."
-        )
-        record.save(update_fields=["status", "reverted_at", "reverted_by", "message"])
-        announce_figures_changed({key[0] for key in keys})
+        _apply_revert(plan, user, reason)
     return record
 
 
-def _field_value(name, text):
-    """A figure from the history's exact text."""
-    if name == "footnote":
-        return text or ""
-    if text in ("", None):
-        return None
-    return int(text) if name == "rank" else Decimal(text)
+def _apply_revert(plan, user, reason):
+    now, record = timezone.now(), plan.record
+    Action, Via = ObservationChange.Action, ObservationChange.Via
+    done = {"user": _user(user), "at": now, "import_record": record, "reason": reason}
+    history = [
+        ObservationChange.entry(
+            o, Action.DELETED, Via.REVERT, old=figure_values(o), keep=False, **done
+        )
+        for o in plan.deletes
+    ]
+    restored = []
+    for o, values in plan.restores:
+        old = figure_values(o)
+        _set_values(o, values)
+        o.updated_at = now
+        restored.append(o)
+        history.append(
+            ObservationChange.entry(o, Action.UPDATED, Via.REVERT, old=old, new=values, **done)
+        )
+    keys = plan.keys
+    Observation.objects.bulk_update(restored, [*FIGURE_FIELDS, "updated_at"], batch_size=1000)
+    deleted_ids = [o.pk for o in plan.deletes]
+    for start in range(0, len(deleted_ids), 5000):
+        Observation.objects.filter(pk__in=deleted_ids[start : start + 5000]).delete()
+    ObservationChange.objects.bulk_create(history, batch_size=2000)
+    refresh_current(keys)
+    record.status = ImportRecord.Status.REVERTED
+    record.reverted_at = now
+    record.reverted_by = _user(user)
+    together = f", with {len(plan.blocked):,} later changes" if plan.blocked else ""
+    record.message = (
+        f"Reverted{together}: {len(restored):,} values restored, "
+        f"{len(plan.deletes):,} rows removed."
+    )
+    record.save(update_fields=["status", "reverted_at", "reverted_by", "message"])
+    announce_figures_changed({key[0] for key in keys})
 
 
-def restore_change(change, user=None, before=True):
-    """Set a figure back to its values before (or after) one change of its history."""
-    values = change.old if before else change.new
-    if not values or change.observation_id is None:
+def _set_values(observation, values):
+    for name in FIGURE_FIELDS:
+        setattr(observation, name, figure_from_text(name, values.get(name, "")))
+
+
+def history_of(observation):
+    """A figure's whole history, newest first, ending with its creation: the recorded
+    changes, and for a row an import created, that creation (its values then are the oldest
+    change's old values, or its values now)."""
+    changes = list(observation.changes.select_related("user", "import_record"))
+    created = any(c.action == ObservationChange.Action.CREATED for c in changes)
+    record = observation.created_by_import
+    if record is not None and not created:
+        values = changes[-1].old if changes else figure_values(observation)
+        changes.append(
+            ObservationChange.entry(
+                observation,
+                ObservationChange.Action.CREATED,
+                ObservationChange.Via.IMPORT,
+                new=values,
+                user=record.user,
+                at=record.imported_at or record.created_at,
+                import_record=record,
+            )
+        )
+    return changes
+
+
+def restore_values(observation, values, user=None, reason=""):
+    """Set a figure to earlier values (any entry of its history), recorded as a restore,
+    which can itself be undone the same way. Returns the new change, or None when the
+    figure already has those values."""
+    if not values:
         raise RevertRefused("That change has no earlier value to restore.")
     with transaction.atomic():
-        o = (
-            Observation.objects.select_for_update(of=("self",))
-            .for_display()
-            .get(pk=change.observation_id)
-        )
+        o = Observation.objects.select_for_update(of=("self",)).for_display().get(pk=observation.pk)
         old = figure_values(o)
-        for name in FIGURE_FIELDS:
-            setattr(o, name, _field_value(name, values.get(name, "")))
+        _set_values(o, values)
         if figure_values(o) == old:
-            return o
+            return None
         o.full_clean()
         o.save()
-        ObservationChange.objects.create(
-            observation=o,
-            label=str(o)[:255],
-            action=ObservationChange.Action.UPDATED,
-            via=ObservationChange.Via.RESTORE,
+        change = ObservationChange.entry(
+            o,
+            ObservationChange.Action.UPDATED,
+            ObservationChange.Via.RESTORE,
             old=old,
             new=figure_values(o),
             user=_user(user),
+            reason=reason,
         )
-        refresh_current({o.key})
-    return o
+        change.save()
+    return change
 
 
-def record_edit(observation, old, user=None, action=ObservationChange.Action.UPDATED):
+def restore_change(change, user=None, before=True, reason=""):
+    """Set a figure back to its values before (or after) one change of its history."""
+    if change.observation_id is None:
+        raise RevertRefused("That figure was deleted; it has no value to restore.")
+    return restore_values(
+        change.observation, change.old if before else change.new, user=user, reason=reason
+    )
+
+
+def record_edit(observation, old, user=None, action=ObservationChange.Action.UPDATED, reason=""):
     """Record a change made by hand in the admin (old: figure_values before, or None)."""
-    new = figure_values(observation) if action != ObservationChange.Action.DELETED else None
+    deleted = action == ObservationChange.Action.DELETED
+    new = None if deleted else figure_values(observation)
     if old == new:
         return None
-    return ObservationChange.objects.create(
-        observation=observation if action != ObservationChange.Action.DELETED else None,
-        label=str(observation)[:255],
-        action=action,
-        via=ObservationChange.Via.EDIT,
+    change = ObservationChange.entry(
+        observation,
+        action,
+        ObservationChange.Via.EDIT,
         old=old,
         new=new,
+        keep=not deleted,
         user=_user(user),
+        reason=reason,
     )
+    change.save()
+    return change

@@ -80,6 +80,10 @@ def apply_import(record_id, user_id=None):
             and record.go_live_at
             and record.go_live_at > timezone.now()
         ):
+            # Run before its time (a worker's clock, a restarted queue): apply nothing, and
+            # queue the release again for its time, or it would never happen.
+            again = apply_import.using(run_after=record.go_live_at)
+            again.enqueue(record_id, user_id)
             return "early"
         record.status = Status.QUEUED
         record.save(update_fields=["status"])

@@ -268,6 +268,22 @@ class ObservationForm(WagtailAdminModelForm):
     """Shows stored numbers as written: a count of 5 as "5", not "5.0000"."""
 
     PLAIN = ("value", "numerator", "denominator")
+    FIGURES = ("value", "numerator", "denominator", "rank", "footnote")
+
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why the figure changes: shown in the public revisions log. "
+        "Required when a published figure changes.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        published = self.instance.pk and self.instance.is_current
+        changed = any(name in self.changed_data for name in self.FIGURES)
+        if published and changed and not cleaned.get("reason", "").strip():
+            self.add_error("reason", "Say why this published figure changes.")
+        return cleaned
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

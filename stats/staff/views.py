@@ -35,11 +35,23 @@ from stats.exchange import (
 )
 from stats.exchange.common import CONTENT_TYPES, neutralise
 from stats.exchange.forms import ConfirmImportForm, ImportUploadForm
-from stats.exchange.importing import DatabaseBusy, record_edit, restore_change
+from stats.exchange.importing import (
+    DatabaseBusy,
+    history_of,
+    plan_revert,
+    record_edit,
+    restore_values,
+)
 from stats.exchange.reading import check_upload
 from stats.exchange.tasks import apply_import, check_import
 from stats.exchange.validating import figure_values
-from stats.models import ImportRecord, Metric, Observation, ObservationChange
+from stats.models import (
+    ImportRecord,
+    Metric,
+    Observation,
+    ObservationChange,
+    announce_figures_changed,
+)
 from stats.opendata.counts import cached_count
 from stats.staff.search import OBSERVATION_SEARCH, WordSearchMixin
 from stats.store.breakdowns import breakdown_warnings
@@ -156,13 +168,17 @@ class PreviewView(ImportBase, TemplateView):
             warnings=counts.get("warnings", []),
             changes=record.changes or [],
             new_rows=counts.get("new_rows", []),
+            replacing_rows=counts.get("replacing_rows", []),
             unchanged_rows=counts.get("unchanged_rows", []),
             can_confirm=record.status == Status.PREVIEWED and not counts.get("errors"),
             can_revert=record.status == Status.IMPORTED
             and (record.observation_changes.exists() or record.created_observations.exists()),
             pending=record.status in (Status.CHECKING, Status.QUEUED),
             form=ConfirmImportForm(),
-            pages=pages_showing(record) if record.status == Status.IMPORTED else [],
+            pages=pages_showing(record)
+            if record.status == Status.IMPORTED
+            or (record.status == Status.PREVIEWED and (record.changes or counts.get("replacing")))
+            else [],
         )
         return context
 
@@ -170,8 +186,16 @@ class PreviewView(ImportBase, TemplateView):
 def pages_showing(record):
     """The live public pages whose blocks show a metric this import wrote."""
     slugs = {c["key"]["metric"] for c in record.changes or []}
-    slugs |= {r["key"]["metric"] for r in (record.counts or {}).get("new_rows", [])}
-    ids = set(Metric.objects.filter(slug__in=slugs).values_list("pk", flat=True))
+    counts = record.counts or {}
+    for listed in ("new_rows", "replacing_rows"):
+        slugs |= {r["key"]["metric"] for r in counts.get(listed, [])}
+    return pages_showing_metrics(
+        set(Metric.objects.filter(slug__in=slugs).values_list("pk", flat=True))
+    )
+
+
+def pages_showing_metrics(ids):
+    """The live public pages whose blocks show one of these metrics."""
     if not ids:
         return []
     found = []
@@ -229,6 +253,8 @@ class ConfirmView(ImportPermissionMixin, View):
                 if claimed:  # enqueued in the same transaction as the claim
                     job = apply_import.using(run_after=go_live_at) if go_live_at else apply_import
                     job.enqueue(pk, request.user.pk)
+                if claimed and go_live_at:
+                    announce_release(pk, "scheduled", go_live_at)
         except OperationalError:
             messages.error(request, DatabaseBusy.message)
             return redirect("stats_import:preview", pk)
@@ -245,26 +271,68 @@ class CancelScheduleView(ImportPermissionMixin, View):
 
     def post(self, request, pk):
         Status = ImportRecord.Status
-        if ImportRecord.objects.filter(pk=pk, status=Status.SCHEDULED).update(
-            status=Status.PREVIEWED, go_live_at=None
-        ):
-            messages.success(request, "The scheduled release was cancelled; nothing was imported.")
+        reason = request.POST.get("reason", "").strip()[:2000]
+        with transaction.atomic():
+            if ImportRecord.objects.filter(pk=pk, status=Status.SCHEDULED).update(
+                status=Status.PREVIEWED, go_live_at=None
+            ):
+                announce_release(pk, "cancelled", reason=reason)
+                messages.success(
+                    request, "The scheduled release was cancelled; nothing was imported."
+                )
         return redirect("stats_import:preview", pk)
 
 
-class RevertView(ImportPermissionMixin, View):
-    http_method_names = ["post"]
+def announce_release(pk, event, go_live_at=None, reason=""):
+    """Keep a step of a release's schedule for the public calendar, and let the cached
+    public pages (the calendar among them) know."""
+    record = ImportRecord.objects.select_for_update().defer("content").get(pk=pk)
+    record.note_release(event, go_live_at, reason)
+    record.save(update_fields=["release_events"])
+    announce_figures_changed(set())
+
+
+class RevertView(ImportBase, TemplateView):
+    """Revert an import: a summary of what it will change (old -> new, the later changes it
+    must undo too, the public pages affected), then a confirmation by POST."""
+
+    template_name = "stats/admin/import_revert.html"
+    page_title = "Revert this import"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.record = get_object_or_404(ImportRecord.objects.defer("content"), pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        plan = None
+        if self.record.status == ImportRecord.Status.IMPORTED:
+            with transaction.atomic():
+                plan = plan_revert(self.record)
+        context.update(
+            record=self.record,
+            plan=plan,
+            restores=[(o, figure_values(o), values) for o, values in plan.restores] if plan else [],
+            pages=pages_showing(self.record) if plan else [],
+        )
+        return context
 
     def post(self, request, pk):
-        record = get_object_or_404(ImportRecord, pk=pk)
+        with_later = request.POST.get("with_later") == "1"
         try:
-            record = revert_import(record, user=request.user)
+            record = revert_import(
+                self.record,
+                user=request.user,
+                with_later=with_later,
+                reason=request.POST.get("reason", "").strip()[:2000],
+            )
         except RevertRefused as e:
             messages.error(request, str(e))
+            return redirect("stats_import:revert", pk)
         except OperationalError:
             messages.error(request, "The database was busy; nothing was reverted. Try again.")
-        else:
-            messages.success(request, record.message)
+            return redirect("stats_import:revert", pk)
+        messages.success(request, record.message)
         return redirect("stats_import:preview", pk)
 
 
@@ -359,7 +427,8 @@ class ObservationEditView(EditView):
     def save_instance(self):
         old = figure_values(Observation.objects.get(pk=self.object.pk))
         instance = super().save_instance()
-        record_edit(instance, old, user=self.request.user)
+        reason = self.form.cleaned_data.get("reason", "").strip()
+        record_edit(instance, old, user=self.request.user, reason=reason)
         for warning in group_warnings([instance]):
             messages.warning(self.request, warning.message)
         return instance
@@ -375,32 +444,31 @@ class ObservationCreateView(CreateView):
 class ObservationDeleteView(DeleteView):
     def delete_action(self):
         old = figure_values(self.object)
-        label = str(self.object)
-        super().delete_action()
-        ObservationChange.objects.create(
-            label=label[:255],
-            action=ObservationChange.Action.DELETED,
-            via=ObservationChange.Via.EDIT,
-            old=old,
-            user=self.request.user,
+        deleted = Observation(
+            **{
+                f.attname: getattr(self.object, f.attname)
+                for f in Observation._meta.concrete_fields
+            }
         )
+        super().delete_action()
+        record_edit(deleted, old, user=self.request.user, action=ObservationChange.Action.DELETED)
 
 
-class ObservationHistoryView(WagtailAdminTemplateMixin, TemplateView):
-    """Every change of one figure: old and new values, who, when, through which import;
-    a data manager may restore the values before any change."""
+class ObservationHistoryRedirect(View):
+    """Wagtail's own "History" of an observation: the one history is the history of values."""
 
-    template_name = "stats/admin/observation_history.html"
+    def get(self, request, pk):
+        return redirect("stats_observation_history", pk)
+
+
+class ObservationBase(WagtailAdminTemplateMixin):
     header_icon = "history"
 
-    def dispatch(self, request, pk):
+    def dispatch(self, request, pk, **kwargs):
         if not request.user.has_perm("stats.view_observation"):
             return permission_denied(request, PermissionDenied("No access to figures."))
         self.object = get_object_or_404(Observation.objects.for_display(), pk=pk)
-        return super().dispatch(request, pk)
-
-    def get_page_title(self):
-        return f"History of {self.object}"
+        return super().dispatch(request, pk, **kwargs)
 
     def get_breadcrumbs_items(self):
         return [
@@ -410,24 +478,77 @@ class ObservationHistoryView(WagtailAdminTemplateMixin, TemplateView):
                 "url": reverse("wagtailsnippets_stats_observation:edit", args=[self.object.pk]),
                 "label": str(self.object),
             },
-            {"url": "", "label": "History of values"},
+            {"url": "", "label": self.get_page_title()},
         ]
+
+
+class ObservationHistoryView(ObservationBase, TemplateView):
+    """Every step of one figure, from its creation: old and new values, who, when, through
+    which import or edit, and why; a data manager may restore the values of any step."""
+
+    template_name = "stats/admin/observation_history.html"
+
+    def get_page_title(self):
+        return f"History of {self.object}"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(
             object=self.object,
-            changes=self.object.changes.select_related("user", "import_record"),
+            changes=history_of(self.object),
             can_restore=self.request.user.has_perm("stats.change_observation"),
         )
         return context
 
-    def post(self, request, pk):
+
+class ObservationRestoreView(ObservationBase, TemplateView):
+    """Restore a figure's values before or after one step of its history: what changes, the
+    public pages that show it, and a reason (required for a published figure); then POST."""
+
+    template_name = "stats/admin/observation_restore.html"
+    page_title = "Restore an earlier value"
+
+    def dispatch(self, request, pk, **kwargs):
         if not request.user.has_perm("stats.change_observation"):
             return permission_denied(request, PermissionDenied("Only data managers may restore."))
-        change = get_object_or_404(ObservationChange, pk=request.POST.get("change"), observation=pk)
+        return super().dispatch(request, pk, **kwargs)
+
+    def _values(self):
+        wanted = self.request.GET.get("change") or self.request.POST.get("change")
+        side = self.request.GET.get("side") or self.request.POST.get("side") or "old"
+        for change in history_of(self.object):
+            if str(change.pk) == str(wanted) or (change.pk is None and wanted == "created"):
+                values = change.new if side == "new" else change.old
+                if values:
+                    return wanted, side, values
+        raise Http404("No such step in this figure's history.")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        wanted, side, values = self._values()
+        now = figure_values(self.object)
+        context.update(
+            object=self.object,
+            change=wanted,
+            side=side,
+            differences=[
+                (n, now[n], values.get(n, "")) for n in now if now[n] != values.get(n, "")
+            ],
+            needs_reason=self.object.is_current,
+            pages=pages_showing_metrics({self.object.metric_id}),
+            error=kwargs.get("error", ""),
+        )
+        return context
+
+    def post(self, request, pk):
+        _wanted, _side, values = self._values()
+        reason = request.POST.get("reason", "").strip()[:2000]
+        if self.object.is_current and not reason:
+            return self.render_to_response(
+                self.get_context_data(error="Say why this published figure changes.")
+            )
         try:
-            restore_change(change, user=request.user)
+            restore_values(self.object, values, user=request.user, reason=reason)
         except (RevertRefused, ValidationError) as e:
             messages.error(request, " ".join(getattr(e, "messages", [str(e)])))
         except OperationalError:
