@@ -250,6 +250,14 @@ def _decimal_places(value):
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
+def rank_error(number):
+    """The one rank rule (a rank value, or the rank column): its message, or "" if valid."""
+    number = Decimal(number)
+    if number == number.to_integral_value() and 1 <= number <= RANKED_JURISDICTIONS:
+        return ""
+    return f"A rank must be a whole number from 1 to {RANKED_JURISDICTIONS} (got {number})."
+
+
 def validate_figures(unit, value, numerator=None, denominator=None, rank=None):
     """Check one observation's numbers against its metric's unit.
 
@@ -271,11 +279,8 @@ def validate_figures(unit, value, numerator=None, denominator=None, rank=None):
     elif unit == Unit.MONTHS:
         if value < 0:
             errors["value"] = f"A number of months cannot be negative (got {value})."
-    elif unit == Unit.RANK:
-        if value != value.to_integral_value() or not 1 <= value <= RANKED_JURISDICTIONS:
-            errors["value"] = (
-                f"A rank must be a whole number from 1 to {RANKED_JURISDICTIONS} (got {value})."
-            )
+    elif unit == Unit.RANK and rank_error(value):
+        errors["value"] = rank_error(value)
     for name, number in (("numerator", numerator), ("denominator", denominator)):
         if number is not None and (number < 0 or number != number.to_integral_value()):
             errors[name] = f"The {name} must be a whole number, not negative (got {number})."
@@ -303,8 +308,8 @@ def validate_figures(unit, value, numerator=None, denominator=None, rank=None):
         errors[missing] = (
             f"Give both a numerator and a denominator, or neither ({missing} is empty)."
         )
-    if rank is not None and not 1 <= rank <= RANKED_JURISDICTIONS:
-        errors["rank"] = f"A national rank lies between 1 and {RANKED_JURISDICTIONS} (got {rank})."
+    if rank is not None and rank_error(rank):
+        errors["rank"] = rank_error(rank)
     return errors
 
 

@@ -33,6 +33,7 @@ EXPORT_ONLY_COLUMNS = (
 )
 EXPORT_COLUMNS = COLUMNS + EXPORT_ONLY_COLUMNS
 FIGURE_FIELDS = ("value", "numerator", "denominator", "rank", "footnote")
+NUMBER_COLUMNS = ("value", "numerator", "denominator", "rank")
 # The exchange formats, each with the content type it is served as.
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",

@@ -9,7 +9,7 @@ import zipfile
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from stats.exchange.common import EXPORT_COLUMNS, FORMATS, neutralise
+from stats.exchange.common import EXPORT_COLUMNS, FORMATS, NUMBER_COLUMNS, neutralise
 from stats.models import Category, Jurisdiction, Metric, Source
 from stats.store.formatting import format_decimal
 from stats.store.periods import format_period
@@ -123,7 +123,6 @@ def stream_json(observations):
     yield b"\n]\n"
 
 
-NUMBER_COLUMNS = ("value", "numerator", "denominator", "rank")
 SHEET_PART = "xl/worksheets/sheet1.xml"
 XLSX_MAX_TEXT = 32767  # the longest text a cell holds; openpyxl cuts longer ones
 # The cell XML kept for reuse: so many distinct texts per kind of cell, none longer than this.
