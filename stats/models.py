@@ -611,6 +611,12 @@ class ImportRecord(models.Model):
         max_length=64, blank=True, help_text="What the preview was made from (the stale check)."
     )
     progress = models.PositiveIntegerField(default=0, help_text="Rows checked or written so far.")
+    lease_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="While a worker checks or imports the file: when its lease ends unless renewed.",
+    )
     message = models.TextField(blank=True, help_text="The latest word from the background task.")
     go_live_at = models.DateTimeField(
         "goes live at", null=True, blank=True, help_text="A scheduled release: when it applies."

@@ -2,6 +2,7 @@
 
 import difflib
 import re
+import time
 from decimal import Decimal
 
 from django.conf import settings
@@ -58,6 +59,22 @@ class UploadError(ValueError):
     def __init__(self, messages):
         self.messages = [messages] if isinstance(messages, str) else list(messages)
         super().__init__("; ".join(self.messages))
+
+
+class OutOfTime(Exception):
+    """A check or import ran past its time budget (STATS_IMPORT_TIME_BUDGET): stopped."""
+
+
+class Budget:
+    """The time a task may take: check() raises OutOfTime once it has run out."""
+
+    def __init__(self, seconds=None):
+        self.seconds = settings.STATS_IMPORT_TIME_BUDGET if seconds is None else seconds
+        self.ends = time.monotonic() + self.seconds
+
+    def check(self):
+        if time.monotonic() > self.ends:
+            raise OutOfTime(self.seconds)
 
 
 def max_bytes():

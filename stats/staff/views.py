@@ -34,7 +34,7 @@ from stats.exchange.common import CONTENT_TYPES, neutralise
 from stats.exchange.forms import ConfirmImportForm, ImportUploadForm
 from stats.exchange.importing import DatabaseBusy, record_edit, restore_change
 from stats.exchange.reading import check_upload
-from stats.exchange.tasks import apply_import, check_import
+from stats.exchange.tasks import apply_import, check_import, release_stranded
 from stats.exchange.validating import figure_values
 from stats.models import ImportRecord, Metric, Observation, ObservationChange
 from stats.staff.search import OBSERVATION_SEARCH, WordSearchMixin
@@ -128,6 +128,7 @@ class PreviewView(ImportBase, TemplateView):
         }.get(self.record.status, "Import")
 
     def get(self, request, *args, **kwargs):
+        release_stranded(ImportRecord.objects.filter(pk=kwargs["pk"]))  # its worker died?
         self.record = get_object_or_404(
             ImportRecord.objects.select_related("user"), pk=kwargs["pk"]
         )
