@@ -122,7 +122,10 @@ def _outcome(plan, dry_run):
             {
                 "row": planned.line,
                 **describe(planned.observation),
-                "fields": {k: [figure_text(old), figure_text(new)] for k, (old, new) in planned.changes.items()},
+                "fields": {
+                    k: [figure_text(old), figure_text(new)]
+                    for k, (old, new) in planned.changes.items()
+                },
             }
         )
     for planned in plan.new[:MAX_LISTED]:

@@ -349,7 +349,11 @@ class Rows:
             return getattr(stored, column, None)
 
         found = validate_figures(
-            parsed["unit"], parsed["value"], figure("numerator"), figure("denominator"), figure("rank")
+            parsed["unit"],
+            parsed["value"],
+            figure("numerator"),
+            figure("denominator"),
+            figure("rank"),
         )
         for column, message in found.items():
             errors.setdefault(column, message)

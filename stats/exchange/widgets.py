@@ -132,7 +132,9 @@ class PeriodWidget(widgets.Widget):
         try:
             return parse_period(text[:40])
         except PeriodError as e:
-            raise ValueError(str(e) if len(text) <= 40 else f'"{cut(text)}" is not a period.')
+            raise ValueError(
+                str(e) if len(text) <= 40 else f'"{cut(text)}" is not a period.'
+            ) from None
 
     def render(self, value, obj=None, **kwargs):
         return format_period(*value) if value else ""
@@ -151,7 +153,9 @@ class FigureWidget(widgets.DecimalWidget):
         try:
             return parse_number(value, percent_ok=self.percent_ok and unit == "percent")
         except ValueError as e:
-            raise ValueError(str(e) if len(str(value)) <= 60 else f'"{cut(value)}" is not a number.')
+            raise ValueError(
+                str(e) if len(str(value)) <= 60 else f'"{cut(value)}" is not a number.'
+            ) from None
 
 
 class RankWidget(FigureWidget):
