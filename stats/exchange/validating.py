@@ -11,7 +11,6 @@ import hashlib
 from collections import namedtuple
 from dataclasses import dataclass, field
 
-from django.db.models import Q
 from django.db.models.functions import Upper
 from import_export.fields import Field
 
@@ -53,7 +52,7 @@ from stats.store.formatting import format_decimal
 from stats.store.periods import format_period
 
 MAX_SUGGESTED_NAMES = 50  # distinct unknown names given a "did you mean"; then none
-GROUPS_PER_QUERY = 200  # (metric, place, period, source) groups read by one query
+GROUPS_PER_QUERY = 500  # (metric, place, period, source) groups read by one query
 # A stored row, as the import reads it: no model instance, no related object.
 Stored = namedtuple("Stored", ["pk", "updated_at", *FIGURE_FIELDS])
 
@@ -154,29 +153,27 @@ def group_of(key):
 
 
 def read_stored(groups):
-    """{key with source: Stored} of the stored rows of these groups, read by their keys only
-    (an index lookup per group), as tuples."""
-    groups = list(groups)
+    """{key with source: Stored} of the stored rows of these groups, as tuples. Groups are
+    read in key order, a chunk at a time, through the key index: each query asks for the
+    chunk's metrics, places, periods and sources, and only the chunk's groups are kept."""
+    groups = sorted(groups, key=str)
     found = {}
     for start in range(0, len(groups), GROUPS_PER_QUERY):
-        match = Q(
-            *(
-                Q(
-                    metric_id=metric,
-                    jurisdiction_id=place,
-                    period_start=first,
-                    period_end=last,
-                    source_id=source,
-                )
-                for metric, place, first, last, source in groups[start : start + GROUPS_PER_QUERY]
-            ),
-            _connector=Q.OR,
+        chunk = set(groups[start : start + GROUPS_PER_QUERY])
+        metrics, places, firsts, _lasts, sources = (
+            set(parts) for parts in zip(*chunk, strict=True)
         )
-        rows = Observation.objects.filter(match).order_by()
+        rows = Observation.objects.filter(
+            metric_id__in=metrics,
+            jurisdiction_id__in=places,
+            period_start__in=firsts,
+            source_id__in=sources,
+        ).order_by()
         for values in rows.values_list(
             *ObservationQuerySet.KEY, "source_id", "pk", "updated_at", *FIGURE_FIELDS
         ):
-            found[values[:6]] = Stored(*values[6:])
+            if group_of(values[:6]) in chunk:
+                found[values[:6]] = Stored(*values[6:])
     return found
 
 
