@@ -9,6 +9,11 @@ import zipfile
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
+from openpyxl import Workbook
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import IllegalCharacterError
+
 from stats.exchange.common import EXPORT_COLUMNS, FORMATS, NUMBER_COLUMNS, neutralise
 from stats.models import Category, Jurisdiction, Metric, Source
 from stats.store.formatting import format_decimal
@@ -134,9 +139,6 @@ def _sheet_rows(rows):
     openpyxl's write-only mode writes it: numbers as numbers, text as inline strings (never a
     formula), empty cells left out. Without openpyxl's object and XML element per cell, which
     took most of a minute for 100,000 rows."""
-    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-    from openpyxl.utils import get_column_letter
-    from openpyxl.utils.exceptions import IllegalCharacterError
 
     def number_cell(text):
         if len(text.replace(".", "")) > 15:
@@ -188,8 +190,6 @@ def write_xlsx_rows(rows, file):
     """Write rows (dicts of texts, as export_rows makes them) as an XLSX file: the workbook's
     parts as openpyxl writes them (the sheet with its header row), and the other rows
     streamed into the sheet's part of the zip as they come."""
-    from openpyxl import Workbook
-
     book = Workbook(write_only=True)
     book.create_sheet("observations").append(EXPORT_COLUMNS)
     package = io.BytesIO()

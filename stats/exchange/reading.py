@@ -8,6 +8,8 @@ from collections import Counter
 from decimal import Decimal
 
 import tablib
+from defusedxml import DefusedXmlException
+from openpyxl import load_workbook
 
 from stats.exchange.common import (
     FORMATS,
@@ -93,8 +95,6 @@ def _read_csv(content):
 
 
 def _read_xlsx(content, budget=None):
-    from openpyxl import load_workbook
-
     if not zipfile.is_zipfile(io.BytesIO(content)):
         raise UploadError("The file cannot be read as an Excel workbook (.xlsx).")
     try:
@@ -167,10 +167,6 @@ def _cell_value(cell):
 
 
 def _is_entity_error(error):
-    try:
-        from defusedxml import DefusedXmlException
-    except ImportError:  # pragma: no cover - defusedxml is a dependency
-        return False
     seen = set()
     while error is not None and id(error) not in seen:  # openpyxl wraps the parser's error
         if isinstance(error, DefusedXmlException):
