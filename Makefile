@@ -48,7 +48,7 @@ setup: install messages
 run: setup
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (admin: http://127.0.0.1:$(PORT)/admin/), with an import worker"
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(PY) manage.py db_worker --no-reload & worker=$$!; \
+	$(PY) manage.py import_worker --no-reload & worker=$$!; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The suite on TEST_WORKERS processes (pytest-xdist; each gets its own test database). Each

@@ -5,10 +5,9 @@ figures, the item's id), so their URLs survive edits to the rest of the page. On
 without a view restriction are served.
 """
 
-import csv
-
 from csp.decorators import csp_replace
 from django.conf import settings
+from django.db.models import Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import translation
@@ -21,33 +20,10 @@ from wagtail.models import Site
 from pages.models import figure_page_context, site_state
 from pages.views import site_pages
 from stats.display.batch import FigureStore, batched_snippets
-from stats.exchange.common import neutralise
-from stats.models import DownloadFile, Jurisdiction
+from stats.exchange.exporting import stream_csv
+from stats.models import DownloadFile, Jurisdiction, Observation
 from stats.opendata import views as downloads
 from stats.store.history import parse_moment
-from stats.store.periods import format_period
-
-CSV_COLUMNS = (
-    "figure",
-    "metric_label",
-    "unit",
-    "place",
-    "period",
-    "category",
-    "value",
-    "numerator",
-    "denominator",
-    "rank",
-    "footnote",
-    "source",
-    "edition",
-    "data_as_of",
-    "last_changed",
-    "metric",
-    "jurisdiction",
-    "breakdown",
-    "source_slug",
-)
 
 
 def public_page(request, page_id):
@@ -84,44 +60,18 @@ def figure_title(block, value):
     return value.get("title") or value.get("heading") or "figure"
 
 
-def _number(value):
-    """1000, 22.5: the decimal as written, without exponent or trailing zeros."""
-    return "" if value is None else format(value.normalize(), "f")
-
-
-def _figure_rows(title, observations):
-    yield CSV_COLUMNS
-    for o in observations:
-        s = o.source
-        yield [
-            neutralise(text) if isinstance(text, str) else text
-            for text in (
-                title,
-                o.metric.label,
-                o.metric.get_unit_display(),
-                o.jurisdiction.name,
-                format_period(o.period_start, o.period_end),
-                o.breakdown.label if o.breakdown_id else "",
-                _number(o.value),
-                _number(o.numerator),
-                _number(o.denominator),
-                o.rank or "",
-                o.footnote,
-                f"{s.publisher}, {s.title}",
-                s.edition,
-                s.data_as_of.isoformat() if s.data_as_of else "",
-                o.updated_at.date().isoformat() if o.updated_at else "",
-                o.metric.slug,
-                o.jurisdiction.code,
-                o.breakdown.slug if o.breakdown_id else "",
-                s.slug,
-            )
-        ]
-
-
-class _Echo:
-    def write(self, value):
-        return value
+def _with_other_editions(observations):
+    """The shown figures and every other edition's value of the same figures (the values the
+    page notes), as the bulk download lists them: in key order, current first."""
+    keys = {o.key for o in observations}
+    if not keys:
+        return Observation.objects.none()
+    match = Q(
+        *(Q(metric_id=m, jurisdiction_id=j, period_start=s, period_end=e, breakdown_id=b)
+          for m, j, s, e, b in keys),
+        _connector=Q.OR,
+    )  # fmt: skip
+    return Observation.objects.filter(match).by_key()
 
 
 def _public(response):
@@ -137,8 +87,8 @@ def _public(response):
 
 @require_safe
 def figure_csv(request, page_id, block_id):
-    """The figures one chart or key figure shows, named after it, with labels, units and
-    editions beside the import format's codes."""
+    """The figures one chart or key figure shows, named after it, in the bulk download's
+    columns (labels, units, editions, `current`), with the other editions' values."""
     page = public_page(request, page_id)
     block_id = str(block_id)
     block, value = find_block(page, block_id)
@@ -151,14 +101,9 @@ def figure_csv(request, page_id, block_id):
     chart_figures = getattr(block, "plotted", None)
     if chart_figures is not None:
         observations = chart_figures(value, store)
-    observations = sorted(
-        dict.fromkeys(observations),
-        key=lambda o: (o.metric.label, o.jurisdiction.name, o.period_start, o.period_end),
-    )
     title = figure_title(block, value)
-    writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (writer.writerow(row) for row in _figure_rows(title, observations)),
+        stream_csv(_with_other_editions(dict.fromkeys(observations))),
         content_type="text/csv; charset=utf-8",
     )
     name = slugify(title)[:80] or "figure"

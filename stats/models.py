@@ -292,11 +292,12 @@ def _decimal_places(value):
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
-def _rank_error(rank):
-    """The one rank rule: a whole number from 1 to RANKED_JURISDICTIONS."""
-    if rank != rank.to_integral_value() or not 1 <= rank <= RANKED_JURISDICTIONS:
-        return f"A rank must be a whole number from 1 to {RANKED_JURISDICTIONS} (got {rank})."
-    return None
+def rank_error(number):
+    """The one rank rule (a rank value, or the rank column): its message, or "" if valid."""
+    number = Decimal(number)
+    if number == number.to_integral_value() and 1 <= number <= RANKED_JURISDICTIONS:
+        return ""
+    return f"A rank must be a whole number from 1 to {RANKED_JURISDICTIONS} (got {number})."
 
 
 def _value_error(unit, value):
@@ -314,7 +315,7 @@ def _value_error(unit, value):
         if value < 0:
             return f"A number of months cannot be negative (got {value})."
     elif unit == Unit.RANK:
-        return _rank_error(value)
+        return rank_error(value) or None
     return None
 
 
@@ -363,7 +364,7 @@ def validate_figures(unit, value, numerator=None, denominator=None, rank=None):
         errors[missing] = (
             f"Give both a numerator and a denominator, or neither ({missing} is empty)."
         )
-    if rank is not None and (message := _rank_error(Decimal(rank))):
+    if rank is not None and (message := rank_error(rank)):
         errors["rank"] = message
     return errors
 
@@ -669,6 +670,12 @@ class ImportRecord(models.Model):
         max_length=64, blank=True, help_text="What the preview was made from (the stale check)."
     )
     progress = models.PositiveIntegerField(default=0, help_text="Rows checked or written so far.")
+    lease_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="While a worker checks or imports the file: when its lease ends unless renewed.",
+    )
     message = models.TextField(blank=True, help_text="The latest word from the background task.")
     go_live_at = models.DateTimeField(
         "goes live at", null=True, blank=True, help_text="A scheduled release: when it applies."

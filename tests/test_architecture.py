@@ -40,10 +40,6 @@ MAX_FUNCTION_IMPORTS = 10
 FUNCTION_IMPORTS = {
     ("portal.apps", "PortalConfig.ready"): "AppConfig.ready: the models it needs load first",
     ("stats.apps", "StatsConfig.ready"): "AppConfig.ready: the models it needs load first",
-    ("stats.exchange.reading", "_read_xlsx"): "openpyxl (0.2 s) loads only for an .xlsx",
-    ("stats.exchange.exporting", "_sheet_rows"): "openpyxl loads only for an .xlsx",
-    ("stats.exchange.exporting", "write_xlsx_rows"): "openpyxl loads only for an .xlsx",
-    ("stats.exchange.template", "template_file"): "openpyxl loads only for an .xlsx",
 }
 
 # Imports against the layers in files being changed by others: the API's count moves under
@@ -52,13 +48,7 @@ PENDING_BACK_EDGES = set()
 
 # Over the limits in files being refactored by others (stats/exchange, stats/display/shaping,
 # stats/opendata, pages/state_pack): "module:function".
-PENDING = {
-    "stats.exchange.reading:_to_dataset",
-    "stats.exchange.validating:Rows.__init__",
-    "stats.exchange.validating:Rows.parse",
-    "stats.exchange.validating:plan_import",
-    "stats.exchange.validating:_breakdown_warnings",
-}
+PENDING = set()
 
 
 def application_modules(root, packages=APPLICATION):

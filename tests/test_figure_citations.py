@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from decimal import Decimal
 
 from django.core.cache import cache
 from django.utils import timezone
@@ -14,6 +15,9 @@ from portal.cache import invalidate_public_pages
 from stats.display import blocks as stats_blocks
 from stats.display.batch import FigureStore
 from stats.display.shaping import editor_note, footnotes
+from stats.exchange.common import EXPORT_COLUMNS
+from stats.models import Observation, Source
+from stats.store.formatting import format_decimal
 from tests.factories import ObservationFactory
 from tests.test_blocks_page import charts, home, key_figures, topic  # noqa: F401 - fixture
 from tests.test_blocks_render import (  # noqa: F401 - fixture
@@ -164,21 +168,58 @@ def test_each_figure_has_a_csv_named_after_it_with_labels_units_and_editions(dat
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="chart-0.csv"'
     assert not response.cookies
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert {r["figure"] for r in rows} == {"Chart 0"}
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert content.splitlines()[0] == ",".join(EXPORT_COLUMNS)  # the bulk download's columns
+    rows = list(csv.DictReader(io.StringIO(content)))
     assert {r["metric_label"] for r in rows} == {"New cases"}
-    assert {r["unit"] for r in rows} == {"Count"}
-    assert sorted(r["value"] for r in rows) == ["1234", "150", "170"]  # what the chart plots
-    assert {r["edition"] for r in rows} == {"2018 edition", "2019 edition"}
-    assert all(r["last_changed"] for r in rows)
+    assert {r["unit"] for r in rows} == {"count"}
+    current = [r for r in rows if r["current"] == "yes"]
+    assert sorted(r["value"] for r in current) == ["1234", "150", "170"]  # what the chart plots
+    assert {r["source_edition"] for r in current} == {"2018 edition", "2019 edition"}
     # A key figure's CSV: its own figure and the nation's beside it.
     rows = list(
-        csv.DictReader(io.StringIO(b"".join(client.get(csv_urls[1]).streaming_content).decode()))
+        csv.DictReader(
+            io.StringIO(b"".join(client.get(csv_urls[1]).streaming_content).decode("utf-8-sig"))
+        )
     )
-    assert sorted((r["place"], r["value"]) for r in rows) == [
-        ("Missouri", "92"),
-        ("United States", "84.5"),
+    assert sorted((r["jurisdiction"], r["value"]) for r in rows if r["current"] == "yes") == [
+        ("MO", "92"),
+        ("US", "84.5"),
     ]
+
+
+def test_a_figure_csv_gives_the_other_editions_value_the_page_notes(data, home, client):
+    page = topic(home, "csv-editions", charts(data, 1))
+    csv_urls, _ = figure_links(client.get(page.url).content.decode())
+    content = b"".join(client.get(csv_urls[0]).streaming_content).decode("utf-8-sig")
+    first = next(csv.DictReader(io.StringIO(content)))
+    shown = Observation.objects.get(
+        metric__slug=first["metric"],
+        jurisdiction__code=first["jurisdiction"],
+        source__slug=first["source"],
+        breakdown__slug=first["breakdown"] or None,
+        value=Decimal(first["value"]),
+    )
+    older = Source.objects.create(
+        slug="csv-older-edition",
+        publisher=shown.source.publisher,
+        title=shown.source.title,
+        edition="older edition",
+        edition_year=shown.source.edition_year - 1,
+    )
+    Observation.objects.create(
+        metric=shown.metric,
+        jurisdiction=shown.jurisdiction,
+        period_start=shown.period_start,
+        period_end=shown.period_end,
+        breakdown=shown.breakdown,
+        value=shown.value + 1,
+        source=older,
+    )
+    content = b"".join(client.get(csv_urls[0]).streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(content)))
+    other = [r for r in rows if r["source"] == "csv-older-edition"]
+    assert [(r["current"], r["value"]) for r in other] == [("no", format_decimal(shown.value + 1))]
 
 
 def test_embed_may_be_framed_by_any_site_and_the_page_may_not(data, home, client):

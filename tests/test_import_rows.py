@@ -110,7 +110,9 @@ def test_percent_disagreeing_with_n_of_m(stats_data):
 
 
 def test_rank_column_out_of_range(stats_data):
-    assert_rejected([row(rank="0")], "row 2, column rank: A national rank is a whole number")
+    assert_rejected(
+        [row(rank="0")], "row 2, column rank: A rank must be a whole number from 1 to 56"
+    )
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,7 @@ from stats.store.breakdowns import breakdown_warnings
         ("count", D(12), D(12), D(10), None, {"numerator": "cannot be above the denominator"}),
         ("count", D(3), D(3), None, None, {"denominator": "Give both"}),
         ("count", D(3), D("-3"), D(5), None, {"numerator": "whole number, not negative"}),
-        ("count", D(3), None, None, 57, {"rank": "between 1 and 56"}),
+        ("count", D(3), None, None, 57, {"rank": "from 1 to 56"}),
         ("count", None, None, None, None, {"value": "A value is required."}),
     ],
 )

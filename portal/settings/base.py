@@ -235,7 +235,9 @@ STATS_IMPORT_MAX_UNCOMPRESSED_BYTES = int(
     os.environ.get("STATS_IMPORT_MAX_UNCOMPRESSED_BYTES", 10 * STATS_IMPORT_MAX_BYTES)
 )
 STATS_IMPORT_MAX_TEXT_LENGTH = int(os.environ.get("STATS_IMPORT_MAX_TEXT_LENGTH", 2000))
-IMPORT_EXPORT_USE_TRANSACTIONS = True
+# The longest a background check or import of a file may run, in seconds; it then ends
+# with a message and changes nothing (stats/exchange/tasks.py).
+STATS_IMPORT_TIME_BUDGET = int(os.environ.get("STATS_IMPORT_TIME_BUDGET", 900))
 # The public API's rate limit per client (stats/opendata/api.py).
 PORTAL_API_RATE = os.environ.get("PORTAL_API_RATE", "120/min")
 # The downloads' rate limit per client (stats/opendata/views.py), counted apart from the API's.

@@ -5,9 +5,10 @@ run_import(dataset, dry_run, user) -> ImportOutcome   all or nothing, row-level 
 revert_import(record, user)                     undo a confirmed import, all or nothing
 export_dataset(observations, fmt) -> bytes      csv/xlsx/json, formula-safe, exact decimals
 
-The import is plain code: validating.py reads the rows into a plan (names resolved from maps
-built with one query per referenced table, stored observations read with one more query),
-importing.py writes a plan in one transaction and records every change (ObservationChange).
+validating.py reads the rows into a plan: each column converted by its django-import-export
+widget (widgets.py; names resolved from maps read once for the names the file uses), then the
+stored figures read by the keys the rows name, as tuples. importing.py writes a plan in one
+transaction, under a lock of the rows it read, and records every change (ObservationChange).
 
 common.py: columns, limits and cleaning of cells; reading.py: files to datasets;
 exporting.py: the export; template.py: the downloadable template; resource.py:

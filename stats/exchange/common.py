@@ -2,6 +2,7 @@
 
 import difflib
 import re
+import time
 from decimal import Decimal
 
 from django.conf import settings
@@ -33,6 +34,7 @@ EXPORT_ONLY_COLUMNS = (
 )
 EXPORT_COLUMNS = COLUMNS + EXPORT_ONLY_COLUMNS
 FIGURE_FIELDS = ("value", "numerator", "denominator", "rank", "footnote")
+NUMBER_COLUMNS = ("value", "numerator", "denominator", "rank")
 # The exchange formats, each with the content type it is served as.
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -57,6 +59,22 @@ class UploadError(ValueError):
     def __init__(self, messages):
         self.messages = [messages] if isinstance(messages, str) else list(messages)
         super().__init__("; ".join(self.messages))
+
+
+class OutOfTime(Exception):
+    """A check or import ran past its time budget (STATS_IMPORT_TIME_BUDGET): stopped."""
+
+
+class Budget:
+    """The time a task may take: check() raises OutOfTime once it has run out."""
+
+    def __init__(self, seconds=None):
+        self.seconds = settings.STATS_IMPORT_TIME_BUDGET if seconds is None else seconds
+        self.ends = time.monotonic() + self.seconds
+
+    def check(self):
+        if time.monotonic() > self.ends:
+            raise OutOfTime(self.seconds)
 
 
 def max_bytes():

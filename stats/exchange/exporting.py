@@ -9,7 +9,12 @@ import zipfile
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from stats.exchange.common import EXPORT_COLUMNS, FORMATS, neutralise
+from openpyxl import Workbook
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import IllegalCharacterError
+
+from stats.exchange.common import EXPORT_COLUMNS, FORMATS, NUMBER_COLUMNS, neutralise
 from stats.models import Category, Jurisdiction, Metric, Source
 from stats.store.formatting import format_decimal
 from stats.store.periods import format_period
@@ -123,7 +128,6 @@ def stream_json(observations):
     yield b"\n]\n"
 
 
-NUMBER_COLUMNS = ("value", "numerator", "denominator", "rank")
 SHEET_PART = "xl/worksheets/sheet1.xml"
 XLSX_MAX_TEXT = 32767  # the longest text a cell holds; openpyxl cuts longer ones
 # The cell XML kept for reuse: so many distinct texts per kind of cell, none longer than this.
@@ -135,10 +139,6 @@ def _sheet_rows(rows):
     openpyxl's write-only mode writes it: numbers as numbers, text as inline strings (never a
     formula), empty cells left out. Without openpyxl's object and XML element per cell, which
     took most of a minute for 100,000 rows."""
-    # Here, not at the top: openpyxl takes 0.2 s to import, and only .xlsx files need it.
-    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-    from openpyxl.utils import get_column_letter
-    from openpyxl.utils.exceptions import IllegalCharacterError
 
     def number_cell(text):
         if len(text.replace(".", "")) > 15:
@@ -190,9 +190,6 @@ def write_xlsx_rows(rows, file):
     """Write rows (dicts of texts, as export_rows makes them) as an XLSX file: the workbook's
     parts as openpyxl writes them (the sheet with its header row), and the other rows
     streamed into the sheet's part of the zip as they come."""
-    # Here, not at the top: openpyxl takes 0.2 s to import, and only .xlsx files need it.
-    from openpyxl import Workbook
-
     book = Workbook(write_only=True)
     book.create_sheet("observations").append(EXPORT_COLUMNS)
     package = io.BytesIO()

@@ -14,9 +14,10 @@ from stats.exchange.common import FIGURE_FIELDS, MAX_STORED_MESSAGES
 from stats.exchange.validating import (
     check_columns,
     describe,
+    figure_text,
     figure_values,
+    locked_versions,
     plan_import,
-    show,
     stored_versions,
 )
 from stats.models import (
@@ -124,7 +125,10 @@ def _outcome(plan, dry_run):
             {
                 "row": planned.line,
                 **describe(planned.observation),
-                "fields": {k: [show(old), show(new)] for k, (old, new) in planned.changes.items()},
+                "fields": {
+                    k: [figure_text(old), figure_text(new)]
+                    for k, (old, new) in planned.changes.items()
+                },
             }
         )
     listed = [plan.rows.attach(p.observation) for p in plan.new[:MAX_LISTED]]
@@ -221,8 +225,8 @@ def _edition(source):
 
 def _changed_since(plan):
     """Names of the planned figures whose stored rows differ from what the plan read."""
-    keys = set(plan.versions) | {p.key for p in plan.new}
-    current = stored_versions(plan.filters, keys)
+    keys = plan.keys
+    current = stored_versions(keys)
     names = {p.key: plan.name(p) for p in (*plan.new, *plan.updated, *plan.unchanged)}
     return sorted(
         names.get(key, str(key)) for key in keys if current.get(key) != plan.versions.get(key)
@@ -239,8 +243,9 @@ def write_plan(plan, user, record):
     now = timezone.now()
     try:
         with transaction.atomic():
-            keys = set(plan.versions) | {p.key for p in plan.new}
-            if stored_versions(plan.filters, keys, lock=True) != plan.versions:
+            # The rows the plan read, locked by id; a row made meanwhile for a key the plan
+            # creates fails the unique constraint (IntegrityError, below).
+            if locked_versions(plan.versions) != plan.versions:
                 raise StaleImport(_changed_since(plan))
             if record.pk is None:
                 record.save()
@@ -258,7 +263,7 @@ def write_plan(plan, user, record):
             for planned in plan.updated:
                 o = planned.observation
                 old = figure_values(o)
-                old.update({k: show(v) for k, (v, _new) in planned.changes.items()})
+                old.update({k: figure_text(v) for k, (v, _new) in planned.changes.items()})
                 history.append(
                     ObservationChange.entry(
                         o,

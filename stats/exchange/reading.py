@@ -9,11 +9,13 @@ from decimal import Decimal
 
 import tablib
 from defusedxml import DefusedXmlException
+from openpyxl import load_workbook
 
 from stats.exchange.common import (
     FORMATS,
     UNNAMED,
     Formula,
+    OutOfTime,
     UploadError,
     _megabytes,
     clean_text,
@@ -23,24 +25,29 @@ from stats.exchange.common import (
     normalise_header,
 )
 
+MAX_SHEET_COLUMNS = 100  # the format has 18 columns; a sheet wider than this is refused
+
 # --- Reading files -------------------------------------------------------------------------
 
 
-def read_upload(name, content):
+def read_upload(name, content, budget=None):
     """Read an uploaded CSV, XLSX or JSON file into a Dataset with normalised headers.
 
     Raises UploadError with a clear message when the file cannot be imported at all.
     The dataset's `source_rows` attribute holds each row's line number in the file, and
     `file_name` and `content` what was read. In a CSV file, lines whose first cell starts with
-    "#" are comments (the template's instructions) and are skipped.
+    "#" are comments (the template's instructions) and are skipped. budget: a common.Budget,
+    checked while a workbook's rows are read (OutOfTime).
     """
     extension = check_upload(name, content)
     if extension == "csv":
         rows = _read_csv(content)
     elif extension == "xlsx":
-        rows = _read_xlsx(content)
+        rows = _read_xlsx(content, budget)
     else:
         rows = _read_json(content)
+    if extension != "csv":  # a CSV's bytes are checked whole
+        _refuse_nul(rows)
     dataset = _to_dataset(rows)
     dataset.file_name, dataset.content = name, content
     return dataset
@@ -69,7 +76,7 @@ def check_upload(name, content):
 
 
 def _read_csv(content):
-    if b"\x00" in content[:8192]:
+    if b"\x00" in content:  # anywhere: a NUL after the first lines is binary data too
         raise UploadError("The file is not a CSV text file (it holds binary data).")
     try:
         text = content.decode("utf-8-sig")
@@ -87,10 +94,7 @@ def _read_csv(content):
         raise UploadError(f"The CSV file cannot be read: {e}.") from None
 
 
-def _read_xlsx(content):
-    # Here, not at the top: openpyxl takes 0.2 s to import, and only .xlsx files need it.
-    from openpyxl import load_workbook
-
+def _read_xlsx(content, budget=None):
     if not zipfile.is_zipfile(io.BytesIO(content)):
         raise UploadError("The file cannot be read as an Excel workbook (.xlsx).")
     try:
@@ -112,16 +116,9 @@ def _read_xlsx(content):
         ) from None
     try:
         sheets = {sheet.title.strip().lower(): sheet for sheet in book.worksheets}
-        sheet = sheets.get("observations") or book.worksheets[0]
-        rows = []
-        limit = max_rows() + 1  # data rows, plus the header
-        for number, cells in enumerate(sheet.iter_rows(), start=1):
-            values = [_cell_value(cell) for cell in cells]
-            if not any(v not in (None, "") for v in values):
-                continue  # blank rows are skipped, and do not count towards the limit
-            rows.append((number, values))
-            if len(rows) > limit:
-                break  # enough to report the file as too long
+        rows = _sheet_rows(sheets.get("observations") or book.worksheets[0], budget)
+    except (UploadError, OutOfTime):
+        raise
     except Exception as e:
         reason = "it declares XML entities, which are not allowed" if _is_entity_error(e) else e
         raise UploadError(
@@ -129,6 +126,31 @@ def _read_xlsx(content):
         ) from None
     finally:
         book.close()
+    return rows
+
+
+def _sheet_rows(sheet, budget=None):
+    """[(line, values)] of the sheet's non-blank rows. The size the sheet declares is not
+    trusted (a 2 KB file may declare A1:XFD1048576): each row is as wide as its own last
+    cell, and no wider than MAX_SHEET_COLUMNS."""
+    sheet.reset_dimensions()
+    rows = []
+    limit = max_rows() + 1  # data rows, plus the header
+    for number, cells in enumerate(sheet.iter_rows(), start=1):
+        if budget and number % 1000 == 0:
+            budget.check()
+        if len(cells) > MAX_SHEET_COLUMNS:
+            raise UploadError(
+                f"Row {number} has a cell beyond column {MAX_SHEET_COLUMNS}; a sheet may "
+                f"use at most {MAX_SHEET_COLUMNS} columns. Delete the cells right of the "
+                "figures and try again."
+            )
+        values = [_cell_value(cell) for cell in cells]
+        if not any(v not in (None, "") for v in values):
+            continue  # blank rows are skipped, and do not count towards the limit
+        rows.append((number, values))
+        if len(rows) > limit:
+            break  # enough to report the file as too long
     return rows
 
 
@@ -169,24 +191,29 @@ def _read_json(content):
     return rows
 
 
-def _to_dataset(rows):
-    """Header from the first row; skip blank rows; check the row limit."""
-    if not rows or not any(clean_text(v) for v in rows[0][1]):
-        raise UploadError("The file is empty or its first row (the header) is blank.")
-    raw_headers = list(rows[0][1])
-    body = [(n, list(values)) for n, values in rows[1:] if any(v not in (None, "") for v in values)]
-    # Drop columns with neither a header nor any value (Excel's trailing empty columns).
-    width = max([len(raw_headers)] + [len(v) for _, v in body])
-    keep = [
+def _refuse_nul(rows):
+    """A NUL character in a cell (an XLSX's _x0000_, a JSON's \\u0000) cannot be stored."""
+    for number, values in rows:
+        for column, value in enumerate(values, start=1):
+            if isinstance(value, str) and "\x00" in value:
+                raise UploadError(
+                    f"Row {number}, column {column} holds a NUL character (binary data); "
+                    "remove it and try again."
+                )
+
+
+def _columns_kept(raw_headers, body, width):
+    """The columns with a header or any value (Excel's trailing empty columns dropped)."""
+    return [
         i
         for i in range(width)
         if (i < len(raw_headers) and clean_text(raw_headers[i]))
         or any(i < len(v) and v[i] not in (None, "") for _, v in body)
     ]
-    headers = []
-    for i in keep:
-        header = normalise_header(raw_headers[i]) if i < len(raw_headers) else ""
-        headers.append(header or f"{UNNAMED}{i + 1}")
+
+
+def _check_rows(headers, body):
+    """A header naming no column twice, and between one row and the limit below it."""
     duplicates = sorted(h for h, n in Counter(headers).items() if n > 1)
     if duplicates:
         raise UploadError(
@@ -201,6 +228,21 @@ def _to_dataset(rows):
         raise UploadError(
             f"The file has more than {max_rows():,} rows, the limit. Split it into smaller files."
         )
+
+
+def _to_dataset(rows):
+    """Header from the first row; skip blank rows; check the row limit."""
+    if not rows or not any(clean_text(v) for v in rows[0][1]):
+        raise UploadError("The file is empty or its first row (the header) is blank.")
+    raw_headers = list(rows[0][1])
+    body = [(n, list(values)) for n, values in rows[1:] if any(v not in (None, "") for v in values)]
+    width = max([len(raw_headers)] + [len(v) for _, v in body])
+    keep = _columns_kept(raw_headers, body, width)
+    headers = []
+    for i in keep:
+        header = normalise_header(raw_headers[i]) if i < len(raw_headers) else ""
+        headers.append(header or f"{UNNAMED}{i + 1}")
+    _check_rows(headers, body)
     dataset = tablib.Dataset(headers=headers)
     for _number, values in body:
         values = values + [None] * (width - len(values))

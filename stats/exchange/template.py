@@ -8,6 +8,9 @@ are comment lines starting with "#", which the import skips, above the header ro
 import csv
 import io
 
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
 from stats.exchange.common import COLUMNS
 from stats.models import Jurisdiction, Metric, Source
 
@@ -77,10 +80,6 @@ def template_file(fmt):
         return ("\ufeff" + out.getvalue()).encode()
     if fmt != "xlsx":
         raise ValueError(f"Unknown template format {fmt!r}.")
-    # Here, not at the top: openpyxl takes 0.2 s to import, and only .xlsx files need it.
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     book = Workbook()
     sheet = book.active
     sheet.title = "observations"

@@ -43,7 +43,7 @@ from stats.exchange.importing import (
     restore_values,
 )
 from stats.exchange.reading import check_upload
-from stats.exchange.tasks import apply_import, check_import
+from stats.exchange.tasks import apply_import, check_import, release_stranded
 from stats.exchange.validating import figure_values
 from stats.models import (
     ImportRecord,
@@ -151,6 +151,7 @@ class PreviewView(ImportBase, TemplateView):
         }.get(self.record.status, "Import")
 
     def get(self, request, *args, **kwargs):
+        release_stranded(ImportRecord.objects.filter(pk=kwargs["pk"]))  # its worker died?
         self.record = get_object_or_404(
             ImportRecord.objects.select_related("user"), pk=kwargs["pk"]
         )
