@@ -21,9 +21,10 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import OperationalError, models, transaction
 from django.db.models import F
 from wagtail import blocks
-from wagtail.admin.rich_text.converters.editor_html import EditorHTMLConverter
+from wagtail.admin.rich_text.converters.editor_html import EditorHTMLConverter, WhitelistRule
 from wagtail.models import Locale, Page, Site
 from wagtail.search import index
+from wagtail.whitelist import attribute_rule
 
 from pages.models import HomePage, SiteSettings, TopicPage
 from pages.search import rendering_deferred
@@ -155,7 +156,19 @@ def clean_rich_text(html, features, where):
     admin's preview and "View draft" run without the public site's script policy)."""
     if not isinstance(html, str):
         raise PackError(f"{where}: rich text (a string of HTML) is expected.")
-    return EditorHTMLConverter(features=features).to_database_format(html)
+    converter = EditorHTMLConverter(features=features)
+    converter.converter_rules.append(LANGUAGE_SPAN)
+    return converter.to_database_format(html)
+
+
+def language_tag(value):
+    """A span's lang attribute kept when it is a language tag ("en", "es-MX"), else dropped."""
+    return value if re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", value) else None
+
+
+# Words quoted as published in another language stay marked so (<span lang="en">), as the
+# translations in a pack mark them; only the lang attribute is kept.
+LANGUAGE_SPAN = WhitelistRule("span", attribute_rule({"lang": language_tag}))
 
 
 def clean_stream_text(block, data, where="body"):
@@ -764,7 +777,11 @@ class Loader:
             stored = Metric.objects.filter(slug=spec["slug"]).select_related("dimension").first()
             if stored is None:
                 continue
-            theirs = {"unit": stored.unit, "dimension": getattr(stored.dimension, "slug", "")}
+            theirs = {"unit": stored.unit}
+            # A pack that names no dimension gives only totals, which any metric has (the
+            # stored metric is kept as it is); one it names must be the stored one.
+            if spec.get("dimension"):
+                theirs["dimension"] = getattr(stored.dimension, "slug", "")
             for name, value in theirs.items():
                 if (spec.get(name) or "") != (value or ""):
                     raise PackError(

@@ -221,6 +221,7 @@ def test_same_file_again_is_unchanged_and_writes_nothing(stats_data):
     assert outcome.counts == {
         "total": 6,
         "new": 0,
+        "replacing": 0,
         "updated": 0,
         "unchanged": 6,
         "error": 0,
@@ -332,10 +333,11 @@ def test_queries_do_not_grow_with_rows(stats_data, count, django_assert_max_num_
 def test_real_import_refreshes_public_pages_after_commit(
     stats_data, monkeypatch, django_capture_on_commit_callbacks
 ):
-    import portal.cache
+    from stats.signals import figures_changed
 
+    # The page cache is keyed by the data version; its listeners hear figures_changed.
     calls = []
-    monkeypatch.setattr(portal.cache, "invalidate_public_pages", lambda: calls.append(1))
+    monkeypatch.setattr(figures_changed, "send", lambda *a, **kw: calls.append(1))
     with django_capture_on_commit_callbacks(execute=True):
         import_rows(good_rows(), dry_run=True)
     assert calls == []

@@ -127,7 +127,8 @@ def test_list_blocks_cost_the_same_queries_whatever_their_number(home, snippets,
     # One query a list model the page shows: more blocks of those models add none.
     assert counts["one"] == counts["statutes"]
     assert counts["each"] == counts["twenty"]
-    assert counts["twenty"] == counts["one"] + 5  # six list models
+    # Six list models, and the safety guidance that lists of hotlines show (read once).
+    assert counts["twenty"] == counts["one"] + 6
 
 
 BLOCKS = {

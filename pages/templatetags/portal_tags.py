@@ -4,14 +4,14 @@ from urllib.parse import urljoin
 
 from django import template
 from django.conf import settings
-from django.db.models import Max, Q
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.urls import reverse, translate_url
 from django.utils.translation import get_language, override
 from wagtail.models import Page, Site
 
 from pages.models import SiteSettings
 from resources.models import localized
-from stats.models import Observation, Source
+from stats.models import Observation, Source, StateSourceText
 
 register = template.Library()
 
@@ -88,8 +88,18 @@ def state_source_dates(context):
     """The sources of the site's state's figures, newest edition first, each with its own
     dates (published, data as of): a source's date is not the day the portal loaded it."""
     state = SiteSettings.for_request(context["request"]).jurisdiction_id
-    sources = Source.objects.filter(observations__jurisdiction_id=state).distinct()
-    return list(sources.order_by("-edition_year", "title"))
+    # Each titled in the state's own words, as its figures cite it (StateSourceText), read in
+    # the same query.
+    state_title = StateSourceText.objects.filter(source=OuterRef("pk"), jurisdiction_id=state)
+    sources = list(
+        Source.objects.filter(observations__jurisdiction_id=state)
+        .distinct()
+        .annotate(state_title=Subquery(state_title.values("title")[:1]))
+        .order_by("-edition_year", "title")
+    )
+    for source in sources:
+        source.title = source.state_title or source.title
+    return sources
 
 
 def _home_urls(request):

@@ -144,9 +144,10 @@ def _outcome(plan, dry_run):
             outcome.replacing_rows.append(dict(row, before=before, before_source=today.source.slug))
     outcome.counts["replacing"] = len(outcome.replacing_rows)
     for planned in plan.unchanged[:MAX_LISTED]:
-        values = {k: v for k, v in figure_values(planned.observation).items() if v != ""}
+        observation = plan.rows.attach(planned.observation)  # no query per row
+        values = {k: v for k, v in figure_values(observation).items() if v != ""}
         outcome.unchanged_rows.append(
-            {"row": planned.line, **describe(planned.observation), "values": values}
+            {"row": planned.line, **describe(observation), "values": values}
         )
     return outcome
 

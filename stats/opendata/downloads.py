@@ -128,7 +128,7 @@ def place_code(text):
     """The code of the place a person typed: its code or its name (English or Spanish, any
     case); otherwise the text as typed, which then gets a message naming close places."""
     text = " ".join(text.split())
-    chosen = PLACE_CHOSEN.match(text)  # "Missouri (MO)", as the place chooser writes it
+    chosen = PLACE_CHOSEN.match(text)  # "United States (US)", as the place chooser writes it
     if chosen:
         text = chosen.group(1)
     named = Q(code__iexact=text) | Q(name__iexact=text) | Q(name_es__iexact=text)

@@ -102,7 +102,10 @@ def test_citation_is_copied_with_todays_date(page, context, live_server):
     today = page.evaluate(
         "new Date().toLocaleDateString('en-US', {year: 'numeric', month: 'long', day: 'numeric'})"
     )
-    assert f"/federal-prosecutions/#{chart.get_attribute('id')}." in copied
+    # The citation links to the figures as they stood when cited (?as_of=, in UTC).
+    anchor = re.escape(chart.get_attribute("id"))
+    cited = rf"Figures as of [^:]+: \S+/federal-prosecutions/\?as_of=[0-9T:.-]+Z#{anchor}\. "
+    assert re.search(cited, copied), copied
     assert copied.endswith(f"Retrieved {today}.")
 
 

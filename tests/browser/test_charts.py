@@ -16,6 +16,8 @@ pytestmark = pytest.mark.browser
 # each value it plots (a point of radius 5, even cut in half at the edge, has more); the axes,
 # grid and labels are grey, so a chart whose data is not drawn has none.
 MIN_PIXELS_PER_VALUE = 30
+# What names one figure in a CSV row, whichever edition gave its value.
+FIGURE_KEY = ("jurisdiction", "metric", "period", "breakdown")
 
 
 def draw_every_chart(page):
@@ -105,7 +107,14 @@ def test_csv_download_holds_exactly_the_charted_figures(page, live_server, publi
             with open(download.path(), encoding="utf-8-sig", newline="") as handle:
                 rows = list(csv.DictReader(io.StringIO(handle.read())))
             assert rows, f"{name}: empty CSV"
-            downloaded = Counter(number_in(row["value"]) for row in rows)
+            # The charted figures are the current rows; the others are other editions' values
+            # of those same figures.
+            current = [row for row in rows if row["current"] == "yes"]
+            downloaded = Counter(number_in(row["value"]) for row in current)
             assert downloaded == table_values(chart), f"{name}: CSV and table differ"
+            keys = {tuple(row[k] for k in FIGURE_KEY) for row in current}
+            others = [row for row in rows if row["current"] != "yes"]
+            assert all(row["current"] == "no" for row in others), name
+            assert {tuple(row[k] for k in FIGURE_KEY) for row in others} <= keys, name
             checked += 1
     assert checked

@@ -290,7 +290,9 @@ def test_the_2018_key_findings_say_what_each_edition_gave(pages):
     assert "United States, 2018: the 2018 edition gives 171; the 2019 edition gives 170" in notes(
         figure
     )
-    assert "revis" not in main.lower() and "restat" not in main.lower()
+    # Each figure's citation area links the public revisions log (not a word about a value).
+    text = re.sub(r'<a href="(/es)?/data/revisions[^"]*">[^<]*</a>', "", main).lower()
+    assert "revis" not in text and "restat" not in text
 
 
 # Finding 8: types only where set.

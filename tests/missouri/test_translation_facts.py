@@ -12,11 +12,10 @@ from wagtail.models import Locale
 
 from portal.cache import invalidate_public_pages
 from resources.models import Hotline, Statute
-from tests import test_spanish
+from tests.missouri import test_spanish
 
-# The Missouri site in both languages, loaded once for the module (tests/test_spanish.py).
-missouri_loaded = test_spanish.missouri_loaded
-missouri = test_spanish.missouri
+# A request to /es/ leaves Spanish active in the thread: English again after each test.
+_english_after_each_test = test_spanish._english_after_each_test
 
 TIPLINE = "Missouri Attorney General Trafficking Tipline"
 
@@ -59,7 +58,7 @@ def header_tel_links(html):
     return re.findall(r'href="(tel:[^"]+)"', bar)
 
 
-def test_the_english_tipline_phone_is_dialled_in_every_language(missouri, editor, client):
+def test_the_english_tipline_phone_is_dialled_in_every_language(missouri_site, editor, client):
     english = tipline("en")
     assert tipline("es").phone == english.phone
     publish_in_admin(editor, english, phone="573-555-0142")
@@ -73,7 +72,7 @@ def test_the_english_tipline_phone_is_dialled_in_every_language(missouri, editor
     assert tipline("es").name != TIPLINE  # its words are its own
 
 
-def test_a_translation_cannot_change_a_fact(missouri, editor):
+def test_a_translation_cannot_change_a_fact(missouri_site, editor):
     spanish = tipline("es")
     form = editor.get(reverse("wagtailsnippets_resources_hotline:edit", args=[spanish.pk]))
     phone_input = re.search(r'<input[^>]*name="phone"[^>]*>', form.content.decode()).group(0)
@@ -84,7 +83,7 @@ def test_a_translation_cannot_change_a_fact(missouri, editor):
     assert spanish.description == "Otra descripción."
 
 
-def test_an_older_spanish_revision_published_later_keeps_the_new_phone(missouri):
+def test_an_older_spanish_revision_published_later_keeps_the_new_phone(missouri_site):
     spanish = tipline("es")
     old_revision = spanish.save_revision()
     english = tipline("en")
@@ -94,7 +93,7 @@ def test_an_older_spanish_revision_published_later_keeps_the_new_phone(missouri)
     assert tipline("es").phone == "573-555-0199"
 
 
-def test_align_translations_reports_and_fixes_drift(missouri, capsys):
+def test_align_translations_reports_and_fixes_drift(missouri_site, capsys):
     Hotline.objects.filter(pk=tipline("es").pk).update(phone="111-111-1111")
     call_command("align_translations")
     out = capsys.readouterr().out
@@ -104,7 +103,7 @@ def test_align_translations_reports_and_fixes_drift(missouri, capsys):
     assert "0 translation(s) aligned" in capsys.readouterr().out
 
 
-def test_a_withdrawn_english_item_is_not_listed_in_spanish(missouri, client):
+def test_a_withdrawn_english_item_is_not_listed_in_spanish(missouri_site, client):
     spanish_locale = Locale.objects.get(language_code="es")
     english = Statute.objects.filter(locale__language_code="en", live=True).first()
     spanish = english.copy_for_translation(spanish_locale)
@@ -121,8 +120,11 @@ def test_a_withdrawn_english_item_is_not_listed_in_spanish(missouri, client):
 # Measured with the page cache cold and the site structure warm: home 19 (en) / 20 (es),
 # Get help 16 / 17, Data 19 / 20 (Spanish was 31 and 28 before the header and footer were read
 # in one query a model). The issue's 15 needs the site structure memo (its two Site queries and
-# the Locale query) and is not reached yet.
-QUERY_CEILING = 20
+# the Locale query) and is not reached yet. Since the merges: the cache's version lookup (one
+# query), each site's words for shared sources (one), the header's link to Get help (one), the
+# home page's source dates and in-danger guidance (two), the Data page's account of the files
+# (its place list replaced by three): home 23 / 24, Data 23 / 24.
+QUERY_CEILING = 24
 # Wagtail's routing finds the home page's translation with a query of its own
 # (Page.route_for_request: site.root_page.localized): the one query Spanish costs more.
 WAGTAIL_ROUTING = 1
@@ -131,7 +133,7 @@ PAGES = [("/", "/es/"), ("/get-help/", "/es/obtener-ayuda/"), ("/data/", "/es/da
 
 @pytest.mark.parametrize(("english", "spanish"), PAGES)
 def test_a_spanish_page_costs_what_its_english_page_costs(
-    missouri, client, english, spanish, django_assert_max_num_queries
+    missouri_site, client, english, spanish, django_assert_max_num_queries
 ):
     counts = {}
     for path in (english, spanish):
@@ -143,7 +145,7 @@ def test_a_spanish_page_costs_what_its_english_page_costs(
     assert counts[spanish] <= counts[english] + WAGTAIL_ROUTING, counts
 
 
-def test_the_embed_of_a_spanish_page_is_in_spanish(missouri, client):
+def test_the_embed_of_a_spanish_page_is_in_spanish(missouri_site, client):
     html = client.get("/es/procesos-federales/").content.decode()
     embeds = re.findall(r'href="(/embed/\d+/[0-9a-f-]+/)"', html)
     assert embeds
@@ -182,7 +184,7 @@ def test_a_restatement_in_spanish_names_the_edition_in_spanish():
     assert "2019 edition" in str(restatement(newer))
 
 
-def test_the_out_of_date_report_lists_a_translation_whose_english_changed(missouri, editor):
+def test_the_out_of_date_report_lists_a_translation_whose_english_changed(missouri_site, editor):
     from wagtail.models import Page
 
     url = reverse("out_of_date_translations")
@@ -213,7 +215,7 @@ def test_the_out_of_date_report_lists_a_translation_whose_english_changed(missou
     )
 
 
-def test_the_spanish_pages_say_what_the_english_says(missouri, client):
+def test_the_spanish_pages_say_what_the_english_says(missouri_site, client):
     home = client.get("/es/").content.decode()
     assert "Es confidencial" not in home and "dónde obtener ayuda" in home
     assert "intérpretes" not in client.get("/es/obtener-ayuda/").content.decode()

@@ -6,11 +6,6 @@ import re
 import pytest
 
 from pages.search import corrected, with_synonyms
-from tests import test_spanish
-
-# The Missouri site in both languages, loaded once for the module (tests/test_spanish.py).
-missouri_loaded = test_spanish.missouri_loaded
-missouri = test_spanish.missouri
 
 
 def page_results(html):
@@ -23,7 +18,7 @@ def correction(html):
     return found.group(1) if found else ""
 
 
-def test_a_spanish_misspelling_is_corrected_to_spanish(missouri, client):
+def test_a_spanish_misspelling_is_corrected_to_spanish(missouri_site, client):
     html = client.get("/es/search/", {"q": "vicitmas"}).content.decode()
     assert "víctimas" in correction(html) and "victims" not in correction(html)
     assert page_results(html) and all(url.startswith("/es/") for url in page_results(html))
@@ -31,14 +26,14 @@ def test_a_spanish_misspelling_is_corrected_to_spanish(missouri, client):
     assert corrected("vicitms", "en") == "victims"
 
 
-def test_a_spanish_word_without_accents_is_not_corrected_to_english(missouri, client):
+def test_a_spanish_word_without_accents_is_not_corrected_to_english(missouri_site, client):
     html = client.get("/es/search/", {"q": "explotacion"}).content.decode()
     assert "exploitation" not in html.split('id="results-pages"')[0]
     assert page_results(html) and all(url.startswith("/es/") for url in page_results(html))
 
 
 @pytest.mark.parametrize("query", ["explotación", "trabajo forzoso", "tráfico", "Tráfico"])
-def test_spanish_words_find_spanish_pages(missouri, client, query):
+def test_spanish_words_find_spanish_pages(missouri_site, client, query):
     html = client.get("/es/search/", {"q": query}).content.decode()
     results = page_results(html)
     assert results and all(url.startswith("/es/") for url in results), query
