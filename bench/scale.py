@@ -1,28 +1,41 @@
-"""The store, the API, the downloads and a page at national scale, beside the shipped 72 figures.
+"""The store, the API, the downloads, pages and staff screens at national scale, beside the
+shipped 72 figures.
 
-Throwaway databases (a PostgreSQL 15 cluster on a spare port when this runs as root and
-PostgreSQL is installed, else SQLite files), all deleted at the end:
+Databases: a PostgreSQL 15 cluster on a spare port when this runs as root and PostgreSQL is
+installed, else SQLite files; thrown away at the end unless BENCH_KEEP_DB is set (1: the cluster
+is kept in /var/tmp/portal-bench-pg, a path: there), which keeps each variant's built database
+as a template named by the variant and a digest of the migrations, the packs and the
+generator, so the next run copies it instead of building it (a change of any of them builds
+it again). The variants:
   - "72 figures": migrate and load_initial_data, the shipped content only;
   - "national": the same, plus a synthetic national dataset made up HERE and nowhere else:
     every state and territory but the shipped pack's (whose figures stay the shipped ones, so
-    the pages show the same figures) x 20 years x every metric with every category of its breakdown,
-    from one made-up edition, a tenth of them restated by a second one (about 100,000
-    current figures);
-  - "districts" (unless --skip-districts): the national dataset plus every federal judicial
-    district x the last 12 years x every metric (about 200,000 current figures).
+    the pages show the same figures) x 20 years x every metric with every category of its
+    breakdown, from one made-up edition, a tenth of them restated by a second one (about
+    100,000 current figures);
+  - "districts" (--scale 100k, unless --skip-districts): the national dataset plus every
+    federal judicial district x the last 12 years x every metric (about 200,000);
+  - "1M" (--scale 1M, instead of districts): the national dataset plus 3,143 made-up counties
+    (kind "county", each under a state) x 20 made-up count metrics x 14 years (2010-2023),
+    a tenth restated (about 980,000 current figures).
+The figures are loaded through a bulk path: PostgreSQL's COPY (psycopg's cursor.copy) with the
+observation table's indexes and constraints dropped first and built once after, then VACUUM
+ANALYZE; on SQLite, executemany in batches of 20,000. The build time of each is printed.
 Each measure runs in a fresh process on production settings (bench.settings), and the rounds
 interleave the databases, so that a slow moment of the machine hits all of them alike:
-  - API: `/api/observations` first page (limit 100) and the deepest page, median ms;
-  - the heaviest page (`/federal-prosecutions/`) rendered uncached, median ms;
-  - API middle pages by offset and by cursor, and the last page by cursor;
+  - API `/api/observations` (limit 100): first page, first page with the count counted anew
+    (just after a data change), the last and middle pages by offset, middle and last by cursor;
+  - `/federal-prosecutions/` and the Data page rendered uncached (ms; the Data page's KB);
+  - the map's query (one shipped figure for every state), the admin's observation list and a
+    search (signed in), and the preview of a 10-row correction file;
   - CSV, JSON and XLSX full downloads of every current figure: the build (as the worker runs
     it: seconds and the process's peak resident memory, MiB), serving the built file, and a
     304 revalidation (ms).
-Goals: API at most 2x its 72-figure time, downloads at most 150 MiB, page at most 1.2x, every
-download of the districts variant inside the worker timeout (30 s).
+Printed: the median of the rounds' medians, the lowest and highest round, and the ratio to 72
+figures (and to national, for the 1M), then issue 26's goals met or missed.
 
-Run: .venv/bin/python bench/scale.py [--rounds N] [--skip-districts] [--sqlite]
-"""
+Run: .venv/bin/python bench/scale.py [--scale 100k|1M] [--rounds N] [--runs N]
+     [--skip-districts] [--sqlite] [--tiny (a few places, to try the bench itself)]"""
 
 import argparse
 import datetime
@@ -375,10 +388,12 @@ def staff_measures(client, runs):
 
 
 def download_measures(fmt, runs):
-    from stats.models import DataVersion
+    from stats.models import DataVersion, DownloadFile
     from stats.opendata import files
 
-    # The build, as the worker runs it (the task's own function, in this process).
+    # The build, as the worker runs it (the task's own function, in this process), every
+    # round: the file an earlier round built for this data version is forgotten first.
+    DownloadFile.objects.filter(scope="all", fmt=fmt, history=False).delete()
     before = rss_mib()
     started = time.perf_counter()
     row = files.request_build("all", fmt, False, DataVersion.current())
