@@ -14,7 +14,8 @@ loop with a fixed request count and a time cap) runs against:
 Prints the rates (median of the rounds) and the ratio cached page / static file (target: 0.9
 or more), the median of the rounds' own ratios.
 
-Run: .venv/bin/python bench/throughput.py [--seconds S] [--rounds R] [--connections C]
+Run: .venv/bin/python bench/throughput.py [--seconds S] [--rounds R] [--connections C ...]
+(default: 8 and 64 connections)
 """
 
 import argparse
@@ -120,7 +121,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5, help="Length of each load run.")
     parser.add_argument("--rounds", type=int, default=5, help="Interleaved rounds per measure.")
-    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--connections", type=int, nargs="+", default=[8, 64])
     args = parser.parse_args()
     tool = "wrk" if shutil.which("wrk") else "a Python loop (wrk not installed)"
 
@@ -132,7 +133,7 @@ def main():
         with gunicorn(dict(env, BENCH_PAGE_CACHE="0"), port) as base:
             path, timings = heaviest(base, public_pages(base))
             page = fetch(base + path)[0]
-            uncached = load(base + path, args.seconds, args.connections)
+            uncached = load(base + path, args.seconds, args.connections[0])
 
         # A static file of the page's bytes, and its gzipped copy as collectstatic would make
         # it, in place before the server starts (WhiteNoise indexes the folder at startup).
@@ -149,9 +150,10 @@ def main():
                 for _ in range(50):
                     fetch(url)
             results = {
-                encoding: interleaved(
-                    page_url, static_url, args.rounds, args.seconds, args.connections, zipped
+                (connections, encoding): interleaved(
+                    page_url, static_url, args.rounds, args.seconds, connections, zipped
                 )
+                for connections in args.connections
                 for encoding, zipped in (("plain", False), ("gzip", True))
             }
 
@@ -160,16 +162,17 @@ def main():
     for p, seconds in sorted(timings.items(), key=lambda item: -item[1]):
         print(f"  {p:<32} {seconds * 1000:7.1f}")
     print(
-        f"\nThroughput: gunicorn, 2 workers, 127.0.0.1; {tool}, {args.connections} connections, "
-        f"{args.rounds} interleaved rounds of {args.seconds} s"
+        f"\nThroughput: gunicorn, 2 workers, 127.0.0.1; {tool}, {args.rounds} interleaved "
+        f"rounds of {args.seconds} s"
     )
     print(f"  heaviest page {path} ({len(page) / 1024:.1f} KB)")
-    print(f"  page, cache off              {uncached:9.1f} requests/s")
-    for encoding, (cached, static, ratio, ratios) in results.items():
-        print(f"  {encoding}: page, cache on       {cached:9.1f} requests/s")
-        print(f"  {encoding}: static file, same    {static:9.1f} requests/s")
+    print(f"  page, cache off ({args.connections[0]} connections) {uncached:9.1f} requests/s")
+    for (connections, encoding), (cached, static, ratio, ratios) in results.items():
+        at = f"{connections} connections, {encoding}"
+        print(f"  {at}: page, cache on       {cached:9.1f} requests/s")
+        print(f"  {at}: static file, same    {static:9.1f} requests/s")
         rounds = ", ".join(f"{r:.2f}" for r in ratios)
-        print(f"  {encoding}: ratio cached page / static file {ratio:.2f} (rounds: {rounds})")
+        print(f"  {at}: ratio cached page / static file {ratio:.2f} (rounds: {rounds})")
     print("  target: 0.9 or more")
 
 

@@ -58,6 +58,7 @@ uncached.
 import functools
 import hashlib
 import logging
+import time
 
 from django.conf import settings
 from django.core import signing
@@ -275,8 +276,12 @@ def _path_view(path):
     return name if name in CACHED_VIEWS else None
 
 
+@functools.lru_cache(maxsize=4096)
 def _path_language(path):
-    """The language a path is served in (/es/... is Spanish; no prefix, the default)."""
+    """The language a path is served in (/es/... is Spanish; no prefix, the default).
+
+    Remembered per path, as _path_view is: it depends only on the path and the
+    settings, and a cached page's visit asks it on every request."""
     return get_language_from_path(path) or settings.LANGUAGE_CODE
 
 
@@ -378,13 +383,27 @@ def _local():
     return caches["pages-local"]
 
 
+# The pages read last, as read (LocMemCache unpickles a copy on every get): {key: (deadline,
+# entry)}. The key holds the version, so a change makes these stale with the rest; the
+# deadline keeps the cache timeout; emptied when full, so it stays small.
+_recent = {}
+RECENT = 16
+
+
 def _read(key):
     """A stored page: from this process's memory, else from the shared cache (and kept)."""
+    deadline, entry = _recent.get(key, (0, None))
+    if entry is not None and time.monotonic() < deadline:
+        return entry
     entry = _guarded(lambda: _local().get(key))
     if entry is None:
         entry = _guarded(lambda: cache.get(key))
         if entry is not None:
             _guarded(lambda: _local().set(key, entry, cache_timeout()))
+    if entry is not None:
+        if len(_recent) >= RECENT:
+            _recent.clear()
+        _recent[key] = (time.monotonic() + cache_timeout(), entry)
     return entry
 
 

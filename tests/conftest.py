@@ -30,11 +30,15 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def reset_caches():
+    from portal import cache as page_cache  # the models load after this module
+
     for cache in caches.all():
         cache.clear()
+    page_cache._recent.clear()  # the pages a process read last (portal/cache.py)
     yield
     for cache in caches.all():
         cache.clear()
+    page_cache._recent.clear()
 
 
 # The test packages that load the Missouri site once for all their tests.

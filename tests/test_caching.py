@@ -476,6 +476,7 @@ def test_a_process_serves_a_page_from_its_memory_reading_only_the_version(
 
     # Another process (its memory empty) takes the page from the shared cache, rendering nothing.
     caches["pages-local"].clear()
+    portal.cache._recent.clear()
     read.clear()
     with CaptureQueriesContext(connection) as queries:
         other = client.get("/test-topic/")
