@@ -4,12 +4,13 @@ import datetime
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from stats.display.batch import NATIONAL_CODE, STATE_KIND
 from stats.display.geo import FIPS, state_shapes
@@ -70,10 +71,12 @@ def restatement(o, name=None):
     if not differing:
         return None
 
-    # Edition names stay as their publisher wrote them, marked as English; a translation may
-    # name the edition by its year instead ("la edición de 2019"), in its own words.
+    # Edition names stay as their publisher wrote them, marked as English; another language
+    # names the edition by its year, in its own words ("la edición de 2019").
     def edition(r):
-        return format_html('<span lang="en">{}</span>', r.source.edition)
+        if get_language() == settings.LANGUAGE_CODE:
+            return format_html('<span lang="en">{}</span>', r.source.edition)
+        return format_html(gettext("{year} edition"), year=r.source.edition_year)
 
     older = mark_safe(  # built by format_html
         "; ".join(
@@ -82,7 +85,6 @@ def restatement(o, name=None):
                 if r.source.edition_year < o.source.edition_year
                 else gettext("the {edition} gives {value}"),
                 edition=edition(r),
-                year=r.source.edition_year,
                 value=format_value(r.value, unit),
             )
             for r in differing
@@ -92,7 +94,6 @@ def restatement(o, name=None):
         gettext("{name}: the {edition} gives {value}; {older}"),
         name=name or o.period_label,
         edition=edition(o),
-        year=o.source.edition_year,
         value=format_value(o.value, unit),
         older=older,
     )
