@@ -24,7 +24,8 @@ document.addEventListener("securitypolicyviolation", function (event) {
 
 def public_page_paths():
     """(label, path, expected status) of every public page type: each live page of the default
-    site, a search with results, and a page that does not exist. Needs database access."""
+    site, a search with results, a page that does not exist, the API docs, and the public record
+    (revisions log, release calendar). Needs database access."""
     from wagtail.models import Page, Site
 
     site = Site.objects.get(is_default_site=True)
@@ -37,6 +38,9 @@ def public_page_paths():
         ("search results", "/search/?q=trafficking", 200),
         ("not found", "/no-such-page-here/", 404),
         ("API docs", "/api/docs", 200),
+        ("revisions log", "/data/revisions/", 200),
+        ("revisions log in Spanish", "/es/data/revisions/", 200),
+        ("release calendar", "/data/releases/", 200),
     ]
 
 
