@@ -158,7 +158,7 @@ def test_the_year_is_added_to_a_title_only_when_it_lacks_it(every_state):
 def test_the_rank_is_labelled_as_the_portals_own(every_state):
     metric, _source, _values = every_state
     html = render(stats_blocks.MapBlock(), map_raw(metric))
-    assert "<th scope=\"col\">Rank (worked out by this portal)</th>" in html
+    assert '<th scope="col">Rank (worked out by this portal)</th>' in html
 
 
 def map_shapes(html):

@@ -126,9 +126,10 @@ def test_an_embed_framed_by_another_site_shows_its_source_without_scrolling(
         assert inner.locator("html").evaluate("e => e.scrollTop") == 0
         # All of it: not cut off inside a scroll box of its own.
         assert sources.evaluate("e => e.scrollHeight <= e.clientHeight + 1"), codes[i]
-        assert box["y"] >= where["y"] - 1 and box["y"] + box["height"] <= where["y"] + where[
-            "height"
-        ] + 1, (codes[i], box, where)
+        assert (
+            box["y"] >= where["y"] - 1
+            and box["y"] + box["height"] <= where["y"] + where["height"] + 1
+        ), (codes[i], box, where)
         assert inner.locator("html").evaluate("e => e.scrollWidth <= e.clientWidth"), codes[i]
     context.close()
 
