@@ -269,6 +269,8 @@ def test_the_agency_count_says_the_profile_gives_it_no_date(pages):
             "profile's hotline data" in n
             for n in notes(figure)
         ), url
+        # The label names the state already: the place is not said twice, alone or in a row.
+        assert label_of(figure).endswith("Directory in Missouri, Dec 2012 to Dec 2016"), url
 
 
 def test_the_derived_zero_says_it_is_derived_from_the_reports_sentence(pages):
