@@ -250,7 +250,8 @@ def test_the_restitution_trend_notes_only_the_editions_that_excluded_defendants(
         "purposes of restitution calculations."
     ]
     assert "chart__note" not in chart
-    restitution_2019 = key_figure(main, "ordered to pay restitution, Missouri, 2019")
+    # The label names Missouri ("...federal judges in Missouri..."): not said again after it.
+    restitution_2019 = key_figure(main, "in Missouri ordered to pay restitution, 2019")
     assert "22%" in restitution_2019 and "excluded" not in restitution_2019
 
 
