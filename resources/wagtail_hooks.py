@@ -19,13 +19,14 @@ from resources.models import (
 from resources.reports import OutOfDateTranslationsView
 
 STATUS = ["live", "site"]
+# Each list's status reads "Live" or "Draft" (Wagtail's tag), not "True".
 
 
 class StatuteViewSet(SnippetViewSet):
     model = Statute
     icon = "doc-full-inverse"
     menu_label = "Statutes"
-    list_display = ["citation", "title", "category", "url", "site", "live"]
+    list_display = ["citation", "title", "category", "url", "site", LiveStatusTagColumn()]
     list_filter = ["category", *STATUS]
     list_export = ["citation", "title", "category", "url", "summary", "site", "live"]
     export_filename = "statutes"
@@ -36,7 +37,7 @@ class OrganizationViewSet(SnippetViewSet):
     model = Organization
     icon = "group"
     menu_label = "Organizations"
-    list_display = ["name", "kind", "url", "site", "live"]
+    list_display = ["name", "kind", "url", "site", LiveStatusTagColumn()]
     list_filter = ["kind", *STATUS]
     list_export = ["name", "kind", "url", "description", "site", "live"]
     export_filename = "organizations"
@@ -46,7 +47,7 @@ class PublicationViewSet(SnippetViewSet):
     model = Publication
     icon = "doc-empty"
     menu_label = "Publications and trainings"
-    list_display = ["title", "kind", "url", "site", "live"]
+    list_display = ["title", "kind", "url", "site", LiveStatusTagColumn()]
     list_filter = ["kind", *STATUS]
     list_export = ["title", "kind", "url", "description", "site", "live"]
     export_filename = "publications"
@@ -56,7 +57,7 @@ class FundingOpportunityViewSet(SnippetViewSet):
     model = FundingOpportunity
     icon = "tag"
     menu_label = "Funding opportunities"
-    list_display = ["name", "funder", "url", "site", "live"]
+    list_display = ["name", "funder", "url", "site", LiveStatusTagColumn()]
     list_filter = STATUS
     list_export = ["name", "funder", "url", "description", "site", "live"]
     export_filename = "funding-opportunities"
@@ -66,7 +67,7 @@ class CampaignViewSet(SnippetViewSet):
     model = Campaign
     icon = "pick"
     menu_label = "Campaigns"
-    list_display = ["name", "url", "site", "live"]
+    list_display = ["name", "url", "site", LiveStatusTagColumn()]
     list_filter = STATUS
     list_export = ["name", "url", "description", "site", "live"]
     export_filename = "campaigns"

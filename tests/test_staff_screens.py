@@ -197,3 +197,23 @@ def test_chart_block_years_are_chosen_from_a_list():
     assert year.clean("") is None
     with pytest.raises(ValidationError):
         year.clean(str(last_year() + 1))
+
+
+def test_the_snippets_index_lists_every_kind_to_a_superuser(staff):
+    # Every kind has a menu of its own (Resources, Statistics): the index still lists them.
+    response = staff.get(reverse("wagtailsnippets:index"))
+    assert response.status_code == 200
+    listed = " ".join(rows(response))
+    assert "Hotlines" in listed and "Statutes" in listed and "Metrics" in listed
+    assert "permission" not in response.text.lower()
+
+
+def test_every_resource_list_shows_a_status_not_true(staff):
+    from resources.models import Statute
+
+    Statute.objects.create(
+        citation="§ 1.1", title="Made-up statute", site=Site.objects.get(is_default_site=True)
+    )
+    listing = staff.get("/admin/snippets/resources/statute/").content.decode()
+    assert "§ 1.1" in listing and ">True<" not in listing
+    assert re.search(r">\s*Live\s*<", listing, re.I)

@@ -9,7 +9,7 @@ from django.test import override_settings
 from portal.cache import invalidate_public_pages
 from stats.display import blocks as stats_blocks
 from stats.display.geo import FIPS
-from stats.display.shaping import MAP_FILLS
+from stats.display.shaping import MAP_FILLS, NO_FIGURE_LINE
 from stats.models import Jurisdiction
 from tests.factories import MetricFactory, ObservationFactory, SourceFactory
 from tests.test_blocks_page import home, topic  # noqa: F401 - fixture
@@ -92,8 +92,73 @@ def test_a_state_without_a_figure_is_drawn_with_no_class(db):
     source = SourceFactory(edition_year=2019, slug="gaps-2019")
     made_up_states(metric, source, skip=["TX"])
     html = render(stats_blocks.MapBlock(), map_raw(metric))
-    assert 'class="map__state map__state--none"><title>Texas: not published</title>' in html
+    assert 'class="map__state map__state--none"><title>Texas: no figure</title>' in html
     assert len(map_shapes(html)) == 50
+    # Hatched, not a fill a class could have, and named in the key.
+    texas = re.search(r'<path d="[^"]+" fill="([^"]+)"[^>]*map__state--none', html).group(1)
+    assert texas.startswith("url(#") and texas not in MAP_FILLS
+    assert [label for _fill, label in map_key(html)][-1] == "No figure in the store"
+
+
+def contrast(a, b):
+    """WCAG's contrast ratio of two #rrggbb colours."""
+
+    def luminance(colour):
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_every_class_stands_out_from_the_page_and_the_borders_between_states():
+    # The lowest values are not near-white beside the hatched states without a figure.
+    for fill in MAP_FILLS:
+        assert contrast(fill, "#ffffff") >= 3, fill
+    assert contrast(NO_FIGURE_LINE, "#ffffff") >= 3
+
+
+def map_key(html):
+    """(fill, words) of each entry of the map's key."""
+    key = html.split("data-map-legend", 1)[1].split("</ul>", 1)[0]
+    return [
+        (fill, re.sub(r"<[^>]+>", "", words).strip())
+        for fill, words in re.findall(r'<li data-legend-fill="(#\w+)"[^>]*>(.*?)</li>', key, re.S)
+    ]
+
+
+def test_the_key_gives_each_class_its_lowest_and_highest_published_value(db):
+    metric = MetricFactory(slug="keyed", label="Keyed cases")
+    source = SourceFactory(edition_year=2019, slug="keyed-2019")
+    values = made_up_states(metric, source)  # 10, 20 ... 560: five equal steps of 110
+    html = render(stats_blocks.MapBlock(), map_raw(metric))
+    key = map_key(html)
+    assert [fill for fill, _words in key] == list(MAP_FILLS)
+    assert [words for _fill, words in key] == [
+        "10 to 110", "120 to 220", "230 to 330", "340 to 440", "450 to 560"
+    ]  # fmt: skip
+    assert max(values.values()) == 560
+    # Every state has a figure: no "no figure" entry.
+    assert "No figure" not in html
+
+
+def test_the_year_is_added_to_a_title_only_when_it_lacks_it(every_state):
+    metric, _source, _values = every_state
+    for title, caption in [
+        ("Cases by state, 2019", "Cases by state, 2019"),
+        ("Cases by state", "Cases by state, 2019"),
+    ]:
+        html = render(stats_blocks.MapBlock(), {**map_raw(metric), "title": title})
+        shown = re.search(r'<figcaption class="chart__title"[^>]*>(.*?)</figcaption>', html)
+        assert shown.group(1) == caption
+        assert "2019, 2019" not in html and "by state, by state" not in html
+
+
+def test_the_rank_is_labelled_as_the_portals_own(every_state):
+    metric, _source, _values = every_state
+    html = render(stats_blocks.MapBlock(), map_raw(metric))
+    assert '<th scope="col">Rank (worked out by this portal)</th>' in html
 
 
 def map_shapes(html):

@@ -690,10 +690,27 @@
       plot.width = svg.clientWidth * 2;
       plot.height = svg.clientHeight * 2;
       plot.getContext("2d").drawImage(image, 0, 0, plot.width, plot.height);
-      setUpPng(figure, { canvas: plot, width: svg.clientWidth, height: svg.clientHeight }, []);
+      setUpPng(figure, { canvas: plot, width: svg.clientWidth, height: svg.clientHeight },
+        mapKey(figure));
     };
     var markup = new XMLSerializer().serializeToString(svg);
     image.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(markup);
+  }
+
+  // The map's key, as the PNG draws it under the map: each class's fill and its values.
+  function mapKey(figure) {
+    return Array.prototype.map.call(
+      figure.querySelectorAll("[data-map-legend] li"),
+      function (item) {
+        return {
+          style: {
+            color: item.getAttribute("data-legend-fill"),
+            pattern: item.getAttribute("data-legend-pattern") || "solid",
+          },
+          label: item.textContent.trim(),
+        };
+      }
+    );
   }
 
   function drawNext() {

@@ -356,6 +356,13 @@ class KeyFigureBlock(FigureBlockMixin, blocks.StructBlock):
         metric = value.get("metric")
         return value.get("label") or (metric.display_label if metric else "")
 
+    @staticmethod
+    def mark_place(figure, label):
+        """A label that already names the place ("...Directory in <state>") is not followed
+        by the place again."""
+        place = figure["jurisdiction"].display_name
+        figure["label_names_place"] = place.casefold() in label.casefold()
+
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         figure = self.figure(value, context["figures"])
@@ -363,10 +370,7 @@ class KeyFigureBlock(FigureBlockMixin, blocks.StructBlock):
         context["label"] = label = self.label_of(value)
         if figure:
             figure["footnotes"] = self.unsaid(context, figure["footnotes"])
-            # A label that already names the place ("...Directory in <state>") is not followed
-            # by the place again.
-            place = figure["jurisdiction"].display_name
-            figure["label_names_place"] = place.casefold() in label.casefold()
+            self.mark_place(figure, label)
             context["figures"].drawn("figure")
             context.update(shaping.figure_links(context, label, figure["sources"]))
         return context
@@ -407,6 +411,7 @@ class KeyFigureRowBlock(FigureBlockMixin, blocks.StructBlock):
             entry = {"figure": figure, "label": label, "anchor": anchor_for(store, item_id)}
             if figure:
                 figure["footnotes"] = self.unsaid(context, figure["footnotes"])
+                child.mark_place(figure, label)
                 store.drawn("figure")
                 entry.update(
                     shaping.figure_links(

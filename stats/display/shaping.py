@@ -570,9 +570,11 @@ def ranked_categories(observations, limit):
 
 
 MAP_CLASSES = 5
-# The fills of the classes, lightest (lowest) first, and of a state without a figure.
-MAP_FILLS = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
-NO_FIGURE_FILL = "#e6e6e6"
+# The fills of the classes, lightest (lowest) first: each at least 3:1 against the white page
+# and the white borders between states, so the lowest values never look like no figure. A
+# state without a figure is hatched instead (the template's pattern, in NO_FIGURE_LINE).
+MAP_FILLS = ("#4f8fc9", "#2f6fb2", "#1d5499", "#0f3b7b", "#06245a")
+NO_FIGURE_LINE = "#767676"
 
 
 def value_classes(values):
@@ -598,6 +600,18 @@ def class_of(value, classes):
     return classes[-1]["number"]
 
 
+def map_legend(rows):
+    """The map's key: each class that holds a state, its fill and the lowest and highest
+    published values in it (as the table writes them), lowest class first."""
+    by_class = {}
+    for r in rows:  # highest value first
+        by_class.setdefault(r["class"], []).append(r)
+    return [
+        {"fill": MAP_FILLS[number - 1], "low": members[-1]["text"], "high": members[0]["text"]}
+        for number, members in sorted(by_class.items())
+    ]
+
+
 def map_shapes(rows):
     """Every state's shape on the SVG map (static/data/us-states.json), with its row's value,
     class and highlight, or no class when the store holds no figure for it."""
@@ -612,7 +626,7 @@ def map_shapes(rows):
                 "code": row["code"] if row else "",
                 "text": row["text"] if row else "",
                 "class": row["class"] if row else None,
-                "fill": MAP_FILLS[row["class"] - 1] if row else NO_FIGURE_FILL,
+                "fill": MAP_FILLS[row["class"] - 1] if row else "",
                 "mine": bool(row and row["mine"]),
             }
         )
@@ -641,7 +655,7 @@ def state_map(observations, state_code, minimum):
     config = {
         "type": "map",
         "unit": unit,
-        "label": states[0].metric.label,
+        "label": states[0].metric.display_label,
         "highlight": mine["fips"] if mine else "",
         "states": [
             {"id": r["fips"], "name": r["name"], "value": r["value"], "text": r["text"]}
@@ -649,6 +663,7 @@ def state_map(observations, state_code, minimum):
             if r["fips"]
         ],
     }
+    shapes = map_shapes(rows)
     return {
         "config": config,
         "rows": rows,
@@ -661,7 +676,10 @@ def state_map(observations, state_code, minimum):
         ),
         "observations": states,
         "classes": classes,
-        "shapes": map_shapes(rows),
+        "shapes": shapes,
+        "legend": map_legend(rows),
+        "unpublished": any(not shape["fill"] for shape in shapes),
+        "no_figure_line": NO_FIGURE_LINE,
         "width": state_shapes()["width"],
         "height": state_shapes()["height"],
     }, ""

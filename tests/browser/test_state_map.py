@@ -3,6 +3,8 @@ package's database is put back when the browser tests end)."""
 
 import datetime
 import json
+import struct
+from pathlib import Path
 
 import pytest
 
@@ -91,8 +93,42 @@ def test_map_draws_every_state_and_its_table_matches(browser, live_server, map_p
     mine = figure.locator("tr.map__row--mine")
     assert mine.count() == 1 and "Missouri" in mine.inner_text()
     assert "Missouri" in figure.locator(".map__mine").inner_text()
+    # The drawing takes the figure's width, and its box no more height than the drawing.
     box = svg.bounding_box()
-    assert box["height"] >= 240
+    inner = figure.locator(".map__picture").bounding_box()
+    assert box["width"] >= 0.95 * inner["width"]
+    assert abs(box["height"] - box["width"] * 500 / 960) < 2, box
+    # On a phone the table is part of the page, not a scroll box of its own.
+    table = figure.locator(".map__table")
+    if width == 390:
+        sizes = table.evaluate("t => [t.scrollHeight, t.clientHeight]")
+        assert sizes[0] <= sizes[1] + 1, sizes
+        assert table.locator("tbody tr").last.is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert not errors, errors
+    context.close()
+
+
+def png_of(page, figure):
+    with page.expect_download() as download:
+        figure.locator("[data-chart-png]").click()
+    return Path(download.value.path()).read_bytes()
+
+
+def test_the_map_png_has_its_key_and_never_the_tooltip(browser, live_server, map_page):
+    page_obj, _values = map_page
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(live_server.url + page_obj.url)
+    figure = page.locator("figure[data-svg-map]")
+    figure.locator("[data-chart-png]").wait_for(state="visible")
+    plain = png_of(page, figure)
+    figure.locator('svg[data-map-svg] path[data-code="TX"]').hover()
+    figure.locator(".map__tooltip").wait_for(state="visible")
+    assert png_of(page, figure) == plain  # the pointer's tooltip is not in the image
+    # The image is as tall as the map and its five key entries at least (2 px a CSS pixel).
+    width, height = struct.unpack(">II", plain[16:24])
+    svg = figure.locator("svg[data-map-svg]").bounding_box()
+    assert figure.locator("[data-map-legend] li").count() == 5
+    assert height >= 2 * (svg["height"] + 5 * 20) and width == 2 * round(svg["width"])
     context.close()

@@ -3,7 +3,11 @@ title clear of the sticky quick-exit bar, an embed's source in sight at 600 and 
 API docs without sideways scroll on a phone, the favicon, and the admin's import screens
 through axe."""
 
+import functools
+import html
 import re
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -69,6 +73,65 @@ def test_an_embed_keeps_its_source_in_sight(page, live_server, public_pages, wid
     page.goto(src)
     source = page.locator(".figure-sources").bounding_box()
     assert source["y"] >= 0 and source["y"] + source["height"] <= height + 1, source
+
+
+@pytest.fixture
+def other_origin(tmp_path):
+    """A page of another site (a local server on another port) that pastes embed codes."""
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *args: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def publish(codes):
+        body = "".join(f"<p>Another site's text.</p>{code}" for code in codes)
+        (tmp_path / "story.html").write_text(
+            f'<!doctype html><html lang="en"><title>A story</title><body>{body}</body></html>',
+            encoding="utf-8",
+        )
+        return f"http://127.0.0.1:{server.server_address[1]}/story.html"
+
+    yield publish
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("width", [600, 375])
+def test_an_embed_framed_by_another_site_shows_its_source_without_scrolling(
+    page, browser, live_server, public_pages, other_origin, width
+):
+    path, chart = first_chart_page(page, live_server, public_pages)
+    # Every chart of the page, as its embed code gives it (its suggested height included).
+    codes = [
+        html.unescape(re.sub(r"https?://[^/\"]+/embed/", f"{live_server.url}/embed/", code))
+        for code in page.locator(".figure-actions__embed").evaluate_all(
+            "areas => areas.map(a => a.value)"
+        )
+    ]
+    assert codes, path
+    # A context of its own: the other site is on this machine, not the live server.
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    story = context.new_page()
+    story.goto(other_origin(codes))
+    frames = story.locator("iframe")
+    assert frames.count() == len(codes)
+    for i in range(len(codes)):
+        frame_box = frames.nth(i)
+        frame_box.scroll_into_view_if_needed()
+        inner = frame_box.content_frame
+        sources = inner.locator(".figure-sources")
+        sources.wait_for()
+        box, where = sources.bounding_box(), frame_box.bounding_box()
+        # Inside the frame, as the visitor first sees it: no scrolling needed to read it.
+        assert inner.locator("html").evaluate("e => e.scrollTop") == 0
+        # All of it: not cut off inside a scroll box of its own.
+        assert sources.evaluate("e => e.scrollHeight <= e.clientHeight + 1"), codes[i]
+        assert (
+            box["y"] >= where["y"] - 1
+            and box["y"] + box["height"] <= where["y"] + where["height"] + 1
+        ), (codes[i], box, where)
+        assert inner.locator("html").evaluate("e => e.scrollWidth <= e.clientWidth"), codes[i]
+    context.close()
 
 
 def test_the_api_docs_do_not_scroll_sideways_on_a_phone(page, live_server):

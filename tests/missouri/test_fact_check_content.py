@@ -33,7 +33,7 @@ def pages(missouri_pack, django_db_blocker):
         cache.clear()
         with transaction.atomic():
             client = Client()
-            urls = ["/", *(f"/{slug}/" for slug in PAGES)]
+            urls = ["/", *(f"/{slug}/" for slug in PAGES), "/es/perfil-del-estado/"]
             rendered = {url: client.get(url).content.decode() for url in urls}
             user = User.objects.create_superuser("checker", "c@example.test", "unused-pass-1")
             client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
@@ -250,7 +250,8 @@ def test_the_restitution_trend_notes_only_the_editions_that_excluded_defendants(
         "purposes of restitution calculations."
     ]
     assert "chart__note" not in chart
-    restitution_2019 = key_figure(main, "ordered to pay restitution, Missouri, 2019")
+    # The label names Missouri ("...federal judges in Missouri..."): not said again after it.
+    restitution_2019 = key_figure(main, "in Missouri ordered to pay restitution, 2019")
     assert "22%" in restitution_2019 and "excluded" not in restitution_2019
 
 
@@ -269,6 +270,8 @@ def test_the_agency_count_says_the_profile_gives_it_no_date(pages):
             "profile's hotline data" in n
             for n in notes(figure)
         ), url
+        # The label names the state already: the place is not said twice, alone or in a row.
+        assert label_of(figure).endswith("Directory in Missouri, Dec 2012 to Dec 2016"), url
 
 
 def test_the_derived_zero_says_it_is_derived_from_the_reports_sentence(pages):
@@ -338,6 +341,29 @@ def test_every_profile_chart_carries_the_profiles_caveat(pages):
     intro = text_of(element(pages["/state-profile/"], 'class="intro"'))
     assert "Who the potential victims were" not in intro
     assert intro.startswith("Demographics of potential persons trafficked")
+
+
+def test_every_demographic_chart_carries_the_profiles_note_from_the_data(pages):
+    """The profile's asterisked note covers citizenship, gender and age: each chart shows it
+    under itself (a footnote of its figures in the store), in both languages."""
+    note = "These statistics are non-cumulative. Cases may involve multiple victims"
+    for url in ["/state-profile/", "/es/perfil-del-estado/"]:
+        charts = elements(main_of(pages[url]), 'class="chart chart--')
+        assert len(charts) == 3, url
+        for chart in charts:
+            assert any(note in n for n in notes(chart)), (url, notes(chart))
+    # Not typed as an editor's note in the pack's page bodies.
+    profile = json.loads((DATA_DIR / "pages.json").read_text(encoding="utf-8"))
+    assert "non-cumulative." not in json.dumps(
+        [b["value"].get("note") for b in walk_blocks(profile) if b["type"] == "chart"]
+    )
+
+
+def walk_blocks(tree):
+    """Every block of every page of a pack's page tree."""
+    for page in [tree["home"]] if "home" in tree else tree:
+        yield from page.get("body", [])
+        yield from walk_blocks(page.get("children", []))
 
 
 def test_every_caveat_is_the_sources_own_words():
