@@ -1,0 +1,41 @@
+"""The site's open-data catalog at /data.json (DCAT-US 3.0, stats/opendata/dcat.py): the
+figures of the site's scope, its words in each language the site is translated into."""
+
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+from wagtail.models import Site
+
+from pages.models import SiteSettings
+from stats.opendata.dcat import CatalogBuilder
+from stats.opendata.metadata import download_scope, scope_facts
+
+
+def site_languages(site):
+    """The languages the site's home page is published in, the default first (Wagtail's cached
+    site root paths: no query)."""
+    return [r.language_code for r in Site.get_site_root_paths() if r.site_id == site.pk]
+
+
+@require_safe
+def data_catalog(request):
+    site = Site.find_for_request(request)
+    if site is None:
+        raise Http404("No site here.")
+    settings = SiteSettings.for_site(site)
+    state = settings.jurisdiction
+    facts = scope_facts(download_scope(state))
+    if not facts:
+        raise Http404("This site holds no figures yet.")
+
+    def site_name():
+        if state is None:
+            return _("Human trafficking figures")
+        return _("%(state)s Human Trafficking Data Portal") % {"state": state.display_name}
+
+    catalog = CatalogBuilder(
+        facts, site.root_url, site_name, site_languages(site), settings.data_contact_email
+    ).build()
+    response = JsonResponse(catalog, json_dumps_params={"ensure_ascii": False, "indent": 1})
+    response["Content-Type"] = "application/json; charset=utf-8"
+    return response
