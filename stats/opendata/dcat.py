@@ -114,9 +114,7 @@ class CatalogBuilder:
             "modified": self.facts["changed"],
             "temporal": _period(self.facts["first"], self.facts["last"]),
             "spatial": self.spatial(self.places),
-            "distribution": [
-                _distribution(media_type, link) for media_type, link in links
-            ],
+            "distribution": [_distribution(media_type, link) for media_type, link in links],
         }
 
     def series_and_editions(self):
