@@ -6,7 +6,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from wagtail.models import Site
 
-from pages.models import SiteSettings
+from pages.models import SiteSettings, site_state
+from stats.opendata import views as downloads
 from stats.opendata.dcat import CatalogBuilder
 from stats.opendata.metadata import download_scope, scope_facts
 
@@ -39,3 +40,8 @@ def data_catalog(request):
     response = JsonResponse(catalog, json_dumps_params={"ensure_ascii": False, "indent": 1})
     response["Content-Type"] = "application/json; charset=utf-8"
     return response
+
+
+def data_package(request, name):
+    """A file of the site's data package (its scope's, as the downloads are)."""
+    return downloads.package_file(request, name, scope=download_scope(site_state(request)))

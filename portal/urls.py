@@ -25,6 +25,7 @@ urlpatterns = [
     ),
     path("data/places/", place_choices, name="data_places"),
     path("data.json", catalog_views.data_catalog, name="data_catalog"),
+    path("data/package/<str:name>", catalog_views.data_package, name="data_package"),
     path(
         "figures/<int:page_id>/<uuid:block_id>.csv",
         stats_views.figure_csv,

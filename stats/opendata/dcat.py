@@ -115,6 +115,11 @@ class CatalogBuilder:
             "temporal": _period(self.facts["first"], self.facts["last"]),
             "spatial": self.spatial(self.places),
             "distribution": [_distribution(media_type, link) for media_type, link in links],
+            # The data dictionary: the Frictionless data package of the same files.
+            "describedBy": _distribution(
+                "application/json",
+                self.root + reverse("data_package", args=["datapackage.json"]),
+            ),
         }
 
     def series_and_editions(self):
