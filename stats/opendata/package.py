@@ -126,12 +126,14 @@ def _field(name, kind, unit, description, constraints):
     return field
 
 
-def figure_schema():
-    """The Table Schema of the figure files (current and history)."""
+def figure_schema(history=False):
+    """The Table Schema of a figure file. A figure (place, metric, period, breakdown) has one
+    current value; the history holds one value per edition of it."""
+    key = [c for c in KEY_COLUMNS if history or c != "source"]
     return {
         "fields": [_field(name, *spec) for name, spec in FIGURE_COLUMNS.items()],
         "missingValues": [""],
-        "primaryKey": list(KEY_COLUMNS),
+        "primaryKey": key,
         "foreignKeys": [
             {"fields": "metric", "reference": {"resource": "metrics", "fields": "slug"}},
             {
@@ -185,7 +187,10 @@ def datapackage(scope, version):
         "resources": [
             _csv_resource("figures", "figures.csv", "Current figures", figure_schema()),
             _csv_resource(
-                "figures-history", "figures-history.csv", "Every edition's figures", figure_schema()
+                "figures-history",
+                "figures-history.csv",
+                "Every edition's figures",
+                figure_schema(history=True),
             ),
             _csv_resource(
                 "metrics", "metrics.csv", "Metrics", _table_schema(METRIC_COLUMNS, "slug")

@@ -92,9 +92,9 @@ def test_the_package_describes_every_column(client, missouri_site, tmp_path):
     assert all(f["description"] and f["type"] for f in fields.values())
     assert fields["value"]["type"] == "number" and fields["value"]["unit"]
     assert fields["current"]["type"] == "boolean"
-    assert figures["schema"]["primaryKey"] == [
-        "jurisdiction", "metric", "period", "breakdown", "source"
-    ]  # fmt: skip
+    assert figures["schema"]["primaryKey"] == ["jurisdiction", "metric", "period", "breakdown"]
+    history = next(r for r in package["resources"] if r["name"] == "figures-history")
+    assert history["schema"]["primaryKey"] == [*figures["schema"]["primaryKey"], "source"]
     targets = {k["reference"]["resource"] for k in figures["schema"]["foreignKeys"]}
     assert targets == {"metrics", "jurisdictions"}
     # No edition of the Missouri pack states a licence: the package states none.
