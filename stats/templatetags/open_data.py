@@ -71,12 +71,14 @@ def dataset_metadata(context, name, description):
     """schema.org Dataset of every figure the site's downloads hold, for dataset search
     engines: its sources (creators and citations), years, places, downloads and last change.
     Read once per data version and scope (metadata.scope_facts)."""
+    request = context.get("request")
+    if request is None:  # a block rendered outside a page (a preview): no site to describe
+        return None
     facts = scope_facts(download_scope(context.get("site_state")))
     if not facts:
         return None
     root = site_root(context)
-    request = context.get("request")
-    url = context.get("page_url") or (root + request.path if request is not None else root)
+    url = context.get("page_url") or root + request.path
     return schema_dataset(facts, name, clip(description), url, full_downloads(root))
 
 

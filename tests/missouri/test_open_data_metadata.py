@@ -281,6 +281,17 @@ def test_data_json_is_a_dcat_us_3_catalog_of_series_editions_and_downloads(clien
     assert "service" not in data
 
 
+def test_data_json_answers_304_until_the_figures_change(client, site):
+    first = get(client, "/data.json")
+    assert "no-cache" in first["Cache-Control"] and "public" in first["Cache-Control"]
+    again = client.get("/data.json", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    figure = Observation.objects.filter(jurisdiction__code="MO", is_current=True).first()
+    figure.value += 1
+    figure.save()
+    assert client.get("/data.json", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+
+
 def test_the_api_is_a_data_service_once_the_site_names_a_contact(client, site):
     settings = SiteSettings.for_site(site)
     settings.data_contact_email = "data@example.test"  # made up for this test
