@@ -411,6 +411,10 @@ def download_measures(fmt, runs):
     assert size == int(response["Content-Length"])
     not_modified = timed(runs, lambda: national(fmt, HTTP_IF_NONE_MATCH=response["ETag"]))
     assert not_modified[1].status_code == 304
+    if fmt == "csv":  # the data package of the same files, at this size
+        errors = validate_package()
+        if errors:
+            raise SystemExit("frictionless validate: " + "; ".join(errors))
     return {
         "seconds": built,
         "served_seconds": served,
@@ -419,6 +423,52 @@ def download_measures(fmt, runs):
         "start_mib": before,
         "bytes": size,
     }
+
+
+def validate_package(scope="all"):
+    """`frictionless validate` on the scope's data package as the worker builds it (the full
+    CSVs, the metric and place tables, the descriptors), and on its XLSX and JSON downloads
+    against the package's Table Schema. Returns the first errors found ([] when valid)."""
+    import frictionless
+    from frictionless.resources import TableResource
+
+    from stats.models import DataVersion, DownloadFile
+    from stats.opendata import files
+    from stats.opendata.package import figure_schema
+    from stats.opendata.views import PACKAGE_NAMES
+
+    wanted = {**PACKAGE_NAMES, "figures.xlsx": ("xlsx", False), "figures.json": ("json", False)}
+    found = []
+    with tempfile_folder() as folder:
+        for name, (fmt, history) in wanted.items():
+            row = files.request_build(scope, fmt, history, DataVersion.current())
+            if row.status != DownloadFile.Status.READY:
+                files.build(row.pk)
+                row.refresh_from_db()
+            with files.storage().open(row.name, "rb") as built, open(folder / name, "wb") as out:
+                shutil.copyfileobj(built, out)
+        reports = [frictionless.validate(str(folder / "datapackage.json"))]
+        # The XLSX and JSON files are checked alone: without the package's foreign keys.
+        schema = frictionless.Schema.from_descriptor({**figure_schema(), "foreignKeys": []})
+        for fmt in ("xlsx", "json"):
+            # A spreadsheet leaves empty cells out: a short row there is no missing cell.
+            skip = ["missing-cell"] if fmt == "xlsx" else []
+            resource = TableResource(
+                path=f"figures.{fmt}", basepath=str(folder), format=fmt, schema=schema
+            )
+            checks = frictionless.Checklist(skip_errors=skip)
+            reports.append(frictionless.validate(resource, checklist=checks))
+    for report in reports:
+        found += [f"{t.name}: {e.type}: {e.message}" for t in report.tasks for e in t.errors]
+    return found[:10]
+
+
+@contextmanager
+def tempfile_folder():
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as name:
+        yield Path(name)
 
 
 def measure(kind, runs):

@@ -85,6 +85,12 @@ class SiteSettings(BaseSiteSetting):
     footer_links = StreamField(
         [("link", FooterLinkBlock())], blank=True, help_text="Links at the foot of every page."
     )
+    data_contact_email = models.EmailField(
+        blank=True,
+        help_text="Where questions about the site's figures and API go, as the state's pack "
+        "names it. /data.json lists the API (a DCAT-US DataService, which needs a contact) only "
+        "when it is given.",
+    )
     time_zone = models.CharField(
         max_length=60,
         default="UTC",
@@ -106,6 +112,7 @@ class SiteSettings(BaseSiteSetting):
         MultiFieldPanel([FieldPanel("quick_exit_url"), FieldPanel("safety_page")], "Quick exit"),
         FieldPanel("footer_links"),
         FieldPanel("time_zone"),
+        FieldPanel("data_contact_email"),
     ]
 
 

@@ -76,7 +76,15 @@ HOSTNAME = re.compile(
     r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
 )
 # A source edition's facts, shared by every state: another pack must agree on them.
-SOURCE_FACTS = ("publisher", "edition", "edition_year", "coverage", "published_on", "data_as_of")
+SOURCE_FACTS = (
+    "publisher",
+    "edition",
+    "edition_year",
+    "coverage",
+    "published_on",
+    "data_as_of",
+    "license_url",
+)
 # Deeper than this the page tree is a mistake (Wagtail's paths stop near 60 levels).
 MAX_PAGE_DEPTH = 12
 # Snippet fields a pack may not set: bookkeeping of drafts, revisions and translations.
@@ -88,6 +96,7 @@ SETTINGS_FIELDS = {
     "footer_links",
     "safety_page",
     "help_page",
+    "data_contact_email",
 }
 
 
@@ -597,6 +606,7 @@ class Loader:
         row.help_page_id = self.natural_key(Page, data.get("help_page"), f"{where}: help_page")
         if data.get("quick_exit_url"):
             row.quick_exit_url = data["quick_exit_url"]
+        row.data_contact_email = data.get("data_contact_email") or ""
         row.footer_links = self.stream(
             SiteSettings._meta.get_field("footer_links").stream_block,
             [{"type": "link", "value": link} for link in data.get("footer_links", [])],

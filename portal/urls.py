@@ -6,8 +6,8 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from pages import catalog_views, record_views, views
 from pages import figure_views as stats_views
-from pages import record_views, views
 from stats.opendata.api import api_urls
 from stats.opendata.views import place_choices
 
@@ -24,6 +24,8 @@ urlpatterns = [
         name="data_download",
     ),
     path("data/places/", place_choices, name="data_places"),
+    path("data.json", catalog_views.data_catalog, name="data_catalog"),
+    path("data/package/<str:name>", catalog_views.data_package, name="data_package"),
     path(
         "figures/<int:page_id>/<uuid:block_id>.csv",
         stats_views.figure_csv,

@@ -100,6 +100,13 @@ class Source(RevisionMixin, index.Indexed, models.Model):
         help_text="Orders editions: a later edition's value replaces an earlier one's."
     )
     url = models.URLField("URL", blank=True, help_text="Leave empty rather than guess.")
+    license_url = models.URLField(
+        "licence URL",
+        blank=True,
+        help_text="The licence under which the edition itself says its figures may be reused "
+        "(the address of that licence). Leave empty where the edition states none: the portal "
+        "then publishes no licence for its figures.",
+    )
     published_on = models.DateField(null=True, blank=True)
     data_as_of = models.DateField("data as of", null=True, blank=True)
     coverage = models.CharField(

@@ -481,28 +481,3 @@ def test_a_choice_with_no_figures_says_so_instead_of_an_empty_file(client, figur
     assert response.status_code == 404
     assert "No figures match these choices" in response.content.decode()
     assert client.get(path, {"jurisdiction": "US"}, **BROWSER).status_code == 200
-
-
-def test_the_data_page_describes_the_dataset_as_schema_org_json_ld(rf, db):
-    import json
-    import re
-
-    from django.template import Context, Template
-
-    from tests.content_fixtures import load_missouri
-
-    load_missouri()
-    request = rf.get("/data/")
-    html = Template("{% load open_data %}{% dataset_json_ld 'Figures' 'All figures.' %}").render(
-        Context({"request": request})
-    )
-    data = json.loads(
-        re.search(r'<script type="application/ld\+json">(.*)</script>', html).group(1)
-    )
-    assert data["@type"] == "Dataset" and data["name"] == "Figures"
-    assert data["isAccessibleForFree"] is True
-    assert data["temporalCoverage"].startswith("2012-12")
-    assert {d["encodingFormat"] for d in data["distribution"]} >= {"text/csv", "application/json"}
-    assert "Human Trafficking Institute" in {c["name"] for c in data["creator"]}
-    assert any("2018" in c for c in data["citation"])
-    assert "<" not in html.split(">", 1)[1].rsplit("<", 1)[0]

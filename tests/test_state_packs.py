@@ -58,7 +58,8 @@ def get(client, host, path="/"):
 def without_sources(html):
     """The page without the source citations (a source's title is what it publishes)."""
     html = re.sub(r'<div class="key-figures?__source">.*?</div>\s*</div>', "", html, flags=re.S)
-    # "Cite this" names the sources too.
+    # "Cite this" names the sources too, and so does the page's Dataset markup (its citations).
+    html = re.sub(r'<script type="application/ld\+json">.*?</script>', "", html, flags=re.S)
     return re.sub(r'<p class="figure-actions__cite".*?</p>', "", html, flags=re.S)
 
 

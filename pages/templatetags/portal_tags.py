@@ -1,17 +1,20 @@
 """Small template helpers for the public pages."""
 
+from datetime import date
+from types import SimpleNamespace
 from urllib.parse import urljoin
 
 from django import template
 from django.conf import settings
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Max, Q
 from django.urls import reverse, translate_url
 from django.utils.translation import get_language, override
 from wagtail.models import Page, Site
 
 from pages.models import SiteSettings
 from resources.models import localized
-from stats.models import Observation, Source, StateSourceText
+from stats.models import Observation
+from stats.opendata.metadata import download_scope, scope_facts
 
 register = template.Library()
 
@@ -86,20 +89,21 @@ def figures_last_updated(context):
 @register.simple_tag(takes_context=True)
 def state_source_dates(context):
     """The sources of the site's state's figures, newest edition first, each with its own
-    dates (published, data as of): a source's date is not the day the portal loaded it."""
-    state = SiteSettings.for_request(context["request"]).jurisdiction_id
-    # Each titled in the state's own words, as its figures cite it (StateSourceText), read in
-    # the same query.
-    state_title = StateSourceText.objects.filter(source=OuterRef("pk"), jurisdiction_id=state)
-    sources = list(
-        Source.objects.filter(observations__jurisdiction_id=state)
-        .distinct()
-        .annotate(state_title=Subquery(state_title.values("title")[:1]))
-        .order_by("-edition_year", "title")
-    )
-    for source in sources:
-        source.title = source.state_title or source.title
-    return sources
+    dates (published, data as of): a source's date is not the day the portal loaded it. Each
+    is titled in the state's own words (StateSourceText), as its figures cite it. Read from the
+    scope's facts, kept per data version (stats.opendata.metadata): no pass over the figures."""
+    state = SiteSettings.for_request(context["request"]).jurisdiction
+    facts = scope_facts(download_scope(state)) if state is not None else None
+    cited = [s for s in (facts or {}).get("sources", ()) if state.pk in s["jurisdiction_ids"]]
+    return [
+        SimpleNamespace(
+            citation=s["citation"],
+            title=s["title"],
+            published_on=date.fromisoformat(s["published_on"]) if s["published_on"] else None,
+            data_as_of=date.fromisoformat(s["data_as_of"]) if s["data_as_of"] else None,
+        )
+        for s in sorted(cited, key=lambda s: (-s["edition_year"], s["title"]))
+    ]
 
 
 def _home_urls(request):

@@ -241,6 +241,10 @@ class FigureStore:
             if selection.matches(o)
         ]
 
+    def fetched(self):
+        """Every observation the page's batch fetched (what its blocks may show)."""
+        return [o for found in self._by_metric.values() for o in found]
+
     def next_id(self, prefix):
         """A page-unique element id: chart-1, chart-2..."""
         self._ids[prefix] += 1

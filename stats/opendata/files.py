@@ -32,6 +32,7 @@ from django_tasks import task
 from stats.exchange.common import CONTENT_TYPES
 from stats.exchange.exporting import export_stream
 from stats.models import DataVersion, DownloadFile, Jurisdiction
+from stats.opendata import package
 from stats.opendata.downloads import EXPORT_VERSION, select_observations
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ Status = DownloadFile.Status
 
 STORAGE = "downloads"
 FORMATS = ("csv", "xlsx", "json")
+# The data package's own files (stats/opendata/package.py), built and served the same way.
+PACKAGE_FORMATS = tuple(package.FILES)
 # A build that has not finished (or failed) this long ago is asked for again.
 RETRY_AFTER = 30
 STALE_BUILD = timedelta(minutes=30)
@@ -134,8 +137,12 @@ def build(download_id):
         return "superseded"
     name = file_name(row.scope, row.fmt, row.history, row.version)
     files = storage()
+    if row.fmt in package.FILES:
+        pieces = [package.package_file(row.fmt, row.scope, row.version)]
+    else:
+        pieces = export_stream(scope_rows(row.scope, row.history), row.fmt)
     with tempfile.TemporaryFile() as out:
-        for piece in export_stream(scope_rows(row.scope, row.history), row.fmt):
+        for piece in pieces:
             out.write(piece)
         size = out.tell()
         out.seek(0)
@@ -197,6 +204,10 @@ def serve(request, fmt, history, scope):
     if row.status != Status.READY:
         return not_built(row)
     response = _file_response(request, row, etag)
+    if fmt in package.FILES:
+        # Named as the package's descriptors name it, beside them under /data/package/.
+        response["Content-Disposition"] = f'inline; filename="{package.FILES[fmt][0]}"'
+        return _headers(response, etag, modified)
     kind = "figures-history" if history else "figures"
     prefix = "" if scope == DownloadFile.NATIONAL else f"{scope.lower()}-"
     response["Content-Disposition"] = f'attachment; filename="{prefix}{kind}.{fmt}"'
@@ -252,7 +263,7 @@ def byte_range(header, size):
 
 
 def _file_response(request, row, etag):
-    content_type = CONTENT_TYPES[row.fmt]
+    content_type = package.FILES[row.fmt][1] if row.fmt in package.FILES else CONTENT_TYPES[row.fmt]
     wanted = None
     if_range = request.headers.get("If-Range")
     if if_range is None or if_range.strip() == etag:

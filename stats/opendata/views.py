@@ -3,13 +3,13 @@ version (stats/opendata/files.py), or the figures a filter chose, streamed when 
 enough. Rate-limited per client as the API is (PORTAL_DOWNLOAD_RATE)."""
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils import translation
 from django.utils.cache import get_conditional_response
 from django.views.decorators.http import require_safe
 
 from stats.models import DownloadFile
-from stats.opendata import files
+from stats.opendata import files, package
 from stats.opendata.api import ClientThrottle
 from stats.opendata.downloads import (
     FilterError,
@@ -77,6 +77,27 @@ def data_download(request, fmt, scope=DownloadFile.NATIONAL):
     if response.status_code == 200:
         response["ETag"] = etag
     return response
+
+
+# The files of a scope's data package under /data/package/<name>: (format, history).
+PACKAGE_NAMES = {
+    "figures.csv": ("csv", False),
+    "figures-history.csv": ("csv", True),
+    **{name: (fmt, False) for fmt, (name, _type) in package.FILES.items()},
+}
+
+
+@require_safe
+def package_file(request, name, scope=DownloadFile.NATIONAL):
+    """One file of the scope's data package: the full CSV downloads under the names the
+    package gives them, its metric and place tables, and its descriptors (Frictionless and
+    CSVW), each built per data version as the downloads are."""
+    if name not in PACKAGE_NAMES:
+        raise Http404("No such file in the data package.")
+    if not throttle.allow_request(request):
+        return too_many(throttle.wait())
+    fmt, history = PACKAGE_NAMES[name]
+    return files.serve(request, fmt, history, scope)
 
 
 @require_safe

@@ -35,6 +35,7 @@ SOURCE_FIELDS = (
     "edition",
     "edition_year",
     "url",
+    "license_url",
     "coverage",
     "methodology",
     "limitations",
