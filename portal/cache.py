@@ -458,6 +458,14 @@ class PublicPageCacheMiddleware:
             _guarded(lambda: cache.set(key, entry, cache_timeout()))
             _guarded(lambda: _local().set(key, entry, cache_timeout()))
             return _from_entry(request, entry)
-        elif _is_private(request):
+        elif _is_private(request) or _for_one_browser(request, response):
             add_never_cache_headers(response)
         return response
+
+
+def _for_one_browser(request, response):
+    """An answer to a form (a page's password, posted) or one that sets a cookie, which says
+    nothing itself of caching: no browser or cache in between keeps it."""
+    if response.has_header("Cache-Control"):
+        return False
+    return request.method not in ("GET", "HEAD") or bool(response.cookies)

@@ -2,7 +2,6 @@
 purges reach it on publish, unpublish and import; it keeps serving the last good public pages
 while the origin is down; nothing private or withdrawn comes through it."""
 
-import os
 import shutil
 import socket
 import subprocess
@@ -26,12 +25,6 @@ VCL = Path(__file__).resolve().parent.parent / "deploy" / "varnish" / "portal.vc
 pytestmark = [
     pytest.mark.varnish,
     pytest.mark.skipif(shutil.which("varnishd") is None, reason="needs varnishd (apt varnish)"),
-    # Open: on PostgreSQL the live server behind varnishd answered Wagtail's default site and
-    # varnishd once failed to start (CI 2026-12-04); it passes on SQLite. Not yet diagnosed.
-    pytest.mark.skipif(
-        os.environ.get("DATABASE_URL", "").startswith("postgres"),
-        reason="the Varnish tier's tests are not yet right on PostgreSQL (see the comment)",
-    ),
 ]
 
 
@@ -61,58 +54,94 @@ def is_hit(headers):
 
 
 @pytest.fixture
-def varnish(django_db_serialized_rollback, settings, tmp_path):
+def varnish(transactional_db, django_db_serialized_rollback, settings, tmp_path):
     """A live server, varnishd in front of it, and a site whose address is Varnish's. The
-    test's changes are committed (the live server and the purges see them) and undone after,
-    the migrations' data restored."""
+    test's changes are committed, as in production: the live server's thread reads them
+    through its own connection (on PostgreSQL it cannot see a test's open transaction), and
+    the purges, sent when a change commits, are sent. The tables are emptied after, the
+    migrations' data restored."""
     origin = LiveServer("127.0.0.1:0")
-    port = free_port()
     (tmp_path / "backend.vcl").write_text(
         "backend default {\n"
         f'  .host = "127.0.0.1"; .port = "{origin.thread.port}";\n'
         '  .probe = { .url = "/robots.txt"; .interval = 1s; .timeout = 1s;'
         " .window = 2; .threshold = 1; }\n}\n"
     )
-    process = subprocess.Popen(
-        [
-            "varnishd", "-F", "-j", "none", "-n", str(tmp_path / "work"),
-            "-a", f"127.0.0.1:{port}", "-f", str(VCL), "-s", "malloc,32m",
-            "-p", f"vcl_path={tmp_path}:{VCL.parent}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    process = None
     try:
-        yield _site(settings, port, origin, process)
+        process, port = start_varnishd(tmp_path)
+        home = _site(port)  # before the purges are configured: Varnish holds nothing yet
+        settings.WAGTAILFRONTENDCACHE = {
+            "varnish": {
+                "BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
+                "LOCATION": f"http://127.0.0.1:{port}",
+            }
+        }
+        base = f"http://localhost:{port}"
+        # The probe has seen the origin healthy: Varnish passes requests on.
+        wait_for(
+            lambda: alive(process, tmp_path) and fetch(base + "/robots.txt")[0] == 200, tmp_path
+        )
+        yield {"base": base, "home": home, "origin": origin}
     finally:
-        process.terminate()
-        process.wait(10)
+        if process is not None:
+            process.terminate()
+            process.wait(10)
         if origin.thread.is_alive():
             origin.stop()
 
 
-def _site(settings, port, origin, process):
-    settings.WAGTAILFRONTENDCACHE = {
-        "varnish": {
-            "BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
-            "LOCATION": f"http://127.0.0.1:{port}",
-        }
-    }
-    settings.PUBLIC_PAGE_SHARED_MAX_AGE = 2  # short, so that grace is what serves it after
+def _site(port):
     home = Page.get_first_root_node().add_child(instance=HomePage(title="Varnish home", slug="vh"))
     Site.objects.update_or_create(
-        is_default_site=True,
-        defaults={"hostname": "localhost", "port": port, "root_page": home},
+        is_default_site=True, defaults={"hostname": "localhost", "port": port, "root_page": home}
     )
     SiteSettings.objects.update_or_create(
         site=Site.objects.get(), defaults={"jurisdiction": Jurisdiction.objects.get(code="MO")}
     )
-    base = f"http://localhost:{port}"
-    deadline = time.monotonic() + 20
-    while fetch(base + "/robots.txt")[0] != 200:  # varnishd up, the probe says healthy
-        assert time.monotonic() < deadline and process.poll() is None, "varnishd did not start"
-        time.sleep(0.2)
-    return {"base": base, "home": home, "origin": origin}
+    return home
+
+
+def start_varnishd(tmp_path, attempts=3):
+    """varnishd on a free port with its own work directory, listening; another port if that
+    one was taken between its choice and varnishd's bind."""
+    for attempt in range(attempts):
+        port = free_port()
+        log = tmp_path / f"varnishd-{attempt}.log"
+        process = subprocess.Popen(
+            [
+                "varnishd", "-F", "-j", "none", "-n", str(tmp_path / f"work-{attempt}"),
+                "-a", f"127.0.0.1:{port}", "-f", str(VCL), "-s", "malloc,32m",
+                "-p", f"vcl_path={tmp_path}:{VCL.parent}",
+            ],
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_for(lambda p=process, n=port: p.poll() is not None or listening(n), tmp_path)
+        if process.poll() is None:
+            return process, port
+    raise AssertionError("varnishd did not start: " + logs(tmp_path))
+
+
+def listening(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def alive(process, tmp_path):
+    assert process.poll() is None, "varnishd stopped: " + logs(tmp_path)
+    return True
+
+
+def wait_for(ready, tmp_path, seconds=30):
+    deadline = time.monotonic() + seconds
+    while not ready():
+        assert time.monotonic() < deadline, "varnishd not ready: " + logs(tmp_path)
+        time.sleep(0.1)
+
+
+def logs(tmp_path):
+    return " | ".join(p.read_text()[-500:] for p in sorted(tmp_path.glob("varnishd-*.log")))
 
 
 def served_twice(url):
@@ -142,12 +171,6 @@ def test_publish_and_unpublish_are_purged(varnish):
     assert status == 404 and "New title" not in body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: portal/purge.py's own purges (figures, view restrictions) do not reach this "
-    "varnishd though the recording backend receives the right URLs (tests/test_purge.py) and "
-    "Wagtail's publish/unpublish purges do",
-)
 def test_an_import_purges_the_pages_that_show_its_metric(varnish, stats_data):
     missouri = Jurisdiction.objects.get(code="MO")
     page = varnish["home"].add_child(
@@ -167,24 +190,22 @@ def test_an_import_purges_the_pages_that_show_its_metric(varnish, stats_data):
         )
     )
     page.save_revision().publish()
+    varnish["home"].add_child(instance=TopicPage(title="Words", slug="words"))
     run_import(read_upload("figures.csv", csv_bytes(good_rows())), dry_run=False)
     url = varnish["base"] + "/figures/"
     before = served_twice(url)[2]
     assert "233" in before and "977" not in before
+    served_twice(varnish["base"] + "/words/")
     rows = [["MO", "test-cases", "2019", "", "977", "", "", "", "", "test-report-2019"]]
     run_import(read_upload("figures.csv", csv_bytes(rows)), dry_run=False)
     origin = varnish["origin"].url + "/figures/"
     assert "977" in fetch(origin)[2], "the origin itself"
-    after = fetch(url)[2]
-    assert "977" in after
+    status, headers, after = fetch(url)
+    assert "977" in after and not is_hit(headers)
+    # Exactly those pages: one that shows no figure stays in Varnish.
+    assert is_hit(fetch(varnish["base"] + "/words/")[1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: portal/purge.py's own purges (figures, view restrictions) do not reach this "
-    "varnishd though the recording backend receives the right URLs (tests/test_purge.py) and "
-    "Wagtail's publish/unpublish purges do",
-)
 def test_nothing_private_or_for_staff_is_kept(varnish):
     topic = varnish["home"].add_child(
         instance=TopicPage(title="Soon private", slug="private", intro="<p>Only for some</p>")
@@ -208,7 +229,8 @@ def test_nothing_private_or_for_staff_is_kept(varnish):
     assert not is_hit(headers)
 
 
-def test_grace_serves_the_last_good_pages_while_the_origin_is_down(varnish):
+def test_grace_serves_the_last_good_pages_while_the_origin_is_down(varnish, settings):
+    settings.PUBLIC_PAGE_SHARED_MAX_AGE = 2  # short, so that grace is what serves it after
     status, _h, body = served_twice(varnish["base"] + "/")
     assert "Varnish home" in body
     varnish["origin"].stop()

@@ -207,6 +207,11 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", 60 * 60 * 8))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
+# The one cookie a visitor may get: a page's password form needs a CSRF token; it is forgotten
+# when the browser closes, not kept for a year. A right password opens a session like staff's.
+CSRF_COOKIE_AGE = None
+# That form shows nothing of the page (its title, introduction...), inside the site's chrome.
+WAGTAIL_PASSWORD_REQUIRED_TEMPLATE = "password_required.html"
 
 # Upload limits (spreadsheets, images, documents).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
