@@ -7,3 +7,8 @@ class PagesConfig(AppConfig):
     name = "pages"
     verbose_name = "Pages"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from pages import privacy  # models are loaded only once the registry is ready
+
+        privacy.connect()

@@ -40,6 +40,7 @@ MAX_FUNCTION_IMPORTS = 10
 FUNCTION_IMPORTS = {
     ("portal.apps", "PortalConfig.ready"): "AppConfig.ready: the models it needs load first",
     ("stats.apps", "StatsConfig.ready"): "AppConfig.ready: the models it needs load first",
+    ("pages.apps", "PagesConfig.ready"): "AppConfig.ready: the models it needs load first",
 }
 
 # Imports against the layers in files being changed by others: the API's count moves under
