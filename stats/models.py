@@ -845,11 +845,11 @@ class ObservationChange(models.Model):
         ]
 
 
-class DataVersion(models.Model):
-    """The store's data version: one row, bumped in the same transaction as every change of
-    figures (stats.signals.announce_figures_changed). Whatever is derived from the figures is
-    keyed by it, so a lost cache write or a restored cache snapshot can make a derived copy
-    missing, never wrong. Reading it is one primary-key lookup."""
+class VersionCounter(models.Model):
+    """A version kept in the database: one row whose `value` every change of its source
+    increments in the writer's own transaction, so it rolls back with the change. Whatever is
+    derived from the source is keyed by it, so a lost cache write or a restored cache snapshot
+    can make a derived copy missing, never wrong. Reading it is one primary-key lookup."""
 
     SINGLETON = 1
 
@@ -857,27 +857,36 @@ class DataVersion(models.Model):
     changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "data version"
+        abstract = True
 
     def __str__(self):
-        return f"data version {self.value}"
+        return f"{self._meta.verbose_name} {self.value}"
 
     @classmethod
-    def bump(cls):
-        """Increment the version in the caller's transaction and return the new value."""
+    def bump(cls, *also):
+        """Increment `value` (and the other counters named in `also`) in the caller's
+        transaction."""
         now = timezone.now()
-        updated = cls.objects.filter(pk=cls.SINGLETON).update(
-            value=models.F("value") + 1, changed_at=now
-        )
-        if not updated:
-            cls.objects.get_or_create(pk=cls.SINGLETON, defaults={"value": 1, "changed_at": now})
-        return cls.current()
+        counters = ("value", *also)
+        changes = {name: models.F(name) + 1 for name in counters}
+        if not cls.objects.filter(pk=cls.SINGLETON).update(changed_at=now, **changes):
+            cls.objects.get_or_create(
+                pk=cls.SINGLETON, defaults={"changed_at": now, **dict.fromkeys(counters, 1)}
+            )
 
     @classmethod
     def current(cls):
-        """The version now (0 before any figure was written)."""
+        """The version now (0 before the first change)."""
         value = cls.objects.filter(pk=cls.SINGLETON).values_list("value", flat=True).first()
         return value or 0
+
+
+class DataVersion(VersionCounter):
+    """The store's data version, bumped with every change of figures
+    (stats.signals.announce_figures_changed)."""
+
+    class Meta:
+        verbose_name = "data version"
 
 
 class DownloadFile(models.Model):
@@ -952,7 +961,8 @@ def announce_figures_changed(metric_ids=None):
         announcement = _Announcement()
         transaction.on_commit(announcement)
     # Every write bumps: a reader in the same transaction sees the new version too.
-    announcement.version = DataVersion.bump()
+    DataVersion.bump()
+    announcement.version = DataVersion.current()
     if metric_ids is None or announcement.metric_ids is None:
         announcement.metric_ids = None
     else:
