@@ -387,25 +387,6 @@ def newest_edition(source):
 class ObservationQuerySet(models.QuerySet):
     KEY = ("metric_id", "jurisdiction_id", "period_start", "period_end", "breakdown_id")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._with_replaced = False
-
-    # Private, kept: Django has no public hook to act on a queryset's rows once they are
-    # fetched (prefetch_related follows relations only, and `.replaced` is not one), and the
-    # pages, API and downloads all read `.replaced` off current(); _clone carries the flag
-    # to chained querysets and _fetch_all attaches the older editions in one query.
-    def _clone(self):
-        clone = super()._clone()
-        clone._with_replaced = self._with_replaced
-        return clone
-
-    def _fetch_all(self):
-        fetched = self._result_cache is None
-        super()._fetch_all()
-        if fetched and self._with_replaced and self._iterable_class is models.query.ModelIterable:
-            attach_replaced(self._result_cache)
-
     def for_display(self):
         return self.select_related("metric", "jurisdiction", "source", "breakdown")
 
@@ -414,33 +395,26 @@ class ObservationQuerySet(models.QuerySet):
         first. The order of the API, the downloads and the pages."""
         return self.order_by(*self.KEY, "-is_current", *NEWEST_EDITION_FIRST)
 
-    def with_replaced(self):
-        """When fetched, each current observation gets `.replaced`: the values of older editions
-        it restates, newest first (one more query for the rows fetched, none per row); every
-        other observation gets an empty list. Not applied by .iterator()."""
-        clone = self._chain()
-        clone._with_replaced = True
-        return clone
-
     def current(self):
         """The newest edition's value for each metric, jurisdiction, period and breakdown: a
-        queryset of the rows whose `is_current` flag is set (kept by refresh_current), each
-        with `.replaced` once fetched."""
+        queryset of the rows whose `is_current` flag is set (kept by refresh_current). What
+        each replaced is one more query for the rows fetched: attach_replaced(rows)."""
         # One current row per key: the key orders them, as the partial index does; the id (the
         # index's last column) keeps the order total, read forwards or backwards.
-        rows = self.filter(is_current=True).for_display().order_by(*self.KEY, "id")
-        return rows.with_replaced()
+        return self.filter(is_current=True).for_display().order_by(*self.KEY, "id")
 
 
 def attach_replaced(observations):
-    """Set `.replaced` on each observation: for a current one, the older editions' values of
-    its key, newest first; for any other, []. One query for all of them, bounded by the
-    metrics, places and periods of the observations given, not by the size of the table."""
+    """Set `.replaced` on each observation (a list, already fetched) and return the list: for
+    a current one, the older editions' values of its key, newest first; for any other, []. One
+    query for all of them, bounded by the metrics, places and periods of the observations
+    given, not by the size of the table. (A queryset method cannot do this on fetch without
+    Django's private _fetch_all; `.replaced` is no relation that Prefetch could follow.)"""
     current = [o for o in observations if o.is_current]
     for o in observations:
         o.replaced = []
     if not current:
-        return
+        return observations
     by_key = {o.key: o for o in current}
     older = (
         Observation.objects.filter(
@@ -456,6 +430,7 @@ def attach_replaced(observations):
         newer = by_key.get(o.key)
         if newer is not None:
             newer.replaced.append(o)
+    return observations
 
 
 REFRESH_BATCH = 500

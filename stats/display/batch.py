@@ -18,7 +18,7 @@ from operator import or_
 from django.db.models import Exists, OuterRef, Q
 from wagtail import blocks
 
-from stats.models import Jurisdiction, Observation, Source, StateSourceText
+from stats.models import Jurisdiction, Observation, Source, StateSourceText, attach_replaced
 from stats.store.history import figures_as_of
 
 NATIONAL_CODE = "US"
@@ -214,7 +214,7 @@ class FigureStore:
         q = reduce(or_, (s.q(national_ids, state_ids) for s in selections))
         if as_of is not None:
             return figures_as_of(q, as_of)
-        return Observation.objects.filter(q).current()
+        return attach_replaced(list(Observation.objects.filter(q).current()))
 
     @staticmethod
     def _index(observations):
