@@ -223,23 +223,6 @@ class PortalCSPMiddleware(CSPMiddleware):
         return response
 
 
-def client_ip_address(request):
-    """The visitor's address for django-axes.
-
-    Behind PORTAL_TRUSTED_PROXY_COUNT reverse proxies, REMOTE_ADDR is the nearest proxy's
-    address, so counting failures by it would lock every visitor out at once. Each trusted
-    proxy appends the address it received the request from to X-Forwarded-For, so the client
-    is that many entries from the right; entries further left are whatever the client sent.
-    """
-    proxies = settings.PORTAL_TRUSTED_PROXY_COUNT
-    if proxies:
-        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [a for a in forwarded if a]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR")
-
-
 def lockout_response(request, original_response=None, credentials=None):
     """The page shown when django-axes refuses a login (AXES_LOCKOUT_CALLABLE).
 

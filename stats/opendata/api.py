@@ -147,13 +147,14 @@ def api_not_found(request):
 
 
 class ClientThrottle(AnonRateThrottle):
-    """Counts requests per client address, found as the login lockout finds it: behind
-    PORTAL_TRUSTED_PROXY_COUNT proxies, from X-Forwarded-For; otherwise REMOTE_ADDR (so a
-    client cannot claim another address). The counts live in the default cache: when it does
-    not answer, requests are let through (the limit fails open) and the API still answers."""
+    """Counts requests per client address, found as the login lockout finds it (axes and
+    django-ipware: behind PORTAL_TRUSTED_PROXY_COUNT proxies, the entry of X-Forwarded-For the
+    trusted proxies appended; otherwise REMOTE_ADDR, so a client cannot claim another address).
+    The counts live in the default cache: when it does not answer, requests are let through
+    (the limit fails open) and the API still answers."""
 
     def get_ident(self, request):
-        return get_client_ip_address(request)  # axes' helper: AXES_CLIENT_IP_CALLABLE
+        return get_client_ip_address(request)
 
 
 throttle = ClientThrottle(RATE)
