@@ -153,7 +153,7 @@ class BasePage(Page):
         context = super().get_context(request, *args, **kwargs)
         # One batched fetch for every figure the page's blocks need.
         as_of = parse_moment(request.GET.get("as_of")) if request else None
-        context["figures"] = FigureStore.for_stream(
+        context["figure_store"] = FigureStore.for_stream(
             self.body, state=site_state(request), as_of=as_of
         )
         context["figures_as_of"] = as_of

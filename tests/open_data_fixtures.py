@@ -16,7 +16,7 @@ def year(y):
 
 
 @pytest.fixture
-def figures(db):
+def open_data_figures(db):
     kind = Dimension.objects.create(slug="od-kind", label="Type of trafficking")
     sex = Category.objects.create(dimension=kind, slug="od-sex", label="Sex trafficking")
     labor = Category.objects.create(dimension=kind, slug="od-labor", label="Labor trafficking")

@@ -467,7 +467,8 @@ def source_ref(source):
     }
 
 
-def figures(o):
+def edition_values(o):
+    """What one edition gave for a figure: its values, footnote and source."""
     return {
         "value": plain_number(o.value),
         "numerator": plain_number(o.numerator),
@@ -480,7 +481,7 @@ def figures(o):
 
 def observation_out(o):
     return {
-        **figures(o),
+        **edition_values(o),
         "metric": o.metric.slug,
         "unit": o.metric.unit,
         "jurisdiction": o.jurisdiction.code,
@@ -490,7 +491,7 @@ def observation_out(o):
         "breakdown": o.breakdown.slug if o.breakdown_id else None,
         "breakdown_label": o.breakdown.label if o.breakdown_id else None,
         "current": o.is_current,
-        "replaced": [figures(r) for r in o.replaced],
+        "replaced": [edition_values(r) for r in o.replaced],
     }
 
 
