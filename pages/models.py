@@ -161,7 +161,7 @@ class BasePage(Page):
         context["snippet_lists"] = list_batch(self.body, request)
         context.update(figure_page_context(self, request))
         # Blocks after a section heading sit inside that section: their own headings are h3.
-        # A note several figures of one section share is said once in it (stats.shaping).
+        # A note several figures of one section share is said once in it (stats.display.shaping).
         levels, level, section = [], 2, 0
         for block in self.body:
             if block.block_type == "heading":

@@ -103,7 +103,7 @@ NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 def safe_cell(cell):
-    """The project's formula guard (stats.spreadsheets.common.neutralise) for one CSV cell;
+    """The project's formula guard (stats.exchange.common.neutralise) for one CSV cell;
     plain numbers such as -3 or 2.5 are left as they are."""
     return cell if NUMBER.match(cell) else neutralise(cell)
 

@@ -2,8 +2,9 @@
 
 Each stats block says which observations it needs (a `Selection`). `FigureStore.for_stream`
 collects the selections of every block in a page's body, fetches them all with ONE
-`Observation.objects.filter(q).current()` query, and each block then takes its share from the
-store in memory (`store.observations(selection)`), shaped by stats.shaping.
+`Observation.objects.filter(q).current()` query (and one more for the older editions each
+replaced, stats.models.attach_replaced), and each block then takes its share from the store
+in memory (`store.observations(selection)`), shaped by stats.display.shaping.
 """
 
 import contextvars

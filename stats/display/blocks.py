@@ -29,7 +29,7 @@ class FigureChooserBlock(SnippetChooserBlock):
     of one lookup per block type. Stored in migrations as a plain SnippetChooserBlock.
     """
 
-    batched = True  # see stats.figure_store.collect_chosen_ids
+    batched = True  # see stats.display.batch.collect_chosen_ids
 
     def __init__(self, target_model, **kwargs):
         super().__init__(target_model, **kwargs)

@@ -1,7 +1,7 @@
 """Bulk downloads of the figures (/data/download/<fmt>/), and the filters they share with the API.
 
 The same GET filters serve the /data/ page's links, each chart's "Download CSV" link and the
-JSON API (stats.api):
+JSON API (stats.opendata.api):
 
 - metric: metric slug, repeatable;  jurisdiction: jurisdiction code, repeatable;
   source: source edition slug, repeatable;
