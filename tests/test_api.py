@@ -9,9 +9,10 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from stats.models import DataVersion, Observation, Source
+from stats.models import DataVersion, Observation
 from stats.opendata import api as api_module
 from stats.opendata import counts
+from tests.factories import made_up_edition
 
 pytestmark = pytest.mark.django_db
 
@@ -398,12 +399,8 @@ def test_observation_queries_do_not_grow_with_the_data(client, open_data_figures
 def test_a_figure_restated_twice_is_one_current_item_listing_both_older_values(
     client, open_data_figures
 ):
-    third = Source.objects.create(
-        slug="od-report-2020",
-        publisher="Example Institute",
-        title="Example Report",
-        edition="2020 edition",
-        edition_year=2020,
+    third = made_up_edition(
+        "od-report-2020", 2020, publisher="Example Institute", title="Example Report"
     )
     open_data_figures["add"](
         open_data_figures["cases"], open_data_figures["mo"], 2018, "169", third

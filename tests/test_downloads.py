@@ -17,23 +17,14 @@ from openpyxl import load_workbook
 
 from stats.display.blocks import ChartBlock, DataDownloadsBlock
 from stats.exchange import read_upload, run_import
+from stats.exchange.common import EXPORT_COLUMNS
 from stats.models import Observation, Source
-from tests.stats_fixtures import HEADER
 from tests.test_blocks_page import home, topic  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 
-COLUMNS = [
-    *HEADER,
-    "metric_label",
-    "unit",
-    "current",
-    "source_edition",
-    "source_citation",
-    "source_title",
-    "source_publisher",
-    "source_url",
-]
+# The export format, pinned byte for byte by tests/missouri/test_export_bytes.py.
+COLUMNS = list(EXPORT_COLUMNS)
 
 
 def content(response):
