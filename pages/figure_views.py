@@ -137,7 +137,7 @@ def _render_embed(request, page, block_id):
         "figures_as_of": as_of,
         "page": page,
         "request": request,
-        "figures": store,
+        "figure_store": store,
         "block_id": block_id,
         "embedded": True,
         **figure_page_context(page, request),
@@ -149,7 +149,7 @@ def _render_embed(request, page, block_id):
         {
             "page": page,
             "rendered": rendered,
-            "figures": store,
+            "figure_store": store,
             "title": figure_title(block, value),
             "figures_as_of": as_of,
             **figure_page_context(page, request),

@@ -3,7 +3,7 @@
 from zoneinfo import available_timezones
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
@@ -16,6 +16,7 @@ from pages.blocks import ContentStreamBlock, FooterLinkBlock
 from pages.search import rendered_body_text
 from resources.blocks import list_batch
 from stats.display.batch import FigureStore
+from stats.models import VersionCounter
 from stats.store.history import parse_moment
 
 
@@ -159,7 +160,7 @@ class BasePage(Page):
         context = super().get_context(request, *args, **kwargs)
         # One batched fetch for every figure the page's blocks need.
         as_of = parse_moment(request.GET.get("as_of")) if request else None
-        context["figures"] = FigureStore.for_stream(
+        context["figure_store"] = FigureStore.for_stream(
             self.body, state=site_state(request), as_of=as_of
         )
         context["figures_as_of"] = as_of
@@ -167,7 +168,7 @@ class BasePage(Page):
         context["snippet_lists"] = list_batch(self.body, request)
         context.update(figure_page_context(self, request))
         # Blocks after a section heading sit inside that section: their own headings are h3.
-        # A note several figures of one section share is said once in it (stats.shaping).
+        # A note several figures of one section share is said once in it (stats.display.shaping).
         levels, level, section = [], 2, 0
         for block in self.body:
             if block.block_type == "heading":
@@ -194,7 +195,7 @@ class TopicPage(BasePage):
     template = "pages/topic_page.html"
 
 
-class ContentVersion(models.Model):
+class ContentVersion(VersionCounter):
     """The version of what public pages show besides figures: one row, bumped in the writer's
     transaction by every publish, unpublish, move or delete of a page, every change of a view
     restriction, a snippet, the site settings or a Site (portal/signals.py).
@@ -205,29 +206,13 @@ class ContentVersion(models.Model):
     Whatever a process remembers of sites (hostnames, Wagtail's site root paths) is keyed by it
     too: `structure`, bumped with `value` by the changes of sites and of the page tree only."""
 
-    SINGLETON = 1
-
-    value = models.BigIntegerField(default=0)
     structure = models.BigIntegerField(default=0)
-    changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "content version"
-
-    def __str__(self):
-        return f"content version {self.value}"
 
     @classmethod
     def bump(cls, structure=False):
         """Increment the version (and the structure's, for a change of sites or of the page
         tree) in the caller's transaction, so it rolls back with the change."""
-        now = timezone.now()
-        changes = {"value": models.F("value") + 1, "changed_at": now}
-        if structure:
-            changes["structure"] = models.F("structure") + 1
-        with transaction.atomic():
-            if not cls.objects.filter(pk=cls.SINGLETON).update(**changes):
-                cls.objects.get_or_create(
-                    pk=cls.SINGLETON,
-                    defaults={"value": 1, "structure": int(structure), "changed_at": now},
-                )
+        super().bump(*(["structure"] if structure else []))

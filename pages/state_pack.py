@@ -120,7 +120,7 @@ class PackError(Exception):
 
 @dataclass
 class Outcome:
-    figures: str = ""
+    figures_imported: str = ""  # the importer's summary of the pack's figures
     created: dict = field(default_factory=lambda: {"pages": 0, "snippets": 0, "settings": 0})
     site: Site = None
     languages: dict = field(default_factory=dict)
@@ -141,7 +141,7 @@ class Outcome:
                 f" Not offered on this site: {', '.join(missing)} (the pack translates no "
                 "home page into it)."
             )
-        return f"{self.site}: figures: {self.figures}; content: {content}.{languages}"
+        return f"{self.site}: figures: {self.figures_imported}; content: {content}.{languages}"
 
 
 def _read_json(path, kind=dict):
@@ -808,7 +808,8 @@ class Loader:
                 defaults={n: spec.get(n) or "" for n in StateSourceText.WORDS},
             )
 
-    def figures(self):
+    def load_figures(self):
+        """The pack's catalog, then its figures through the importer; the import's summary."""
         catalog = self.file("catalog.json")
         data = _read_json(catalog)
         self.check_metrics(data)
@@ -850,7 +851,7 @@ class Loader:
         site_settings = _read_json(self.file(SETTINGS_FILE))
 
         self.state = self.find_state(manifest)
-        self.outcome.figures = self.figures()
+        self.outcome.figures_imported = self.load_figures()
         self.site, new_site = self.find_site(self.state, manifest)
         self.snippets(snippets)
         self.pages_tree(pages)

@@ -28,14 +28,13 @@ def _failsafe(name, fallback):
 
 
 class FailSafeFileBasedCache(FileBasedCache):
-    def _createdir(self):
-        # Private, kept: FileBasedCache makes its folder in its constructor and before every
-        # write through this method, and offers no public hook for it; an unusable folder
-        # would otherwise make building the cache itself raise.
+    def __init__(self, dir, params):
+        # Django makes the folder in the constructor (and again before each write, which the
+        # guarded set below covers): an unusable folder must not make building the cache raise.
         try:
-            super()._createdir()
+            super().__init__(dir, params)
         except OSError:
-            logger.warning("File cache folder %s unusable.", self._dir, exc_info=True)
+            logger.warning("File cache folder %s unusable.", dir, exc_info=True)
 
     get = _failsafe("get", lambda key, default=None, version=None: default)
     set = _failsafe("set", lambda *args, **kwargs: None)

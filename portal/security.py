@@ -103,7 +103,7 @@ NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 def safe_cell(cell):
-    """The project's formula guard (stats.spreadsheets.common.neutralise) for one CSV cell;
+    """The project's formula guard (stats.exchange.common.neutralise) for one CSV cell;
     plain numbers such as -3 or 2.5 are left as they are."""
     return cell if NUMBER.match(cell) else neutralise(cell)
 
@@ -221,23 +221,6 @@ class PortalCSPMiddleware(CSPMiddleware):
             # sends nothing to other sites.
             response["Referrer-Policy"] = "same-origin"
         return response
-
-
-def client_ip_address(request):
-    """The visitor's address for django-axes.
-
-    Behind PORTAL_TRUSTED_PROXY_COUNT reverse proxies, REMOTE_ADDR is the nearest proxy's
-    address, so counting failures by it would lock every visitor out at once. Each trusted
-    proxy appends the address it received the request from to X-Forwarded-For, so the client
-    is that many entries from the right; entries further left are whatever the client sent.
-    """
-    proxies = settings.PORTAL_TRUSTED_PROXY_COUNT
-    if proxies:
-        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [a for a in forwarded if a]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR")
 
 
 def lockout_response(request, original_response=None, credentials=None):

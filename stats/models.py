@@ -394,25 +394,6 @@ def newest_edition(source):
 class ObservationQuerySet(models.QuerySet):
     KEY = ("metric_id", "jurisdiction_id", "period_start", "period_end", "breakdown_id")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._with_replaced = False
-
-    # Private, kept: Django has no public hook to act on a queryset's rows once they are
-    # fetched (prefetch_related follows relations only, and `.replaced` is not one), and the
-    # pages, API and downloads all read `.replaced` off current(); _clone carries the flag
-    # to chained querysets and _fetch_all attaches the older editions in one query.
-    def _clone(self):
-        clone = super()._clone()
-        clone._with_replaced = self._with_replaced
-        return clone
-
-    def _fetch_all(self):
-        fetched = self._result_cache is None
-        super()._fetch_all()
-        if fetched and self._with_replaced and self._iterable_class is models.query.ModelIterable:
-            attach_replaced(self._result_cache)
-
     def for_display(self):
         return self.select_related("metric", "jurisdiction", "source", "breakdown")
 
@@ -421,33 +402,26 @@ class ObservationQuerySet(models.QuerySet):
         first. The order of the API, the downloads and the pages."""
         return self.order_by(*self.KEY, "-is_current", *NEWEST_EDITION_FIRST)
 
-    def with_replaced(self):
-        """When fetched, each current observation gets `.replaced`: the values of older editions
-        it restates, newest first (one more query for the rows fetched, none per row); every
-        other observation gets an empty list. Not applied by .iterator()."""
-        clone = self._chain()
-        clone._with_replaced = True
-        return clone
-
     def current(self):
         """The newest edition's value for each metric, jurisdiction, period and breakdown: a
-        queryset of the rows whose `is_current` flag is set (kept by refresh_current), each
-        with `.replaced` once fetched."""
+        queryset of the rows whose `is_current` flag is set (kept by refresh_current). What
+        each replaced is one more query for the rows fetched: attach_replaced(rows)."""
         # One current row per key: the key orders them, as the partial index does; the id (the
         # index's last column) keeps the order total, read forwards or backwards.
-        rows = self.filter(is_current=True).for_display().order_by(*self.KEY, "id")
-        return rows.with_replaced()
+        return self.filter(is_current=True).for_display().order_by(*self.KEY, "id")
 
 
 def attach_replaced(observations):
-    """Set `.replaced` on each observation: for a current one, the older editions' values of
-    its key, newest first; for any other, []. One query for all of them, bounded by the
-    metrics, places and periods of the observations given, not by the size of the table."""
+    """Set `.replaced` on each observation (a list, already fetched) and return the list: for
+    a current one, the older editions' values of its key, newest first; for any other, []. One
+    query for all of them, bounded by the metrics, places and periods of the observations
+    given, not by the size of the table. (A queryset method cannot do this on fetch without
+    Django's private _fetch_all; `.replaced` is no relation that Prefetch could follow.)"""
     current = [o for o in observations if o.is_current]
     for o in observations:
         o.replaced = []
     if not current:
-        return
+        return observations
     by_key = {o.key: o for o in current}
     older = (
         Observation.objects.filter(
@@ -463,6 +437,7 @@ def attach_replaced(observations):
         newer = by_key.get(o.key)
         if newer is not None:
             newer.replaced.append(o)
+    return observations
 
 
 REFRESH_BATCH = 500
@@ -852,11 +827,11 @@ class ObservationChange(models.Model):
         ]
 
 
-class DataVersion(models.Model):
-    """The store's data version: one row, bumped in the same transaction as every change of
-    figures (stats.signals.announce_figures_changed). Whatever is derived from the figures is
-    keyed by it, so a lost cache write or a restored cache snapshot can make a derived copy
-    missing, never wrong. Reading it is one primary-key lookup."""
+class VersionCounter(models.Model):
+    """A version kept in the database: one row whose `value` every change of its source
+    increments in the writer's own transaction, so it rolls back with the change. Whatever is
+    derived from the source is keyed by it, so a lost cache write or a restored cache snapshot
+    can make a derived copy missing, never wrong. Reading it is one primary-key lookup."""
 
     SINGLETON = 1
 
@@ -864,27 +839,36 @@ class DataVersion(models.Model):
     changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "data version"
+        abstract = True
 
     def __str__(self):
-        return f"data version {self.value}"
+        return f"{self._meta.verbose_name} {self.value}"
 
     @classmethod
-    def bump(cls):
-        """Increment the version in the caller's transaction and return the new value."""
+    def bump(cls, *also):
+        """Increment `value` (and the other counters named in `also`) in the caller's
+        transaction."""
         now = timezone.now()
-        updated = cls.objects.filter(pk=cls.SINGLETON).update(
-            value=models.F("value") + 1, changed_at=now
-        )
-        if not updated:
-            cls.objects.get_or_create(pk=cls.SINGLETON, defaults={"value": 1, "changed_at": now})
-        return cls.current()
+        counters = ("value", *also)
+        changes = {name: models.F(name) + 1 for name in counters}
+        if not cls.objects.filter(pk=cls.SINGLETON).update(changed_at=now, **changes):
+            cls.objects.get_or_create(
+                pk=cls.SINGLETON, defaults={"changed_at": now, **dict.fromkeys(counters, 1)}
+            )
 
     @classmethod
     def current(cls):
-        """The version now (0 before any figure was written)."""
+        """The version now (0 before the first change)."""
         value = cls.objects.filter(pk=cls.SINGLETON).values_list("value", flat=True).first()
         return value or 0
+
+
+class DataVersion(VersionCounter):
+    """The store's data version, bumped with every change of figures
+    (stats.signals.announce_figures_changed)."""
+
+    class Meta:
+        verbose_name = "data version"
 
 
 class DownloadFile(models.Model):
@@ -959,7 +943,8 @@ def announce_figures_changed(metric_ids=None):
         announcement = _Announcement()
         transaction.on_commit(announcement)
     # Every write bumps: a reader in the same transaction sees the new version too.
-    announcement.version = DataVersion.bump()
+    DataVersion.bump()
+    announcement.version = DataVersion.current()
     if metric_ids is None or announcement.metric_ids is None:
         announcement.metric_ids = None
     else:

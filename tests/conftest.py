@@ -3,8 +3,8 @@
 The cache (rendered public pages, Wagtail's site lookups, the API's rate counts) lives in the
 process and outlives a test's database transaction, so every test starts and ends with it
 empty. Fixtures from tests/stats_fixtures.py (`stats_data`) and tests/open_data_fixtures.py
-(`figures`) are available to every test module without importing them. The factories are in
-tests/factories.py.
+(`open_data_figures`) are available to every test module without importing them. The
+factories are in tests/factories.py.
 """
 
 from pathlib import Path
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import caches
 
-from tests.open_data_fixtures import figures  # noqa: F401  (a fixture)
+from tests.open_data_fixtures import open_data_figures  # noqa: F401  (a fixture)
 from tests.stats_fixtures import stats_data  # noqa: F401  (a fixture)
 
 

@@ -24,6 +24,11 @@ class SourceFactory(factory.django.DjangoModelFactory):
     data_as_of = factory.LazyAttribute(lambda s: datetime.date(s.edition_year + 1, 3, 31))
 
 
+def made_up_edition(slug, year, **fields):
+    """A made-up source edition of that year, with no "data as of" date unless given."""
+    return SourceFactory(slug=slug, edition_year=year, **{"data_as_of": None, **fields})
+
+
 class MetricFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Metric

@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from stats.models import Category, Dimension, Jurisdiction, Metric, Observation, Source
+from stats.models import Category, Dimension, Jurisdiction, Metric, Observation
+from tests.factories import made_up_edition
 
 
 def year(y):
@@ -16,27 +17,21 @@ def year(y):
 
 
 @pytest.fixture
-def figures(db):
+def open_data_figures(db):
     kind = Dimension.objects.create(slug="od-kind", label="Type of trafficking")
     sex = Category.objects.create(dimension=kind, slug="od-sex", label="Sex trafficking")
     labor = Category.objects.create(dimension=kind, slug="od-labor", label="Labor trafficking")
     cases = Metric.objects.create(slug="od-cases", label="Cases", unit="count", dimension=kind)
     share = Metric.objects.create(slug="od-share", label="Share", unit="percent")
-    old = Source.objects.create(
-        slug="od-report-2018",
-        publisher="Example Institute",
-        title="Example Report",
-        edition="2018 edition",
-        edition_year=2018,
-        url="https://example.org/2018",
-    )
-    new = Source.objects.create(
-        slug="od-report-2019",
-        publisher="Example Institute",
-        title="Example Report",
-        edition="2019 edition",
-        edition_year=2019,
-        url="https://example.org/2019",
+    old, new = (
+        made_up_edition(
+            f"od-report-{y}",
+            y,
+            publisher="Example Institute",
+            title="Example Report",
+            url=f"https://example.org/{y}",
+        )
+        for y in (2018, 2019)
     )
     cases.sources.set([old, new])
     mo = Jurisdiction.objects.get(code="MO")

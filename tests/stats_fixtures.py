@@ -9,20 +9,11 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from stats.models import Category, Dimension, Metric, Source
+from stats.exchange.common import COLUMNS
+from stats.models import Category, Dimension, Metric
+from tests.factories import made_up_edition
 
-HEADER = [
-    "jurisdiction",
-    "metric",
-    "period",
-    "breakdown",
-    "value",
-    "numerator",
-    "denominator",
-    "rank",
-    "footnote",
-    "source",
-]
+HEADER = list(COLUMNS)  # the import format
 
 
 @pytest.fixture
@@ -40,20 +31,8 @@ def stats_data(db):
         "rank": Metric.objects.create(slug="test-rank", label="Test rank", unit="rank"),
         "months": Metric.objects.create(slug="test-months", label="Test months", unit="months"),
     }
-    old = Source.objects.create(
-        slug="test-report-2018",
-        publisher="Test Institute",
-        title="Test Report",
-        edition="2018 edition",
-        edition_year=2018,
-    )
-    new = Source.objects.create(
-        slug="test-report-2019",
-        publisher="Test Institute",
-        title="Test Report",
-        edition="2019 edition",
-        edition_year=2019,
-    )
+    old = made_up_edition("test-report-2018", 2018, title="Test Report")
+    new = made_up_edition("test-report-2019", 2019, title="Test Report")
     return {
         "dimension": kind,
         "sex": sex,

@@ -9,9 +9,10 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from stats.models import DataVersion, Observation, Source
+from stats.models import DataVersion, Observation
 from stats.opendata import api as api_module
 from stats.opendata import counts
+from tests.factories import made_up_edition
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,7 @@ def keys(items):
 
 
 def test_observations_of_a_metric_in_missouri_are_current_totals_with_their_sources(
-    client, figures
+    client, open_data_figures
 ):
     response, data = get(
         client, "/api/observations", metric="od-cases", jurisdiction="MO", breakdown="0"
@@ -56,7 +57,7 @@ def test_observations_of_a_metric_in_missouri_are_current_totals_with_their_sour
     assert data["items"][1]["replaced"] == []
 
 
-def test_history_lists_the_replaced_value_as_its_own_item(client, figures):
+def test_history_lists_the_replaced_value_as_its_own_item(client, open_data_figures):
     # No breakdown filter: the totals and the categories.
     _, data = get(client, "/api/observations", metric="od-cases", jurisdiction="MO", history="true")
     items = [(i["period"], i["breakdown"], i["value"], i["current"]) for i in data["items"]]
@@ -70,7 +71,7 @@ def test_history_lists_the_replaced_value_as_its_own_item(client, figures):
     assert data["items"][1]["source"]["slug"] == "od-report-2018"
 
 
-def test_repeatable_filters_and_case_of_codes(client, figures):
+def test_repeatable_filters_and_case_of_codes(client, open_data_figures):
     _, data = get(
         client,
         "/api/observations?metric=od-cases&metric=od-share&jurisdiction=mo&jurisdiction=US",
@@ -89,7 +90,7 @@ def test_repeatable_filters_and_case_of_codes(client, figures):
     )
 
 
-def test_period_range_holds_periods_that_lie_within_the_years(client, figures):
+def test_period_range_holds_periods_that_lie_within_the_years(client, open_data_figures):
     _, data = get(client, "/api/observations", period_from=2019, period_to=2019)
     assert {(i["jurisdiction"], i["period"]) for i in data["items"]} == {
         ("MO", "2019"),
@@ -115,7 +116,7 @@ def test_period_range_holds_periods_that_lie_within_the_years(client, figures):
         ("od-sex", {"od-sex"}),
     ],
 )
-def test_breakdown_filter(client, figures, breakdown, expected):
+def test_breakdown_filter(client, open_data_figures, breakdown, expected):
     params = {"metric": "od-cases", "jurisdiction": "MO", "period_from": 2019}
     if breakdown is not None:
         params["breakdown"] = breakdown
@@ -127,7 +128,7 @@ def test_breakdown_filter(client, figures, breakdown, expected):
         assert labels["od-sex"] == "Sex trafficking"
 
 
-def test_source_filter(client, figures):
+def test_source_filter(client, open_data_figures):
     _, data = get(client, "/api/observations", source="od-report-2018", history="true")
     assert keys(data["items"]) == [("MO", "2018", None, 171)]
     # Without history, the old edition's only value is not current: nothing to show.
@@ -138,7 +139,7 @@ def test_source_filter(client, figures):
 # --- Pagination ----------------------------------------------------------------------------
 
 
-def test_pagination_walks_every_item_once(client, figures):
+def test_pagination_walks_every_item_once(client, open_data_figures):
     _, first = get(client, "/api/observations", breakdown="all", limit=3)
     assert first["count"] == 6 and len(first["items"]) == 3
     assert first["previous"] is None
@@ -153,9 +154,9 @@ def test_pagination_walks_every_item_once(client, figures):
 
 
 @pytest.mark.parametrize("history", ["false", "true"])
-def test_every_offset_shows_the_same_rows_as_the_whole_list(client, figures, history):
+def test_every_offset_shows_the_same_rows_as_the_whole_list(client, open_data_figures, history):
     # Pages in the back half are read from the end: the same rows, in the same order.
-    add_many(figures, 9)
+    add_many(open_data_figures, 9)
     _, everything = get(client, "/api/observations", breakdown="all", history=history)
     items, count = everything["items"], everything["count"]
     assert count == len(items) > 10
@@ -173,7 +174,7 @@ def test_every_offset_shows_the_same_rows_as_the_whole_list(client, figures, his
             assert data["items"] == items[offset : offset + limit], (limit, offset)
 
 
-def test_pagination_has_a_maximum_page_size(client, figures):
+def test_pagination_has_a_maximum_page_size(client, open_data_figures):
     response, data = get(client, "/api/observations", limit=api_module.MAX_LIMIT + 1)
     assert response.status_code == 400
     assert "limit" in data["detail"] and str(api_module.MAX_LIMIT) in data["detail"]
@@ -181,7 +182,7 @@ def test_pagination_has_a_maximum_page_size(client, figures):
     assert response.status_code == 200
 
 
-def test_reference_lists(client, figures):
+def test_reference_lists(client, open_data_figures):
     _, data = get(client, "/api/jurisdictions", kind="district", limit=500)
     assert data["count"] == len(data["items"]) > 0
     assert {i["kind"] for i in data["items"]} == {"district"}
@@ -217,7 +218,9 @@ def test_reference_lists(client, figures):
         ({"history": "maybe"}, ["history"]),
     ],
 )
-def test_bad_parameters_get_a_json_400_with_a_clear_message(client, figures, params, words):
+def test_bad_parameters_get_a_json_400_with_a_clear_message(
+    client, open_data_figures, params, words
+):
     response, data = get(client, "/api/observations", **params)
     assert response.status_code == 400
     for word in words:
@@ -232,7 +235,7 @@ def test_unknown_endpoint_is_a_json_404(client, db):
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options"])
 @pytest.mark.parametrize("url", ["/api/observations", "/api/metrics", "/api/openapi.json"])
-def test_only_get_is_allowed(client, figures, method, url):
+def test_only_get_is_allowed(client, open_data_figures, method, url):
     count = Observation.objects.count()
     response = getattr(client, method)(url, data={"value": "1"}, content_type="application/json")
     assert response.status_code == 405
@@ -243,7 +246,7 @@ def test_only_get_is_allowed(client, figures, method, url):
     assert Observation.objects.count() == count
 
 
-def test_head_is_answered_like_get(client, figures):
+def test_head_is_answered_like_get(client, open_data_figures):
     response = client.head("/api/observations")
     assert response.status_code == 200
 
@@ -251,7 +254,7 @@ def test_head_is_answered_like_get(client, figures):
 # --- CORS ----------------------------------------------------------------------------------
 
 
-def test_cors_on_api_get_responses_only(client, figures):
+def test_cors_on_api_get_responses_only(client, open_data_figures):
     for url in ["/api/observations", "/api/metrics", "/api/openapi.json", "/api/nothing"]:
         assert (
             client.get(url, HTTP_ORIGIN="https://example.net")["Access-Control-Allow-Origin"] == "*"
@@ -267,7 +270,7 @@ def test_cors_on_api_get_responses_only(client, figures):
 # --- Rate limit ----------------------------------------------------------------------------
 
 
-def test_rate_limit_answers_429_in_json(client, figures, monkeypatch):
+def test_rate_limit_answers_429_in_json(client, open_data_figures, monkeypatch):
     monkeypatch.setattr(api_module.throttle, "num_requests", 3)
     statuses = [client.get("/api/metrics").status_code for _ in range(3)]
     assert statuses == [200, 200, 200]
@@ -337,10 +340,10 @@ def test_docs_page_documents_every_operation_from_the_portal_itself(client, db):
 # --- Query counts --------------------------------------------------------------------------
 
 
-def add_many(figures, count):
-    add, place = figures["add"], figures["us"]
+def add_many(open_data_figures, count):
+    add, place = open_data_figures["add"], open_data_figures["us"]
     for n in range(count):
-        add(figures["share"], place, 1995 + n, Decimal(n % 100), figures["new"])
+        add(open_data_figures["share"], place, 1995 + n, Decimal(n % 100), open_data_figures["new"])
 
 
 def queries(client, url):
@@ -366,9 +369,9 @@ def queries(client, url):
     ],
 )
 def test_queries_do_not_grow_with_the_page_size(
-    client, figures, url, django_assert_max_num_queries
+    client, open_data_figures, url, django_assert_max_num_queries
 ):
-    add_many(figures, 25)
+    add_many(open_data_figures, 25)
     small = queries(client, url.format(n=1))
     large = queries(client, url.format(n=200))
     assert small == large
@@ -380,24 +383,28 @@ def test_queries_do_not_grow_with_the_page_size(
         client.get(url.format(n=200))
 
 
-def test_observation_queries_do_not_grow_with_the_data(client, figures):
+def test_observation_queries_do_not_grow_with_the_data(client, open_data_figures):
     url = "/api/observations?metric=od-cases&metric=od-share&breakdown=all&history=1&limit=500"
     before = queries(client, url)
-    add_many(figures, 30)
-    figures["add"](figures["cases"], figures["us"], 2018, "900", figures["old"])
-    figures["add"](figures["cases"], figures["us"], 2018, "901", figures["new"])
+    add_many(open_data_figures, 30)
+    open_data_figures["add"](
+        open_data_figures["cases"], open_data_figures["us"], 2018, "900", open_data_figures["old"]
+    )
+    open_data_figures["add"](
+        open_data_figures["cases"], open_data_figures["us"], 2018, "901", open_data_figures["new"]
+    )
     assert queries(client, url) == before
 
 
-def test_a_figure_restated_twice_is_one_current_item_listing_both_older_values(client, figures):
-    third = Source.objects.create(
-        slug="od-report-2020",
-        publisher="Example Institute",
-        title="Example Report",
-        edition="2020 edition",
-        edition_year=2020,
+def test_a_figure_restated_twice_is_one_current_item_listing_both_older_values(
+    client, open_data_figures
+):
+    third = made_up_edition(
+        "od-report-2020", 2020, publisher="Example Institute", title="Example Report"
     )
-    figures["add"](figures["cases"], figures["mo"], 2018, "169", third)
+    open_data_figures["add"](
+        open_data_figures["cases"], open_data_figures["mo"], 2018, "169", third
+    )
     _, data = get(client, "/api/observations", metric="od-cases", jurisdiction="MO")
     restated = [i for i in data["items"] if i["period"] == "2018"]
     assert len(restated) == 1
@@ -408,21 +415,21 @@ def test_a_figure_restated_twice_is_one_current_item_listing_both_older_values(c
     ]
 
 
-def test_the_count_is_kept_until_the_data_changes(client, figures):
+def test_the_count_is_kept_until_the_data_changes(client, open_data_figures):
     url = "/api/observations?breakdown=all&history=true&limit=1"
     first = queries(client, url)
     with CaptureQueriesContext(connection) as again:
         count = client.get(url).json()["count"]
     assert len(again) == first - 1  # the COUNT is read from the cache
     version = DataVersion.current()
-    add_many(figures, 3)
+    add_many(open_data_figures, 3)
     # A change bumps the data version in its own transaction (no signal needed): the next
     # request counts again and sees the new rows.
     assert DataVersion.current() > version
     assert client.get(url).json()["count"] == count + 3
 
 
-def test_a_count_without_a_cache_is_counted(client, figures, monkeypatch):
+def test_a_count_without_a_cache_is_counted(client, open_data_figures, monkeypatch):
     class Down:
         def get(self, *args, **kwargs):
             raise ConnectionError("cache down")
@@ -447,8 +454,8 @@ def walk(client, **params):
 
 
 @pytest.mark.parametrize("limit", [1, 2, 5])
-def test_cursor_pages_reach_the_last_figure_in_order(client, figures, limit):
-    add_many(figures, 9)
+def test_cursor_pages_reach_the_last_figure_in_order(client, open_data_figures, limit):
+    add_many(open_data_figures, 9)
     _, everything = get(client, "/api/observations", breakdown="all", limit=500)
     items, pages = walk(client, breakdown="all", limit=limit)
     assert items == everything["items"] and len(items) == everything["count"] > 10
@@ -457,18 +464,20 @@ def test_cursor_pages_reach_the_last_figure_in_order(client, figures, limit):
     assert {i["breakdown"] for i in items} == {None, "od-sex", "od-labor"}
 
 
-def test_cursor_pages_are_stable_when_figures_are_added_before_them(client, figures):
-    add_many(figures, 6)
+def test_cursor_pages_are_stable_when_figures_are_added_before_them(client, open_data_figures):
+    add_many(open_data_figures, 6)
     _, first = get(client, "/api/observations", breakdown="all", limit=4)
     _, second = get(client, "/api/observations", cursor=first["next_cursor"], limit=4)
     # A figure that sorts first is added: the page after the cursor does not move.
-    figures["add"](figures["cases"], figures["us"], 1990, "5", figures["new"])
+    open_data_figures["add"](
+        open_data_figures["cases"], open_data_figures["us"], 1990, "5", open_data_figures["new"]
+    )
     _, again = get(client, "/api/observations", cursor=first["next_cursor"], limit=4)
     assert again["items"] == second["items"] and again["count"] == second["count"] + 1
 
 
 @pytest.mark.parametrize("cursor", ["nonsense", "W10", "WzEsMiwieCJd"])
-def test_a_bad_cursor_is_a_clear_400(client, figures, cursor):
+def test_a_bad_cursor_is_a_clear_400(client, open_data_figures, cursor):
     response, data = get(client, "/api/observations", cursor=cursor)
     assert response.status_code == 400 and "cursor" in data["detail"]
     response, data = get(client, "/api/observations", cursor=cursor, history="true")

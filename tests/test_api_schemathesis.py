@@ -20,7 +20,7 @@ MAX_EXAMPLES = 25
 
 
 @pytest.fixture
-def api_schema(figures, monkeypatch):
+def api_schema(open_data_figures, monkeypatch):
     # Generated requests must reach the views, not the rate limit.
     monkeypatch.setattr(api_module.throttle, "num_requests", 1_000_000)
     # Requests go through the real WSGI handler, whose request signals would close the
@@ -49,7 +49,7 @@ def test_no_server_error(case):
     assert response.headers["content-type"][0].startswith("application/json")
 
 
-def test_the_run_covers_every_operation_and_changes_nothing(api_schema, figures):
+def test_the_run_covers_every_operation_and_changes_nothing(api_schema, open_data_figures):
     """The parametrized test above is generated for each GET operation of the schema."""
     operations = [
         result.ok().method.upper() + " " + result.ok().path

@@ -132,14 +132,14 @@ def figures_data(db):
     }
 
 
-def render(block, raw, request=None, figures=None):
+def render(block, raw, request=None, figure_store=None):
     """Render a block from its raw (JSON) value, as a page would."""
     value = block.to_python(raw)
     context = {"request": request or RequestFactory().get("/")}
     if not hasattr(context["request"], "is_preview"):
         context["request"].is_preview = False
-    if figures is not None:
-        context["figures"] = figures
+    if figure_store is not None:
+        context["figure_store"] = figure_store
     return str(block.render(value, context=context))
 
 
@@ -566,7 +566,7 @@ def test_store_batches_every_selection_in_one_query(data, django_assert_num_quer
     assert len(store.selections) == 4
     with django_assert_num_queries(0):
         html = "".join(
-            str(child.render(context={"figures": store, "request": RequestFactory().get("/")}))
+            str(child.render(context={"figure_store": store, "request": RequestFactory().get("/")}))
             for child in stream
         )
     text = re.sub(r"<[^>]+>", "", html)

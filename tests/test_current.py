@@ -7,7 +7,7 @@ import pytest
 from django.apps import apps
 
 from stats.exchange import read_upload, run_import
-from stats.models import Jurisdiction, Observation, Source, refresh_current
+from stats.models import Jurisdiction, Observation, Source, attach_replaced, refresh_current
 from tests.stats_fixtures import csv_bytes
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +78,7 @@ def test_import_sets_the_flags_of_new_rows(stats_data):
         (2018, "test-report-2018", 171, False),
         (2018, "test-report-2019", 170, True),
     ]
-    current = list(Observation.objects.current())
+    current = attach_replaced(list(Observation.objects.current()))
     assert [(o.value, [r.value for r in o.replaced]) for o in current] == [(170, [171])]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from stats.models import Observation
+from stats.models import Observation, attach_replaced
 from stats.store.catalog import load_catalog
 
 DATA = Path(settings.BASE_DIR) / "packs" / "missouri"
@@ -248,9 +248,13 @@ def test_the_store_holds_every_seed_figure_and_nothing_else(missouri_dataset):
 def test_the_2018_national_figures_show_as_restated(missouri_dataset):
     current = {
         o.metric.slug: o
-        for o in Observation.objects.filter(
-            jurisdiction__code="US", period_start__year=2018, breakdown=None
-        ).current()
+        for o in attach_replaced(
+            list(
+                Observation.objects.filter(
+                    jurisdiction__code="US", period_start__year=2018, breakdown=None
+                ).current()
+            )
+        )
     }
     for slug, first, restated in [
         ("new-criminal-cases", 171, 170),

@@ -16,7 +16,7 @@ from wagtail.models import Site
 from pages.models import SiteSettings
 from stats.models import DataVersion, DownloadFile, Jurisdiction
 from stats.opendata import files, views
-from tests.open_data_fixtures import figures  # noqa: F401
+from tests.open_data_fixtures import open_data_figures  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def full(client, fmt="csv", **headers):
     return client.get(reverse("data_download", args=[fmt]), **headers)
 
 
-def test_full_file_has_length_etag_and_last_modified(client, figures):  # noqa: F811
+def test_full_file_has_length_etag_and_last_modified(client, open_data_figures):  # noqa: F811
     response = full(client)
     data = body(response)
     assert response.status_code == 200
@@ -56,7 +56,7 @@ def test_full_file_has_length_etag_and_last_modified(client, figures):  # noqa: 
         assert other["ETag"] != response["ETag"]
 
 
-def test_a_304_reads_only_the_data_version(client, figures):  # noqa: F811
+def test_a_304_reads_only_the_data_version(client, open_data_figures):  # noqa: F811
     etag = full(client)["ETag"]
     full(client)  # the site's lookups are cached per process after the first request
     with CaptureQueriesContext(connection) as captured:
@@ -69,7 +69,7 @@ def test_a_304_reads_only_the_data_version(client, figures):  # noqa: F811
     assert sum("stats_dataversion" in sql for sql in own) == 1
 
 
-def test_byte_ranges(client, figures):  # noqa: F811
+def test_byte_ranges(client, open_data_figures):  # noqa: F811
     whole = body(full(client))
     size = len(whole)
     part = full(client, HTTP_RANGE="bytes=0-9")
@@ -90,7 +90,7 @@ def test_byte_ranges(client, figures):  # noqa: F811
 
 
 @override_settings(TASKS=DUMMY_TASKS)
-def test_not_built_answers_503_and_asks_for_the_build(client, figures):  # noqa: F811
+def test_not_built_answers_503_and_asks_for_the_build(client, open_data_figures):  # noqa: F811
     response = full(client)
     assert response.status_code == 503 and response["Retry-After"] == str(files.RETRY_AFTER)
     assert b"being built" in response.content and "no-store" in response["Cache-Control"]
@@ -101,7 +101,7 @@ def test_not_built_answers_503_and_asks_for_the_build(client, figures):  # noqa:
 
 
 @override_settings(TASKS=DUMMY_TASKS)
-def test_a_failed_build_says_so(client, figures, monkeypatch):  # noqa: F811
+def test_a_failed_build_says_so(client, open_data_figures, monkeypatch):  # noqa: F811
     full(client)
     row = DownloadFile.objects.get(scope="all", fmt="csv")
 
@@ -117,11 +117,11 @@ def test_a_failed_build_says_so(client, figures, monkeypatch):  # noqa: F811
     assert response.status_code == 503 and b"could not be built" in response.content
 
 
-def test_a_change_of_figures_is_a_new_file(client, figures):  # noqa: F811
+def test_a_change_of_figures_is_a_new_file(client, open_data_figures):  # noqa: F811
     first = full(client)
     old_name = DownloadFile.objects.get(scope="all", fmt="csv").name
-    figures["rows"]["mo_2019"].value = 234
-    figures["rows"]["mo_2019"].save()
+    open_data_figures["rows"]["mo_2019"].value = 234
+    open_data_figures["rows"]["mo_2019"].save()
     again = full(client, HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 200 and again["ETag"] != first["ETag"]
     assert b"234" in body(again)
@@ -129,9 +129,11 @@ def test_a_change_of_figures_is_a_new_file(client, figures):  # noqa: F811
     assert DownloadFile.objects.filter(scope="all", fmt="csv").count() == 1
 
 
-def test_a_state_site_downloads_its_state(client, figures):  # noqa: F811
+def test_a_state_site_downloads_its_state(client, open_data_figures):  # noqa: F811
     kansas = Jurisdiction.objects.get(code="KS")
-    figures["add"](figures["cases"], kansas, 2019, "12", figures["new"])
+    open_data_figures["add"](
+        open_data_figures["cases"], kansas, 2019, "12", open_data_figures["new"]
+    )
     root = Site.objects.get(is_default_site=True).root_page
     site = Site.objects.create(hostname="kansas.test", root_page=root, site_name="Kansas")
     SiteSettings.objects.update_or_create(site=site, defaults={"jurisdiction": kansas})
@@ -145,7 +147,7 @@ def test_a_state_site_downloads_its_state(client, figures):  # noqa: F811
     assert places(body(full(client))) == ["KS", "MO", "US"]
 
 
-def test_a_filtered_download_of_too_many_figures_is_refused(client, figures, settings):  # noqa: F811
+def test_a_filtered_download_of_too_many_figures_is_refused(client, open_data_figures, settings):  # noqa: F811
     settings.STATS_FILTERED_DOWNLOAD_MAX_ROWS = 2
     path = reverse("data_download", args=["csv"])
     response = client.get(path, {"period_from": "2010"})
@@ -153,7 +155,7 @@ def test_a_filtered_download_of_too_many_figures_is_refused(client, figures, set
     assert client.get(path, {"metric": "od-share"}).status_code == 200
 
 
-def test_downloads_are_rate_limited(client, figures, monkeypatch):  # noqa: F811
+def test_downloads_are_rate_limited(client, open_data_figures, monkeypatch):  # noqa: F811
     monkeypatch.setattr(views, "throttle", views.DownloadThrottle("2/min"))
     assert full(client).status_code == 200
     assert full(client).status_code == 200
@@ -161,7 +163,7 @@ def test_downloads_are_rate_limited(client, figures, monkeypatch):  # noqa: F811
     assert third.status_code == 429 and int(third["Retry-After"]) >= 1
 
 
-def test_only_filters_make_a_filtered_download(figures):  # noqa: F811
+def test_only_filters_make_a_filtered_download(open_data_figures):  # noqa: F811
     from django.http import QueryDict
 
     assert files.wants_full_file(QueryDict("history=1&breakdown=all&utm=x"))
@@ -171,7 +173,7 @@ def test_only_filters_make_a_filtered_download(figures):  # noqa: F811
 
 
 @override_settings(TASKS=DUMMY_TASKS)
-def test_a_change_of_figures_asks_for_the_downloads_asked_for_before(client, figures):  # noqa: F811
+def test_a_change_of_figures_asks_for_the_downloads_asked_for_before(client, open_data_figures):  # noqa: F811
     from stats.signals import figures_changed
 
     full(client, "json")

@@ -17,23 +17,14 @@ from openpyxl import load_workbook
 
 from stats.display.blocks import ChartBlock, DataDownloadsBlock
 from stats.exchange import read_upload, run_import
+from stats.exchange.common import EXPORT_COLUMNS
 from stats.models import Observation, Source
-from tests.stats_fixtures import HEADER
 from tests.test_blocks_page import home, topic  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 
-COLUMNS = [
-    *HEADER,
-    "metric_label",
-    "unit",
-    "current",
-    "source_edition",
-    "source_citation",
-    "source_title",
-    "source_publisher",
-    "source_url",
-]
+# The export format, pinned byte for byte by tests/missouri/test_export_bytes.py.
+COLUMNS = list(EXPORT_COLUMNS)
 
 
 def content(response):
@@ -82,7 +73,7 @@ def hrefs(html, text):
 # --- Formats -------------------------------------------------------------------------------
 
 
-def test_csv_of_every_current_figure(client, figures):
+def test_csv_of_every_current_figure(client, open_data_figures):
     # No breakdown filter: totals and categories, as the /data/ page's plain link.
     response = download(client, "csv")
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -102,18 +93,18 @@ def test_csv_of_every_current_figure(client, figures):
 
 
 @pytest.mark.parametrize("breakdown", ["", "all", "ALL"])
-def test_empty_or_all_breakdown_is_the_same_as_none(client, figures, breakdown):
+def test_empty_or_all_breakdown_is_the_same_as_none(client, open_data_figures, breakdown):
     rows = csv_rows(download(client, "csv", breakdown=breakdown))
     assert sorted(key(r) for r in rows) == sorted(EVERY_CURRENT_FIGURE)
 
 
 @pytest.mark.parametrize("breakdown", ["0", "total", "false"])
-def test_totals_only(client, figures, breakdown):
+def test_totals_only(client, open_data_figures, breakdown):
     rows = csv_rows(download(client, "csv", breakdown=breakdown))
     assert sorted(key(r) for r in rows) == sorted(r for r in EVERY_CURRENT_FIGURE if not r[3])
 
 
-def test_full_history_adds_the_restated_values(client, figures):
+def test_full_history_adds_the_restated_values(client, open_data_figures):
     response = download(client, "csv", history="1")
     assert response["Content-Disposition"] == 'attachment; filename="figures-history.csv"'
     rows = csv_rows(response)
@@ -124,7 +115,7 @@ def test_full_history_adds_the_restated_values(client, figures):
     assert mo_2018 == [("170", "od-report-2019"), ("171", "od-report-2018")]
 
 
-def test_xlsx(client, figures):
+def test_xlsx(client, open_data_figures):
     response = download(client, "xlsx", history="1")
     assert response["Content-Type"] == (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -141,7 +132,7 @@ def test_xlsx(client, figures):
     )
 
 
-def test_json(client, figures):
+def test_json(client, open_data_figures):
     # No breakdown filter: the totals and the categories.
     response = download(client, "json", metric="od-cases", jurisdiction="MO")
     assert response["Content-Type"] == "application/json"
@@ -156,21 +147,21 @@ def test_json(client, figures):
     ]
 
 
-def test_unknown_format_is_not_found(client, figures):
+def test_unknown_format_is_not_found(client, open_data_figures):
     assert client.get("/data/download/pdf/").status_code == 404
 
 
 # --- Filters: the same as the API and as each chart's "Download CSV" -------------------------
 
 
-def chart_csv_url(figures, places, **options):
+def chart_csv_url(open_data_figures, places, **options):
     """The "Download CSV" link of a chart of cases, as the rendered chart block gives it."""
     block = ChartBlock()
     value = block.to_python(
         {
             "title": "Cases",
-            "metrics": [figures["cases"].pk],
-            "jurisdictions": [figures[place].pk for place in places],
+            "metrics": [open_data_figures["cases"].pk],
+            "jurisdictions": [open_data_figures[place].pk for place in places],
             "chart_type": "bar",
             "description": "Cases by year.",
             **options,
@@ -182,9 +173,9 @@ def chart_csv_url(figures, places, **options):
     return url
 
 
-def test_a_chart_of_totals_downloads_exactly_its_totals(client, figures):
+def test_a_chart_of_totals_downloads_exactly_its_totals(client, open_data_figures):
     # A chart of one metric for Missouri and the nation, 2018 to 2019, by total.
-    url = chart_csv_url(figures, ["mo", "us"], from_year=2018, to_year=2019)
+    url = chart_csv_url(open_data_figures, ["mo", "us"], from_year=2018, to_year=2019)
     assert "breakdown=0" in url.split("?")[1].split("&")
     response = client.get(url)
     assert response.status_code == 200, content(response)[:300]
@@ -197,8 +188,8 @@ def test_a_chart_of_totals_downloads_exactly_its_totals(client, figures):
     )
 
 
-def test_a_chart_by_breakdown_downloads_exactly_its_categories(client, figures):
-    url = chart_csv_url(figures, ["mo"], from_year=2019, by_breakdown=True)
+def test_a_chart_by_breakdown_downloads_exactly_its_categories(client, open_data_figures):
+    url = chart_csv_url(open_data_figures, ["mo"], from_year=2019, by_breakdown=True)
     assert "breakdown=1" in url.split("?")[1].split("&")
     response = client.get(url)
     assert response.status_code == 200, content(response)[:300]
@@ -208,14 +199,14 @@ def test_a_chart_by_breakdown_downloads_exactly_its_categories(client, figures):
     ]
 
 
-def test_several_metrics_and_a_period_range(client, figures):
+def test_several_metrics_and_a_period_range(client, open_data_figures):
     response = download(client, "csv", metric=["od-cases", "od-share"], period_to=2016)
     assert [key(r) for r in csv_rows(response)] == [
         ("MO", "od-share", "2012-12/2016-12", "", "22.5")
     ]
 
 
-def test_source_filter_keeps_current_values_unless_history(client, figures):
+def test_source_filter_keeps_current_values_unless_history(client, open_data_figures):
     current = csv_rows(download(client, "csv", source="od-report-2018", breakdown="all"))
     assert current == []
     history = csv_rows(
@@ -234,14 +225,14 @@ def test_source_filter_keeps_current_values_unless_history(client, figures):
         ({"breakdown": "nope"}, 'Unknown breakdown "nope"'),
     ],
 )
-def test_bad_filters_get_a_400_with_a_clear_message(client, figures, params, message):
+def test_bad_filters_get_a_400_with_a_clear_message(client, open_data_figures, params, message):
     path, params = url("csv", **params)
     response = client.get(path, params)
     assert response.status_code == 400
     assert message in content(response).decode()
 
 
-def test_only_get_and_head(client, figures):
+def test_only_get_and_head(client, open_data_figures):
     path, _ = url("csv")
     assert client.post(path).status_code == 405
     assert client.head(path).status_code == 200
@@ -251,7 +242,7 @@ def test_only_get_and_head(client, figures):
 
 
 @pytest.fixture
-def dangerous(figures):
+def dangerous(open_data_figures):
     source = Source.objects.create(
         slug="od-tricky",
         publisher="@SUM(1+1)",
@@ -259,9 +250,21 @@ def dangerous(figures):
         edition="2020 edition",
         edition_year=2020,
     )
-    figures["add"](figures["cases"], figures["us"], 2017, "5", source, footnote="=1+2 excluded")
-    figures["add"](
-        figures["cases"], figures["mo"], 2017, "6", source, footnote="-cmd|' /C calc'!A0"
+    open_data_figures["add"](
+        open_data_figures["cases"],
+        open_data_figures["us"],
+        2017,
+        "5",
+        source,
+        footnote="=1+2 excluded",
+    )
+    open_data_figures["add"](
+        open_data_figures["cases"],
+        open_data_figures["mo"],
+        2017,
+        "6",
+        source,
+        footnote="-cmd|' /C calc'!A0",
     )
     return source
 
@@ -296,7 +299,7 @@ def test_formulaneutralised_export_imports_back_to_the_same_text(client, dangero
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
-def test_download_of_everything_imports_back_unchanged(client, figures, fmt):
+def test_download_of_everything_imports_back_unchanged(client, open_data_figures, fmt):
     before = list(Observation.objects.order_by("pk").values())
     body = content(download(client, fmt, history="1"))
     outcome = run_import(read_upload(f"figures.{fmt}", body), dry_run=False)
@@ -310,7 +313,7 @@ def test_download_of_everything_imports_back_unchanged(client, figures, fmt):
 # --- Caching headers -----------------------------------------------------------------------
 
 
-def test_etag_answers_304_until_a_figure_changes(client, figures):
+def test_etag_answers_304_until_a_figure_changes(client, open_data_figures):
     path, params = url("csv", breakdown="all")
     first = client.get(path, params)
     etag = first["ETag"]
@@ -322,7 +325,7 @@ def test_etag_answers_304_until_a_figure_changes(client, figures):
     assert client.get(path, {"breakdown": "1"})["ETag"] != etag
     assert client.get(reverse("data_download", args=["json"]), params)["ETag"] != etag
 
-    row = figures["rows"]["mo_2019"]
+    row = open_data_figures["rows"]["mo_2019"]
     row.value = Decimal(234)
     row.save()
     changed = client.get(path, params, HTTP_IF_NONE_MATCH=etag)
@@ -331,11 +334,11 @@ def test_etag_answers_304_until_a_figure_changes(client, figures):
 
     # A deletion changes it too, though no remaining row is newer.
     etag = changed["ETag"]
-    figures["rows"]["us_2019"].delete()
+    open_data_figures["rows"]["us_2019"].delete()
     assert client.get(path, params, HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
-def test_download_queries_do_not_grow_with_the_data(client, figures):
+def test_download_queries_do_not_grow_with_the_data(client, open_data_figures):
     def count():
         with CaptureQueriesContext(connection) as captured:
             download(client, "csv", metric="od-cases", breakdown="all", history="1")
@@ -344,7 +347,13 @@ def test_download_queries_do_not_grow_with_the_data(client, figures):
     count()  # the first request of a process also reads the sites (the page cache's key)
     before = count()
     for year in range(1995, 2015):
-        figures["add"](figures["cases"], figures["us"], year, "10", figures["new"])
+        open_data_figures["add"](
+            open_data_figures["cases"],
+            open_data_figures["us"],
+            year,
+            "10",
+            open_data_figures["new"],
+        )
     # The first request at a new data version also counts the rows (once per version).
     assert count() == before + 1
     # The data version, the metric lookup, the four small tables named, the rows.
@@ -354,7 +363,7 @@ def test_download_queries_do_not_grow_with_the_data(client, figures):
 # --- The downloads block ---------------------------------------------------------------------
 
 
-def test_downloads_block_links_and_filter_form(figures, django_assert_max_num_queries):
+def test_downloads_block_links_and_filter_form(open_data_figures, django_assert_max_num_queries):
     block = DataDownloadsBlock()
     with django_assert_max_num_queries(3):
         html = block.render(block.to_python({"heading": "Get the figures"}))
@@ -375,7 +384,7 @@ def test_downloads_block_links_and_filter_form(figures, django_assert_max_num_qu
     assert "style=" not in html and "<script" not in html
 
 
-def test_downloads_block_links_give_every_figure(client, figures):
+def test_downloads_block_links_give_every_figure(client, open_data_figures):
     """The /data/ page's plain links hold the totals and the categories."""
     block = DataDownloadsBlock()
     html = block.render(block.to_python({"heading": "Get the figures"}))
@@ -390,7 +399,7 @@ def test_downloads_block_links_give_every_figure(client, figures):
         assert len(json.loads(content(client.get(link)))) == count
 
 
-def test_the_filter_form_builds_working_download_urls(client, figures):
+def test_the_filter_form_builds_working_download_urls(client, open_data_figures):
     """What the form submits (empty fields included) is a valid download."""
     response = client.get(
         "/data/download/csv/",
@@ -411,7 +420,9 @@ def test_the_filter_form_builds_working_download_urls(client, figures):
 BROWSER = {"HTTP_ACCEPT": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 
-def test_the_place_is_typed_not_chosen_from_every_place(figures, django_assert_max_num_queries):
+def test_the_place_is_typed_not_chosen_from_every_place(
+    open_data_figures, django_assert_max_num_queries
+):
     block = DataDownloadsBlock()
     with django_assert_max_num_queries(2):  # the metrics and the sources; no place is read
         html = block.render(block.to_python({}))
@@ -421,7 +432,7 @@ def test_the_place_is_typed_not_chosen_from_every_place(figures, django_assert_m
     assert "<optgroup" not in html and "<script" not in html
 
 
-def test_a_page_with_the_form_loads_the_place_chooser(client, figures, home):  # noqa: F811
+def test_a_page_with_the_form_loads_the_place_chooser(client, open_data_figures, home):  # noqa: F811
     page = topic(home, "data", [{"type": "data_downloads", "value": {"heading": "Data"}}])
     html = client.get(page.url).content.decode()
     assert '<script src="/static/js/place-chooser.js" defer></script>' in html
@@ -432,14 +443,14 @@ def test_a_page_with_the_form_loads_the_place_chooser(client, figures, home):  #
 
 
 @pytest.mark.parametrize("typed", ["MO", "mo", "Missouri", " missouri ", "Missouri (MO)"])
-def test_a_typed_place_downloads_without_javascript(client, figures, typed):
+def test_a_typed_place_downloads_without_javascript(client, open_data_figures, typed):
     path, _ = url("csv")
     response = client.get(path, {"jurisdiction": typed, "metric": "od-cases"}, **BROWSER)
     assert response.status_code == 200, response.content[:300]
     assert {row["jurisdiction"] for row in csv_rows(response)} == {"MO"}
 
 
-def test_a_place_typed_in_part_names_the_places_it_could_be(client, figures):
+def test_a_place_typed_in_part_names_the_places_it_could_be(client, open_data_figures):
     path, _ = url("csv")
     response = client.get(path, {"jurisdiction": "Miss", "metric": "od-cases"}, **BROWSER)
     assert response.status_code == 400
@@ -449,7 +460,7 @@ def test_a_place_typed_in_part_names_the_places_it_could_be(client, figures):
     assert 'value="Miss"' in body, "what was typed is kept"
 
 
-def test_the_place_list_is_filtered_by_the_server(client, figures):
+def test_the_place_list_is_filtered_by_the_server(client, open_data_figures):
     def places(q, **extra):
         response = client.get(reverse("data_places"), {"q": q, **extra})
         assert response.status_code == 200
@@ -461,7 +472,7 @@ def test_the_place_list_is_filtered_by_the_server(client, figures):
     assert len(places("a")) <= 10
 
 
-def test_a_bad_year_from_the_form_shows_the_form_with_a_message(client, figures):
+def test_a_bad_year_from_the_form_shows_the_form_with_a_message(client, open_data_figures):
     path, _ = url("csv")
     response = client.get(path, {"period_from": "20x9", "jurisdiction": "MO"}, **BROWSER)
     assert response.status_code == 400
@@ -475,7 +486,7 @@ def test_a_bad_year_from_the_form_shows_the_form_with_a_message(client, figures)
     assert response["Content-Type"].startswith("text/plain")
 
 
-def test_a_choice_with_no_figures_says_so_instead_of_an_empty_file(client, figures):
+def test_a_choice_with_no_figures_says_so_instead_of_an_empty_file(client, open_data_figures):
     path, _ = url("csv")
     response = client.get(path, {"jurisdiction": "US", "period_to": "2018"}, **BROWSER)
     assert response.status_code == 404

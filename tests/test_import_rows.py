@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from stats.exchange import read_upload, record_import, run_import
-from stats.models import ImportRecord, Observation, ObservationChange
+from stats.models import ImportRecord, Observation, ObservationChange, attach_replaced
 from tests.stats_fixtures import HEADER, csv_bytes, good_rows, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
@@ -284,7 +284,9 @@ def test_restatement_in_a_newer_edition_is_a_new_row(stats_data):
     rows = [row(period="2018", value="232", source="test-report-2018"), row(period="2018")]
     outcome = import_rows(rows)
     assert outcome.counts["new"] == 2
-    current = Observation.objects.filter(metric__slug="test-cases", breakdown=None).current()
+    current = attach_replaced(
+        list(Observation.objects.filter(metric__slug="test-cases", breakdown=None).current())
+    )
     assert [(o.period, o.value) for o in current] == [("2018", 233), ("2019", 233)]
     assert [o.value for o in current[0].replaced] == [232]
 

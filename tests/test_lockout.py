@@ -1,7 +1,9 @@
 """Admin login protection: django-axes on Wagtail's login view, password rules, sessions."""
 
 import datetime
+import runpy
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt
@@ -13,6 +15,7 @@ pytestmark = pytest.mark.django_db
 
 PASSWORD = "a long and unguessable passphrase"
 LOGIN_URL = "/admin/login/"
+BASE_SETTINGS = Path(__file__).resolve().parents[1] / "portal" / "settings" / "base.py"
 
 
 @pytest.fixture
@@ -112,25 +115,65 @@ def test_success_before_the_limit_clears_the_count(client, staff_account):
     assert fail(client, "editor", 9).status_code == 200
 
 
-def test_client_address_behind_trusted_proxy(client, staff_account, settings):
-    """Behind one proxy, failures count against the client, not the proxy's address."""
-    settings.PORTAL_TRUSTED_PROXY_COUNT = 1
-    for _ in range(10):
-        client.post(
-            LOGIN_URL,
-            {"username": "nobody", "password": "x"},
-            REMOTE_ADDR="10.0.0.2",
-            HTTP_X_FORWARDED_FOR="198.51.100.20",
-        )
-    other = client.post(
+def behind_proxies(settings, monkeypatch, count):
+    """The client-address settings that portal/settings/base.py derives from
+    PORTAL_TRUSTED_PROXY_COUNT=count (read from the environment, as in a deployment)."""
+    monkeypatch.setenv("PORTAL_TRUSTED_PROXY_COUNT", str(count))
+    derived = runpy.run_path(str(BASE_SETTINGS))
+    for name in [n for n in derived if n.startswith(("AXES_IPWARE_", "IPWARE_"))]:
+        setattr(settings, name, derived[name])
+
+
+def attempt(client, username, password, forwarded, proxy="10.0.0.2"):
+    return client.post(
         LOGIN_URL,
-        {"username": "editor", "password": PASSWORD},
-        REMOTE_ADDR="10.0.0.2",
-        HTTP_X_FORWARDED_FOR="spoofed, 198.51.100.21",
+        {"username": username, "password": password},
+        REMOTE_ADDR=proxy,
+        HTTP_X_FORWARDED_FOR=forwarded,
     )
+
+
+def test_client_address_behind_trusted_proxy(client, staff_account, settings, monkeypatch):
+    """Behind one proxy, failures count against the client, not the proxy's address."""
+    behind_proxies(settings, monkeypatch, 1)
+    for _ in range(10):
+        attempt(client, "nobody", "x", "198.51.100.20")
+    other = attempt(client, "editor", PASSWORD, "spoofed, 198.51.100.21")
     assert other.status_code == 302
     assert AccessAttempt.objects.filter(ip_address="198.51.100.20").exists()
     assert not AccessAttempt.objects.filter(ip_address="10.0.0.2").exists()
+
+
+def test_a_spoofed_forwarded_for_does_not_dodge_the_lockout(
+    client, staff_account, settings, monkeypatch
+):
+    """A client that sends its own X-Forwarded-For, another address each time (and another
+    user name), is still counted by the address the trusted proxy appended."""
+    behind_proxies(settings, monkeypatch, 1)
+    for n in range(10):
+        attempt(client, f"guess{n}", "x", f"192.0.2.{n + 1}, 198.51.100.30")
+    locked = attempt(client, "editor", PASSWORD, "192.0.2.99, 198.51.100.30")
+    assert locked.status_code == 429
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"198.51.100.30"}
+    # Another visitor behind the same proxy is not locked out with it.
+    assert attempt(client, "editor", PASSWORD, "198.51.100.31").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "counted"),
+    [
+        (2, "192.0.2.{n}, 198.51.100.40, 10.0.0.3", "198.51.100.40"),  # second from the right
+        (0, "198.51.100.{n}", "10.0.0.2"),  # no trusted proxy: X-Forwarded-For is not read
+    ],
+)
+def test_failures_count_under_the_address_the_trusted_proxies_saw(
+    client, staff_account, settings, monkeypatch, proxies, forwarded, counted
+):
+    behind_proxies(settings, monkeypatch, proxies)
+    for n in range(1, 11):
+        attempt(client, "nobody", "x", forwarded.format(n=n))
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {counted}
+    assert attempt(client, "editor", PASSWORD, forwarded.format(n=99)).status_code == 429
 
 
 def change_password(client, user, new):

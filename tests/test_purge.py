@@ -32,7 +32,7 @@ def purged(settings):
 
 
 @pytest.fixture
-def site(db):
+def purge_site(db):
     missouri = Jurisdiction.objects.get(code="MO")
     shown, other = (
         Metric.objects.create(slug=slug, label=slug, unit="count") for slug in ("shown", "other")
@@ -68,40 +68,42 @@ def site(db):
     }
 
 
-def observe(site, metric):
+def observe(purge_site, metric):
     Observation.objects.create(
         metric=metric,
-        jurisdiction=site["missouri"],
+        jurisdiction=purge_site["missouri"],
         period_start=datetime.date(2019, 1, 1),
         period_end=datetime.date(2019, 12, 31),
         value=Decimal("12"),
-        source=site["source"],
+        source=purge_site["source"],
     )
 
 
 def test_a_figure_purges_the_pages_that_show_its_metric_after_the_commit(
-    site, purged, django_capture_on_commit_callbacks
+    purge_site, purged, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        observe(site, site["metrics"][0])
+        observe(purge_site, purge_site["metrics"][0])
         assert purged == []  # nothing before the commit
-    with_figure, without = site["pages"]
+    with_figure, without = purge_site["pages"]
     assert "http://testserver/figures/" in purged
     assert f"http://testserver/embed/{with_figure.pk}/*" in purged
     assert "http://testserver/words/" not in purged
     assert "http://testserver/search/*" in purged
 
 
-def test_a_figure_no_page_shows_purges_no_page(site, purged, django_capture_on_commit_callbacks):
+def test_a_figure_no_page_shows_purges_no_page(
+    purge_site, purged, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        observe(site, site["metrics"][1])
+        observe(purge_site, purge_site["metrics"][1])
     assert "http://testserver/figures/" not in purged and "http://testserver/*" not in purged
 
 
 def test_a_hotline_in_the_header_purges_its_whole_site(
-    site, purged, django_capture_on_commit_callbacks
+    purge_site, purged, django_capture_on_commit_callbacks
 ):
-    hotline = site["hotline"]
+    hotline = purge_site["hotline"]
     hotline.phone = "2"
     with django_capture_on_commit_callbacks(execute=True):
         hotline.save()
@@ -109,9 +111,9 @@ def test_a_hotline_in_the_header_purges_its_whole_site(
 
 
 def test_publishing_a_page_purges_it_and_its_parent(
-    site, purged, django_capture_on_commit_callbacks
+    purge_site, purged, django_capture_on_commit_callbacks
 ):
-    _with_figure, without = site["pages"]
+    _with_figure, without = purge_site["pages"]
     without.title = "New words"
     with django_capture_on_commit_callbacks(execute=True):
         without.save_revision().publish()
@@ -120,6 +122,6 @@ def test_publishing_a_page_purges_it_and_its_parent(
     assert "http://testserver/figures/" not in purged
 
 
-def test_settings_reference_snippets_for_used_n_times(site):
-    references = ReferenceIndex.get_references_to(site["hotline"])
+def test_settings_reference_snippets_for_used_n_times(purge_site):
+    references = ReferenceIndex.get_references_to(purge_site["hotline"])
     assert any(r.content_type.model_class() is SiteSettings for r in references)

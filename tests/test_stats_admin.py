@@ -51,7 +51,7 @@ def stats_viewer(django_user_model):
 
 
 @pytest.fixture
-def figures(stats_data):
+def mo_cases_2019(stats_data):
     def make(value, breakdown=None, **kwargs):
         return Observation.objects.create(
             metric=stats_data["metrics"]["cases"],
@@ -107,13 +107,13 @@ def test_editor_does_not_see_import_and_gets_403_by_url(client, stats_viewer, st
     assert Observation.objects.count() == 0
 
 
-def test_editor_may_view_but_not_edit_observations(client, stats_viewer, figures):
+def test_editor_may_view_but_not_edit_observations(client, stats_viewer, mo_cases_2019):
     client.force_login(stats_viewer)
     assert client.get(reverse("wagtailsnippets_stats_observation:list")).status_code == 200
-    edit = reverse("wagtailsnippets_stats_observation:edit", args=[figures["total"].pk])
+    edit = reverse("wagtailsnippets_stats_observation:edit", args=[mo_cases_2019["total"].pk])
     assert_refused(client.post(edit, {"value": "1"}))
-    figures["total"].refresh_from_db()
-    assert figures["total"].value == 233
+    mo_cases_2019["total"].refresh_from_db()
+    assert mo_cases_2019["total"].value == 233
 
 
 def test_anonymous_is_sent_to_login(client):
@@ -220,7 +220,7 @@ def test_template_download(client, manager, stats_data):
     assert lines[-1] == ",".join(HEADER)
 
 
-def test_observation_listing_filters_and_search(client, manager, figures, stats_data):
+def test_observation_listing_filters_and_search(client, manager, mo_cases_2019, stats_data):
     client.force_login(manager)
     url = reverse("wagtailsnippets_stats_observation:list")
     response = client.get(url)
@@ -229,26 +229,28 @@ def test_observation_listing_filters_and_search(client, manager, figures, stats_
     for name in ("metric", "jurisdiction", "year", "source", "breakdown"):
         assert f'name="{name}"' in html, name
     response = client.get(url, {"breakdown": stats_data["sex"].pk})
-    assert list(response.context["object_list"]) == [figures["sex"]]
+    assert list(response.context["object_list"]) == [mo_cases_2019["sex"]]
     response = client.get(url, {"breakdown": "null"})
-    assert list(response.context["object_list"]) == [figures["total"]]
-    response = client.get(url, {"year": 2019, "jurisdiction": figures["total"].jurisdiction_id})
+    assert list(response.context["object_list"]) == [mo_cases_2019["total"]]
+    response = client.get(
+        url, {"year": 2019, "jurisdiction": mo_cases_2019["total"].jurisdiction_id}
+    )
     assert len(response.context["object_list"]) == 3
     response = client.get(url, {"year": 2018})
     assert len(response.context["object_list"]) == 0
     response = client.get(url, {"q": "labor"})
-    assert list(response.context["object_list"]) == [figures["labor"]]
+    assert list(response.context["object_list"]) == [mo_cases_2019["labor"]]
     response = client.get(url, {"ordering": "-value"})
-    assert response.context["object_list"][0] == figures["total"]
+    assert response.context["object_list"][0] == mo_cases_2019["total"]
 
 
-def test_listing_warns_when_a_breakdown_does_not_add_up(client, manager, figures):
+def test_listing_warns_when_a_breakdown_does_not_add_up(client, manager, mo_cases_2019):
     client.force_login(manager)
     html = client.get(reverse("wagtailsnippets_stats_observation:list")).content.decode()
     assert "the breakdown adds up to 234 but the total is 233" in html
 
 
-def test_listing_export_is_the_exchange_format(client, manager, figures):
+def test_listing_export_is_the_exchange_format(client, manager, mo_cases_2019):
     client.force_login(manager)
     url = reverse("wagtailsnippets_stats_observation:list")
     response = client.get(url, {"export": "csv", "breakdown": "null"})
@@ -310,11 +312,11 @@ def test_edit_percent_130_is_refused_and_edits_are_in_history(client, manager, s
     assert "manager" in html and "Corrected from the report" in html
 
 
-def test_edit_view_warns_about_the_breakdown(client, manager, figures):
+def test_edit_view_warns_about_the_breakdown(client, manager, mo_cases_2019):
     manager.is_superuser = True
     manager.save()
     client.force_login(manager)
-    url = reverse("wagtailsnippets_stats_observation:edit", args=[figures["sex"].pk])
+    url = reverse("wagtailsnippets_stats_observation:edit", args=[mo_cases_2019["sex"].pk])
     html = client.get(url).content.decode()
     assert "adds up to 234 but the total is 233" in html
 
@@ -381,7 +383,7 @@ def test_a_stale_preview_is_shown_again_rather_than_confirmed(client, manager, s
 
 
 def test_observation_listing_sorts_by_indexed_keys_and_counts_once_per_version(
-    client, manager, figures
+    client, manager, mo_cases_2019
 ):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 import pytest
 from django.core.exceptions import ValidationError
 
-from stats.models import Jurisdiction, Observation, Source, validate_figures
+from stats.models import Jurisdiction, Observation, Source, attach_replaced, validate_figures
 from stats.store.breakdowns import breakdown_warnings
 
 
@@ -109,7 +109,9 @@ def test_restatement_newest_edition_is_current_and_older_is_kept(make, stats_dat
     restated.save()
     other = make(value=5, source="old", year=2017)
     other.save()
-    current = Observation.objects.filter(metric=stats_data["metrics"]["cases"]).current()
+    current = attach_replaced(
+        list(Observation.objects.filter(metric=stats_data["metrics"]["cases"]).current())
+    )
     by_year = {o.period_start.year: o for o in current}
     assert by_year[2018].value == 170 and by_year[2018].source == stats_data["new"]
     assert [(o.value, o.source.slug) for o in by_year[2018].replaced] == [(171, "test-report-2018")]
@@ -135,7 +137,7 @@ def test_current_is_two_queries(make, stats_data, django_assert_num_queries):
     )
     # One for the current values, one for the values they replaced.
     with django_assert_num_queries(2):
-        current = Observation.objects.all().current()
+        current = attach_replaced(list(Observation.objects.all().current()))
         values = {o.period_start.year: (o.value, [r.value for r in o.replaced]) for o in current}
         assert all(o.source.slug for o in current)
     assert values[2015] == (999, [2016, 2015])

@@ -306,9 +306,22 @@ AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 AXES_HTTP_RESPONSE_CODE = 429
 # Renders AXES_LOCKOUT_TEMPLATE with the time the lockout ends (portal/security.py).
 AXES_LOCKOUT_CALLABLE = "portal.security.lockout_response"
-# Behind reverse proxies, count by the client's address from X-Forwarded-For, not the proxy's.
-AXES_CLIENT_IP_CALLABLE = "portal.security.client_ip_address"
+# The client's address, for the lockout and the API's rate limit (axes' get_client_ip_address,
+# through django-ipware). Behind PORTAL_TRUSTED_PROXY_COUNT reverse proxies REMOTE_ADDR is the
+# nearest proxy's: each trusted proxy appends the address it received the request from to
+# X-Forwarded-For, so the client is that many entries from the right, and entries further left
+# are whatever the client sent. ipware reads the header client-first ("left-most") and takes
+# the entry PROXY_COUNT + 1 from the right, PROXY_COUNT counting the proxies named in the
+# header (all but the nearest). Not strict: a client that sends its own X-Forwarded-For adds
+# entries on the left, which must not void the chain (strict ipware would then count every
+# such client under the proxy's address). Left at 0, X-Forwarded-For is not read at all.
 PORTAL_TRUSTED_PROXY_COUNT = int(os.environ.get("PORTAL_TRUSTED_PROXY_COUNT", 0))
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if PORTAL_TRUSTED_PROXY_COUNT else ("REMOTE_ADDR",)
+)
+AXES_IPWARE_PROXY_ORDER = "left-most"
+AXES_IPWARE_PROXY_COUNT = PORTAL_TRUSTED_PROXY_COUNT - 1 if PORTAL_TRUSTED_PROXY_COUNT else None
+IPWARE_STRICT = False
 # Who a locked-out editor should ask (shown on the lockout page), e.g. an e-mail address.
 PORTAL_ADMIN_CONTACT = os.environ.get("PORTAL_ADMIN_CONTACT", "")
 

@@ -2,8 +2,9 @@
 
 Each stats block says which observations it needs (a `Selection`). `FigureStore.for_stream`
 collects the selections of every block in a page's body, fetches them all with ONE
-`Observation.objects.filter(q).current()` query, and each block then takes its share from the
-store in memory (`store.observations(selection)`), shaped by stats.shaping.
+`Observation.objects.filter(q).current()` query (and one more for the older editions each
+replaced, stats.models.attach_replaced), and each block then takes its share from the store
+in memory (`store.observations(selection)`), shaped by stats.display.shaping.
 """
 
 import contextvars
@@ -18,7 +19,7 @@ from operator import or_
 from django.db.models import Exists, OuterRef, Q
 from wagtail import blocks
 
-from stats.models import Jurisdiction, Observation, Source, StateSourceText
+from stats.models import Jurisdiction, Observation, Source, StateSourceText, attach_replaced
 from stats.store.history import figures_as_of
 
 NATIONAL_CODE = "US"
@@ -214,7 +215,7 @@ class FigureStore:
         q = reduce(or_, (s.q(national_ids, state_ids) for s in selections))
         if as_of is not None:
             return figures_as_of(q, as_of)
-        return Observation.objects.filter(q).current()
+        return attach_replaced(list(Observation.objects.filter(q).current()))
 
     @staticmethod
     def _index(observations):

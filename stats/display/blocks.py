@@ -1,8 +1,8 @@
 """StreamField blocks that draw figures from the statistics store.
 
 Every block declares the observations it needs (`figure_selections`); the page fetches them all
-in one batched query (see stats.figure_store) and each block reads its share from
-`parent_context["figures"]`. Rendered without a store (the block picker's preview, a block
+in one batched query (stats/display/batch.py) and each block reads its share from
+`parent_context["figure_store"]`. Rendered without a store (the block picker's preview, a block
 rendered on its own), a block fetches its own figures.
 """
 
@@ -29,7 +29,7 @@ class FigureChooserBlock(SnippetChooserBlock):
     of one lookup per block type. Stored in migrations as a plain SnippetChooserBlock.
     """
 
-    batched = True  # see stats.figure_store.collect_chosen_ids
+    batched = True  # see stats.display.batch.collect_chosen_ids
 
     def __init__(self, target_model, **kwargs):
         super().__init__(target_model, **kwargs)
@@ -107,7 +107,7 @@ def is_preview(context):
 
 
 def figure_store(block, value, parent_context):
-    store = (parent_context or {}).get("figures")
+    store = (parent_context or {}).get("figure_store")
     if store is None:
         store = FigureStore.for_block(block, value)
     return store
@@ -131,14 +131,14 @@ class FigureBlockMixin:
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         context["is_preview"] = is_preview(context)
-        context["figures"] = figure_store(self, value, parent_context)
-        context["anchor"] = anchor_for(context["figures"], context.get("block_id"))
+        context["figure_store"] = figure_store(self, value, parent_context)
+        context["anchor"] = anchor_for(context["figure_store"], context.get("block_id"))
         return context
 
     @staticmethod
     def unsaid(context, notes):
         """The notes not yet said by an earlier figure of the same section of the page."""
-        return context["figures"].unsaid(context.get("section"), notes)
+        return context["figure_store"].unsaid(context.get("section"), notes)
 
 
 # Preview values: real figures from the store when it has some, so the picker shows a real block.
@@ -273,7 +273,7 @@ class ChartBlock(FigureBlockMixin, blocks.StructBlock):
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         (selection,) = self.figure_selections(value)
-        chart = shaping.build_chart(value, context["figures"].observations(selection))
+        chart = shaping.build_chart(value, context["figure_store"].observations(selection))
         context["chart"] = chart
         if chart:
             context["chart_id"] = chart_id = context["anchor"]
@@ -281,7 +281,7 @@ class ChartBlock(FigureBlockMixin, blocks.StructBlock):
             notes = self.unsaid(context, [*chart["footnotes"], chart["note"]])
             chart["footnotes"] = [n for n in chart["footnotes"] if n in notes]
             chart["note"] = chart["note"] if chart["note"] in notes else ""
-            context["figures"].drawn("figure" if chart["single"] else "chart")
+            context["figure_store"].drawn("figure" if chart["single"] else "chart")
             context.update(shaping.figure_links(context, value.get("title"), chart["sources"]))
         return context
 
@@ -365,13 +365,13 @@ class KeyFigureBlock(FigureBlockMixin, blocks.StructBlock):
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
-        figure = self.figure(value, context["figures"])
+        figure = self.figure(value, context["figure_store"])
         context["figure"] = figure
         context["label"] = label = self.label_of(value)
         if figure:
             figure["footnotes"] = self.unsaid(context, figure["footnotes"])
             self.mark_place(figure, label)
-            context["figures"].drawn("figure")
+            context["figure_store"].drawn("figure")
             context.update(shaping.figure_links(context, label, figure["sources"]))
         return context
 
@@ -398,7 +398,7 @@ class KeyFigureRowBlock(FigureBlockMixin, blocks.StructBlock):
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         child = self.child_blocks["figures"].child_block
-        store = context["figures"]
+        store = context["figure_store"]
         listed = value.get("figures") or ()
         # Each figure's permalink and CSV use its own list item's id.
         ids = [getattr(b, "id", None) for b in getattr(listed, "bound_blocks", ())]
@@ -476,7 +476,7 @@ class StackUpBlock(FigureBlockMixin, blocks.StructBlock):
         context = super().get_context(value, parent_context=parent_context)
         jurisdiction = value.get("jurisdiction")
         (selection,) = self.figure_selections(value)
-        observations = context["figures"].observations(selection)
+        observations = context["figure_store"].observations(selection)
         edition = value.get("edition")
         if edition is not None:
             observations = [shaping.as_published_in(o, edition) for o in observations]
@@ -547,7 +547,7 @@ class RankedListBlock(FigureBlockMixin, blocks.StructBlock):
         context = super().get_context(value, parent_context=parent_context)
         (selection,) = self.figure_selections(value)
         ranking = shaping.ranked_categories(
-            context["figures"].observations(selection), value.get("limit") or 5
+            context["figure_store"].observations(selection), value.get("limit") or 5
         )
         if ranking:
             ranking["footnotes"] = self.unsaid(context, ranking["footnotes"])
@@ -604,7 +604,7 @@ class MapBlock(FigureBlockMixin, blocks.StructBlock):
         # The page that renders the block says whose site it is (pages.models).
         site_state = context.get("site_state")
         found, reason = shaping.state_map(
-            context["figures"].observations(selection) if not selection.is_empty else [],
+            context["figure_store"].observations(selection) if not selection.is_empty else [],
             site_state.code if site_state else "",
             settings.PORTAL_MAP_MIN_STATES,
         )
@@ -613,7 +613,7 @@ class MapBlock(FigureBlockMixin, blocks.StructBlock):
             context["map_id"] = context["anchor"]
             context["data_id"] = f"{context['anchor']}-data"
             found["footnotes"] = self.unsaid(context, found["footnotes"])
-            context["figures"].drawn("map")
+            context["figure_store"].drawn("map")
             context.update(shaping.figure_links(context, value.get("title"), found["sources"]))
         return context
 
@@ -640,7 +640,7 @@ class SourceListBlock(FigureBlockMixin, blocks.StructBlock):
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         chosen = [s for s in value.get("sources") or () if s is not None]
-        context["source_list"] = chosen or context["figures"].all_sources()
+        context["source_list"] = chosen or context["figure_store"].all_sources()
         return context
 
 
@@ -657,7 +657,7 @@ class DataDownloadsBlock(blocks.StructBlock):
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
-        store = (parent_context or {}).get("figures")
+        store = (parent_context or {}).get("figure_store")
         if store is not None:
             store.drawn("places")  # the page loads the place chooser's script
         return context

@@ -6,7 +6,6 @@ import io
 import json
 import tempfile
 import zipfile
-from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
@@ -15,9 +14,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import IllegalCharacterError
 
 from stats.exchange.common import EXPORT_COLUMNS, FORMATS, NUMBER_COLUMNS, neutralise
+from stats.exchange.resource import ObservationResource
 from stats.models import Category, Jurisdiction, Metric, Source
-from stats.store.formatting import format_decimal
-from stats.store.periods import format_period
 
 # --- Export --------------------------------------------------------------------------------
 
@@ -43,54 +41,39 @@ class _Names:
 
     def __init__(self):
         self.metrics = Metric.objects.in_bulk()
-        self.places = dict(Jurisdiction.objects.values_list("pk", "code"))
-        self.categories = dict(Category.objects.values_list("pk", "slug"))
+        self.places = Jurisdiction.objects.in_bulk()
+        self.categories = Category.objects.in_bulk()
         self.sources = Source.objects.in_bulk()
 
-
-def _text(value):
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return format_decimal(value)
-    return str(value)
-
-
-def _row(names, fields):
-    (metric_id, place_id, start, end, breakdown_id, value, numerator, denominator, rank,
-     footnote, source_id, is_current) = fields  # fmt: skip
-    metric, source = names.metrics[metric_id], names.sources[source_id]
-    return {
-        "jurisdiction": names.places[place_id],
-        "metric": metric.slug,
-        "period": format_period(start, end),
-        "breakdown": names.categories.get(breakdown_id, ""),
-        "value": _text(value),
-        "numerator": _text(numerator),
-        "denominator": _text(denominator),
-        "rank": _text(rank),
-        "footnote": footnote,
-        "source": source.slug,
-        "metric_label": metric.label,
-        "unit": metric.unit,
-        "current": "yes" if is_current else "no",
-        "source_edition": source.edition,
-        "source_citation": source.citation,
-        "source_title": source.title,
-        "source_publisher": source.publisher,
-        "source_url": source.url,
-    }
+    def row(self, fields):
+        """An observation read as a tuple of FIELDS, as ObservationResource reads a row."""
+        (metric_id, place_id, start, end, breakdown_id, value, numerator, denominator, rank,
+         footnote, source_id, is_current) = fields  # fmt: skip
+        return {
+            "jurisdiction": self.places[place_id],
+            "metric": self.metrics[metric_id],
+            "period_bounds": (start, end),
+            "breakdown": self.categories.get(breakdown_id),
+            "value": value,
+            "numerator": numerator,
+            "denominator": denominator,
+            "rank": rank,
+            "footnote": footnote,
+            "source": self.sources[source_id],
+            "is_current": is_current,
+        }
 
 
 def export_rows(observations):
-    """Each observation (a queryset, streamed in chunks, or a list) as a dict of texts."""
-    names = _Names()
+    """Each observation (a queryset, streamed in chunks, or a list) as a dict of texts, one
+    by column: its row of ObservationResource."""
+    names, texts = _Names(), ObservationResource().row_exporter()
     if hasattr(observations, "values_list"):
         rows = observations.values_list(*FIELDS).iterator(chunk_size=CHUNK_ROWS)
     else:
         rows = ([getattr(o, f) for f in FIELDS] for o in observations)
     for fields in rows:
-        yield _row(names, fields)
+        yield texts(names.row(fields))
 
 
 def _chunks(rows, size=CHUNK_ROWS):

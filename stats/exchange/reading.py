@@ -1,4 +1,19 @@
-"""Reading an uploaded file (CSV, XLSX, JSON) into a dataset, with the checks on the file."""
+"""Reading an uploaded file (CSV, XLSX, JSON) into a dataset, with the checks on the file.
+
+The result is a tablib Dataset, but the file is not parsed by tablib's (or import-export's)
+own loaders, because each of them drops a guard this module keeps, and no wrapper around them
+can put it back without parsing the file a second time:
+- line numbers: tablib's CSV loader skips blank rows and its XLSX loader blank sheet rows
+  without a trace, so a row's message could not name its line in the file;
+- formulas: the XLSX loaders open the workbook with data_only=True, which turns a formula into
+  its last calculated value (or nothing), so a formula could not be refused;
+- the declared size: they iterate the sheet at the size it declares (a 2 KB file may declare
+  A1:XFD1048576), where _sheet_rows resets it and refuses a row wider than MAX_SHEET_COLUMNS;
+- ragged rows and keys: a CSV row longer than the header, or a JSON object with another
+  number of keys, raises tablib's InvalidDimensions naming no line; and tablib's JSON loader
+  takes each object's values in the order its keys are written, so {"b": 2, "a": 5} after
+  {"a": 1, "b": 2} would put 2 under "a" without a word (checked with tablib 3.10).
+"""
 
 import csv
 import io

@@ -1,4 +1,5 @@
-"""django-import-export widgets that convert one column of an import row each.
+"""django-import-export widgets that convert one column of an import row each (and render it
+back on export, resource.py).
 
 Each widget's clean() returns the cell's value, or raises ValueError with the message the
 row's error names under its column. Related objects are looked up in maps the import reads
@@ -15,6 +16,7 @@ from stats.exchange.common import (
     unneutralise,
 )
 from stats.models import rank_error
+from stats.store.formatting import format_decimal
 from stats.store.periods import PeriodError, format_period, parse_period
 
 FORMULA_MESSAGE = (
@@ -146,6 +148,10 @@ class FigureWidget(widgets.DecimalWidget):
     def __init__(self, percent_ok=False):
         super().__init__()
         self.percent_ok = percent_ok
+
+    def render(self, value, obj=None, **kwargs):
+        """The exact figure, as it was read: 233.0000 -> "233"; none -> ""."""
+        return format_decimal(value)
 
     def clean(self, value, row=None, unit=None, **kwargs):
         if is_empty(value):

@@ -28,7 +28,7 @@ from ninja.errors import HttpError, ValidationError
 from ninja.openapi.docs import DocsBase
 from ninja.throttling import AnonRateThrottle
 
-from stats.models import Jurisdiction, Metric, Observation, Source
+from stats.models import Jurisdiction, Metric, Observation, Source, attach_replaced
 from stats.opendata.counts import cached_count
 from stats.opendata.downloads import BREAKDOWN_HELP, FilterError, select_observations
 from stats.store.formatting import plain_number
@@ -147,13 +147,14 @@ def api_not_found(request):
 
 
 class ClientThrottle(AnonRateThrottle):
-    """Counts requests per client address, found as the login lockout finds it: behind
-    PORTAL_TRUSTED_PROXY_COUNT proxies, from X-Forwarded-For; otherwise REMOTE_ADDR (so a
-    client cannot claim another address). The counts live in the default cache: when it does
-    not answer, requests are let through (the limit fails open) and the API still answers."""
+    """Counts requests per client address, found as the login lockout finds it (axes and
+    django-ipware: behind PORTAL_TRUSTED_PROXY_COUNT proxies, the entry of X-Forwarded-For the
+    trusted proxies appended; otherwise REMOTE_ADDR, so a client cannot claim another address).
+    The counts live in the default cache: when it does not answer, requests are let through
+    (the limit fails open) and the API still answers."""
 
     def get_ident(self, request):
-        return get_client_ip_address(request)  # axes' helper: AXES_CLIENT_IP_CALLABLE
+        return get_client_ip_address(request)
 
 
 throttle = ClientThrottle(RATE)
@@ -340,12 +341,10 @@ def page(request, rows, limit, offset, shape, cursor_of=None):
     total = cached_count(rows)
     if offset >= total:
         shown = []
-    elif hasattr(rows, "with_replaced"):
+    elif rows.model is Observation:
         # Observations: find the page's ids in the index first, then read those rows with
         # what they name, so that a deep offset skips ids, not joined rows.
-        ids = page_ids(rows, total, offset, limit)
-        by_id = {o.pk: o for o in rows.filter(pk__in=ids).order_by()}
-        shown = [by_id[pk] for pk in ids]
+        shown = observations_by_id(rows, page_ids(rows, total, offset, limit))
     else:
         shown = rows[offset : offset + limit]
     items = [shape(row) for row in shown]
@@ -367,6 +366,12 @@ def page(request, rows, limit, offset, shape, cursor_of=None):
     if cursor_of is not None:
         result["next_cursor"] = cursor_of(shown[-1]) if more and shown else None
     return result
+
+
+def observations_by_id(rows, ids):
+    """The observations of these ids, in their order, each with what it replaced."""
+    by_id = {o.pk: o for o in rows.filter(pk__in=ids).order_by()}
+    return attach_replaced([by_id[pk] for pk in ids])
 
 
 def page_ids(rows, total, offset, limit):
@@ -433,8 +438,7 @@ def cursor_page(request, rows, limit, cursor):
     total = cached_count(rows)
     ids = list(after_cursor(rows, cursor).values_list("pk", flat=True)[: limit + 1])
     more, ids = len(ids) > limit, ids[:limit]
-    by_id = {o.pk: o for o in rows.filter(pk__in=ids).order_by()}
-    shown = [by_id[pk] for pk in ids]
+    shown = observations_by_id(rows, ids)
     following = encode_cursor(shown[-1]) if more else None
     query = request.GET.copy()
     query.pop("offset", None)
@@ -463,7 +467,8 @@ def source_ref(source):
     }
 
 
-def figures(o):
+def edition_values(o):
+    """What one edition gave for a figure: its values, footnote and source."""
     return {
         "value": plain_number(o.value),
         "numerator": plain_number(o.numerator),
@@ -476,7 +481,7 @@ def figures(o):
 
 def observation_out(o):
     return {
-        **figures(o),
+        **edition_values(o),
         "metric": o.metric.slug,
         "unit": o.metric.unit,
         "jurisdiction": o.jurisdiction.code,
@@ -486,7 +491,7 @@ def observation_out(o):
         "breakdown": o.breakdown.slug if o.breakdown_id else None,
         "breakdown_label": o.breakdown.label if o.breakdown_id else None,
         "current": o.is_current,
-        "replaced": [figures(r) for r in o.replaced],
+        "replaced": [edition_values(r) for r in o.replaced],
     }
 
 

@@ -1,7 +1,7 @@
 """Bulk downloads of the figures (/data/download/<fmt>/), and the filters they share with the API.
 
 The same GET filters serve the /data/ page's links, each chart's "Download CSV" link and the
-JSON API (stats.api):
+JSON API (stats.opendata.api):
 
 - metric: metric slug, repeatable;  jurisdiction: jurisdiction code, repeatable;
   source: source edition slug, repeatable;
@@ -80,7 +80,7 @@ def _year(value, name):
 def select_observations(history=False, source=(), **filters):
     """The observations matching the filters: a queryset in key order, each current value
     first, then (with history) the values it replaced, newest first; `.is_current` says which
-    is which, and each fetched current value has `.replaced`.
+    is which (stats.models.attach_replaced adds what each current value replaced).
 
     Which value is current is decided among every edition (the `is_current` flag), so the
     source filter never shows a value that a later edition replaced as current.
@@ -92,7 +92,7 @@ def select_observations(history=False, source=(), **filters):
         rows = rows.filter(source_id__in=source_ids)
     if not history:
         return rows.current()
-    return rows.for_display().by_key().with_replaced()
+    return rows.for_display().by_key()
 
 
 PLACES_SHOWN = 10

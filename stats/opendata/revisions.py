@@ -12,7 +12,15 @@ from django.db.models import Exists, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from stats.models import ImportRecord, Jurisdiction, Metric, Observation, ObservationChange, Source
+from stats.models import (
+    ImportRecord,
+    Jurisdiction,
+    Metric,
+    Observation,
+    ObservationChange,
+    Source,
+    attach_replaced,
+)
 
 MAX_ENTRIES = 200
 
@@ -109,7 +117,7 @@ def _new_editions(places, metric, year, limit):
         Exists(older), is_current=True, created_by_import__status=ImportRecord.Status.IMPORTED
     )
     query = _scoped(query, places, metric, year).for_display().select_related("created_by_import")
-    rows = list(query.order_by("-created_by_import__imported_at", "-pk")[:limit].with_replaced())
+    rows = attach_replaced(list(query.order_by("-created_by_import__imported_at", "-pk")[:limit]))
     for o in rows:
         record = o.created_by_import
         before = o.replaced[0] if o.replaced else None

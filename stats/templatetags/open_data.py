@@ -102,7 +102,7 @@ def page_metadata(context):
     """schema.org Dataset of the figures a page shows, from the page's own batch (no query):
     none for a page that draws no figure, shows them as they stood on a past day, or carries
     the Data page's description of every figure (its downloads block)."""
-    store, page = context.get("figures"), context.get("page")
+    store, page = context.get("figure_store"), context.get("page")
     if store is None or page is None or store.as_of is not None or store.has_place_chooser:
         return None
     if not store.needs_script:

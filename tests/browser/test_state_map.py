@@ -17,16 +17,11 @@ def map_page(live_server):
 
     from pages.models import TopicPage
     from portal.cache import invalidate_public_pages
-    from stats.models import Jurisdiction, Metric, Observation, Source
+    from stats.models import Jurisdiction, Metric, Observation
+    from tests.factories import made_up_edition
 
     metric = Metric.objects.create(slug="made-up-map-metric", label="Made-up cases", unit="count")
-    source = Source.objects.create(
-        slug="made-up-map-2019",
-        publisher="Test Institute",
-        title="Made-up report",
-        edition="2019 edition",
-        edition_year=2019,
-    )
+    source = made_up_edition("made-up-map-2019", 2019, title="Made-up report")
     states = list(Jurisdiction.objects.filter(kind="state").order_by("code"))
     for i, state in enumerate(states, start=1):
         Observation.objects.create(

@@ -41,7 +41,7 @@ def edit_data(hotline, **changes):
 
 
 @pytest.fixture
-def editor(client):
+def superuser_client(client):
     user = get_user_model().objects.create_superuser("facts", "facts@example.org", "pw")
     client.force_login(user)
     return client
@@ -58,10 +58,12 @@ def header_tel_links(html):
     return re.findall(r'href="(tel:[^"]+)"', bar)
 
 
-def test_the_english_tipline_phone_is_dialled_in_every_language(missouri_site, editor, client):
+def test_the_english_tipline_phone_is_dialled_in_every_language(
+    missouri_site, superuser_client, client
+):
     english = tipline("en")
     assert tipline("es").phone == english.phone
-    publish_in_admin(editor, english, phone="573-555-0142")
+    publish_in_admin(superuser_client, english, phone="573-555-0142")
     client.logout()
     for path in ("/", "/es/", "/get-help/", "/es/obtener-ayuda/"):
         html = client.get(path).content.decode()
@@ -72,12 +74,16 @@ def test_the_english_tipline_phone_is_dialled_in_every_language(missouri_site, e
     assert tipline("es").name != TIPLINE  # its words are its own
 
 
-def test_a_translation_cannot_change_a_fact(missouri_site, editor):
+def test_a_translation_cannot_change_a_fact(missouri_site, superuser_client):
     spanish = tipline("es")
-    form = editor.get(reverse("wagtailsnippets_resources_hotline:edit", args=[spanish.pk]))
+    form = superuser_client.get(
+        reverse("wagtailsnippets_resources_hotline:edit", args=[spanish.pk])
+    )
     phone_input = re.search(r'<input[^>]*name="phone"[^>]*>', form.content.decode()).group(0)
     assert "disabled" in phone_input
-    publish_in_admin(editor, spanish, phone="000-000-0000", description="Otra descripción.")
+    publish_in_admin(
+        superuser_client, spanish, phone="000-000-0000", description="Otra descripción."
+    )
     spanish.refresh_from_db()
     assert spanish.phone == tipline("en").phone
     assert spanish.description == "Otra descripción."
@@ -184,19 +190,23 @@ def test_a_restatement_in_spanish_names_the_edition_in_spanish():
     assert "2019 edition" in str(restatement(newer))
 
 
-def test_the_out_of_date_report_lists_a_translation_whose_english_changed(missouri_site, editor):
+def test_the_out_of_date_report_lists_a_translation_whose_english_changed(
+    missouri_site, superuser_client
+):
     from wagtail.models import Page
 
     url = reverse("out_of_date_translations")
     english_page = Page.objects.get(slug="get-help").specific
     spanish_page = english_page.get_translation(Locale.objects.get(language_code="es"))
-    before = editor.get(url).content.decode()
+    before = superuser_client.get(url).content.decode()
     assert "Obtener ayuda" not in before and TIPLINE not in before
 
     english_page.intro = english_page.intro + "<p>An editor's new sentence.</p>"
     english_page.save_revision().publish()
-    publish_in_admin(editor, tipline("en"), description="A new description of the tipline.")
-    html = editor.get(url).content.decode()
+    publish_in_admin(
+        superuser_client, tipline("en"), description="A new description of the tipline."
+    )
+    html = superuser_client.get(url).content.decode()
     assert spanish_page.title in html
     assert reverse("wagtailadmin_pages:edit", args=[spanish_page.pk]) in html
     assert reverse("wagtailadmin_pages:edit", args=[english_page.pk]) in html
@@ -204,14 +214,14 @@ def test_the_out_of_date_report_lists_a_translation_whose_english_changed(missou
     assert str(spanish_tipline) in html
     assert reverse("wagtailsnippets_resources_hotline:edit", args=[spanish_tipline.pk]) in html
 
-    notice = editor.get(spanish_page.url).content.decode()
+    notice = superuser_client.get(spanish_page.url).content.decode()
     assert '<p class="translation-notice">La versión en inglés de esta página cambió el ' in notice
-    assert "translation-notice" not in editor.get(english_page.url).content.decode()
+    assert "translation-notice" not in superuser_client.get(english_page.url).content.decode()
 
     spanish_page.save_revision().publish()  # translated again: no longer listed
     assert (
         reverse("wagtailadmin_pages:edit", args=[spanish_page.pk])
-        not in editor.get(url).content.decode()
+        not in superuser_client.get(url).content.decode()
     )
 
 
