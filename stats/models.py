@@ -899,6 +899,12 @@ class DownloadFile(models.Model):
     fmt = models.CharField("format", max_length=8)
     history = models.BooleanField(default=False)
     version = models.BigIntegerField(help_text="The data version the file holds.")
+    as_of = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The figures as they stood at this moment (the last step of their history "
+        "then); empty for the figures now.",
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.BUILDING)
     name = models.CharField(max_length=255, blank=True, help_text="Its name in the storage.")
     size = models.BigIntegerField(null=True, blank=True)
@@ -909,13 +915,21 @@ class DownloadFile(models.Model):
         verbose_name = "built download"
         constraints = [
             models.UniqueConstraint(
-                fields=["scope", "fmt", "history", "version"], name="stats_download_file_key"
-            )
+                fields=["scope", "fmt", "history", "version"],
+                condition=models.Q(as_of__isnull=True),
+                name="stats_download_file_key",
+            ),
+            models.UniqueConstraint(
+                fields=["scope", "fmt", "history", "version", "as_of"],
+                condition=models.Q(as_of__isnull=False),
+                name="stats_download_file_as_of_key",
+            ),
         ]
 
     def __str__(self):
         kind = "history" if self.history else "current"
-        return f"{self.scope} {kind} {self.fmt} at data version {self.version}"
+        then = f" as of {self.as_of.isoformat()}" if self.as_of else ""
+        return f"{self.scope} {kind} {self.fmt}{then} at data version {self.version}"
 
 
 class _Announcement:
