@@ -18,7 +18,7 @@ from operator import or_
 from django.db.models import Exists, OuterRef, Q
 from wagtail import blocks
 
-from stats.models import Jurisdiction, Observation, Source, StateSourceText
+from stats.models import Jurisdiction, Observation, ObservationChange, Source, StateSourceText
 from stats.store.history import figures_as_of
 
 NATIONAL_CODE = "US"
@@ -214,7 +214,11 @@ class FigureStore:
         q = reduce(or_, (s.q(national_ids, state_ids) for s in selections))
         if as_of is not None:
             return figures_as_of(q, as_of)
-        return Observation.objects.filter(q).current()
+        # `.revised`: corrected since it was published (the revisions log lists each change).
+        corrected = ObservationChange.objects.filter(
+            observation=OuterRef("pk"), action=ObservationChange.Action.UPDATED
+        )
+        return Observation.objects.filter(q).current().annotate(revised=Exists(corrected))
 
     @staticmethod
     def _index(observations):
