@@ -677,6 +677,11 @@ class ImportRecord(models.Model):
         help_text="While a worker checks or imports the file: when its lease ends unless renewed.",
     )
     message = models.TextField(blank=True, help_text="The latest word from the background task.")
+    reason = models.TextField(
+        blank=True,
+        help_text="Why, as the data manager gave it on confirming: recorded on every change "
+        "this import makes, and shown in the public revisions log.",
+    )
     go_live_at = models.DateTimeField(
         "goes live at", null=True, blank=True, help_text="A scheduled release: when it applies."
     )

@@ -133,6 +133,7 @@ def _new_editions(places, metric, year, limit, figure=None):
             old=_plain(before.value) if before else "",
             new=_plain(o.value),
             source=o.source,
+            reason=record.reason,
             through=record.file_name,
             uid=f"edition-{o.pk}",
         )
