@@ -50,7 +50,7 @@ class ConfirmImportForm(forms.Form):
         required=False,
         max_length=2000,
         help_text=(
-            "Why these figures change (e.g. \"the source corrected its 2021 table\"): recorded on "
+            'Why these figures change (e.g. "the source corrected its 2021 table"): recorded on '
             "every change of this import and shown in the public revisions log."
         ),
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -14,7 +14,15 @@ from django.db.models import Q
 
 from stats.opendata.counts import cached_count
 from stats.opendata.downloads import FilterError, figure_filter, selected, source_ids_of
-from stats.store.history import KEY, changed_since, key_order, named_keys, parse_moment, rebuilt
+from stats.store.history import (
+    KEY,
+    MAX_KEYS_NAMED,
+    changed_since,
+    key_order,
+    named_keys,
+    parse_moment,
+    rebuilt,
+)
 
 AS_OF_HELP = (
     "The figures as they stood at that moment: a date (2024-05-01, the end of that day) or a "
@@ -40,10 +48,14 @@ class FiguresAsOf:
 
     def __init__(self, q, source_ids, history, moment):
         self.history = history
-        self.keys, imports = changed_since(moment, q)
-        # The rows an import made since did not exist then: leave them out in the query.
+        self.keys, imports, made = changed_since(moment, q)
         base = selected(q, source_ids, history)
-        self.base = base.exclude(created_by_import_id__in=imports) if imports else base
+        if made > MAX_KEYS_NAMED:
+            # Many rows an import made since, which did not exist then: left out by the
+            # query (a few are left out as the other changed figures are, keeping the query
+            # the current one, its plan and its cached count).
+            base = base.exclude(created_by_import_id__in=imports)
+        self.base = base
         self.rebuilt = rebuilt(q, moment, self.keys, history)
         if source_ids is not None:
             self.rebuilt = [o for o in self.rebuilt if o.source_id in source_ids]

@@ -161,22 +161,25 @@ def _went_live():
 
 
 def changed_since(moment, q=None):
-    """(keys, imports): the keys of the figures q selects that some step changed after the
-    moment (a recorded change, or a row an import made since), and the ids of the imports
-    that went live since. Every other figure stands as it did then; the cost grows with the
-    steps since the moment, not with the store."""
+    """(keys, imports, made): the keys of the figures q selects that some step changed after
+    the moment (a recorded change, or a row an import made since), the ids of the imports
+    that went live since and how many rows they made. Every other figure stands as it did
+    then; the cost grows with the steps since the moment, not with the store."""
     q = q if q is not None else Q()
     changes = ObservationChange.objects.filter(q, at__gt=moment, period_start__isnull=False)
     keys = set(changes.values_list(*KEY))
+    made = []
     imports = list(
         ImportRecord.objects.annotate(live=_went_live())
         .filter(live__gt=moment)
         .values_list("pk", flat=True)
     )
     if imports:
-        made = Observation.objects.filter(q, created_by_import_id__in=imports)
-        keys.update(made.values_list(*KEY))
-    return keys, imports
+        made = list(
+            Observation.objects.filter(q, created_by_import_id__in=imports).values_list(*KEY)
+        )
+        keys.update(made)
+    return keys, imports, len(made)
 
 
 def rebuilt(q, moment, keys, history=False):
