@@ -114,6 +114,18 @@ def _deleted_since(changes, moment):
     )
 
 
+def _gone_since(after, moment):
+    """(row as it stood then, its first change since) of the figures deleted since."""
+    gone = []
+    for changes in after.values():
+        if not any(c.action == ObservationChange.Action.DELETED for c in changes):
+            continue
+        o = _deleted_since(changes, moment)
+        if o is not None and None not in (o.metric, o.jurisdiction, o.source):
+            gone.append((o, changes[0]))
+    return gone
+
+
 def figures_as_of(q, moment, history=False):
     """The current observations of the figures q selects as they stood at `moment`: a list
     in key order, each with `.replaced` (the older editions then), like `.current()`; with
@@ -130,12 +142,7 @@ def figures_as_of(q, moment, history=False):
         changes = after.pop((*o.key, o.source_id), None)
         if _existed(o, changes[0] if changes else None, moment):
             then.append((o, changes[0] if changes else None))
-    for changes in after.values():  # figures deleted since
-        if not any(c.action == ObservationChange.Action.DELETED for c in changes):
-            continue
-        o = _deleted_since(changes, moment)
-        if o is not None and None not in (o.metric, o.jurisdiction, o.source):
-            then.append((o, changes[0]))
+    then += _gone_since(after, moment)
     by_key = {}
     for o, change in then:
         if change is not None and change.old:
