@@ -54,6 +54,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import as_of  # noqa: E402
 from bench.common import PYTHON, ROOT, bench_env, manage, spare_port, workdir  # noqa: E402
 
 PAGE = "/federal-prosecutions/"
@@ -481,8 +482,9 @@ def measure(kind, runs):
     if kind == "requests":
         result = {**api_measures(client, runs), **page_measures(client, runs)}
         result.update(staff_measures(client, runs))
+        result.update(as_of.measures(client, runs))
     else:
-        result = download_measures(kind, runs)
+        result = {**download_measures(kind, runs), **as_of.download_measures(kind, runs)}
     print(json.dumps(result))
 
 
@@ -728,6 +730,7 @@ def report(results, variants, args, use_pg, built):
     print()
     for label, ok in goals(med, variants):
         print(f"  {'met' if ok else 'MISSED':<7}{label}")
+    as_of.report(results, variants, NAMES, FORMATS)
 
 
 def goals(med, variants):

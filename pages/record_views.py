@@ -25,20 +25,23 @@ def _places(request):
 def _filters(request):
     metric = request.GET.get("metric", "").strip()[:80]
     year = request.GET.get("year", "").strip()
-    return metric, int(year) if year.isdigit() and len(year) == 4 else None
+    # One figure's entries, as its "revised" mark links them: its place and breakdown.
+    figure = {name: request.GET.get(name, "").strip()[:80] for name in ("place", "breakdown")}
+    return metric, int(year) if year.isdigit() and len(year) == 4 else None, figure
 
 
 @require_GET
 def revisions(request):
     """Every change of a public figure after it was first published, newest first."""
-    metric, year = _filters(request)
-    entries = public_revisions(_places(request), metric=metric, year=year)
+    metric, year, figure = _filters(request)
+    entries = public_revisions(_places(request), metric=metric, year=year, figure=figure)
     return render(
         request,
         "pages/revisions.html",
         {
             "entries": entries,
             "metric": metric,
+            "figure": figure,
             "year": year or "",
             "metrics": Metric.objects.order_by("label").only("slug", "label", "label_es"),
         },
@@ -64,8 +67,9 @@ class RevisionsFeed(Feed):
         return reverse("revisions")
 
     def items(self, filters):
-        metric, year = filters
-        return public_revisions(_places(self.request), metric=metric, year=year, limit=50)
+        metric, year, figure = filters
+        places = _places(self.request)
+        return public_revisions(places, metric=metric, year=year, limit=50, figure=figure)
 
     def item_title(self, entry):
         return f"{entry.figure}: {entry.old or '-'} → {entry.new or '-'} ({entry.kind_label})"

@@ -92,8 +92,8 @@ CACHED_VIEWS = {
     "wagtail_serve": ("as_of",),
     "figure_embed": ("as_of",),
     "search": SEARCH_PARAMS,
-    "revisions": ("metric", "year"),
-    "revisions_feed": ("metric", "year"),
+    "revisions": ("metric", "year", "place", "breakdown"),
+    "revisions_feed": ("metric", "year", "place", "breakdown"),
     "releases": (),
     "releases_ics": (),
 }

@@ -659,6 +659,11 @@ class ImportRecord(models.Model):
         help_text="While a worker checks or imports the file: when its lease ends unless renewed.",
     )
     message = models.TextField(blank=True, help_text="The latest word from the background task.")
+    reason = models.TextField(
+        blank=True,
+        help_text="Why, as the data manager gave it on confirming: recorded on every change "
+        "this import makes, and shown in the public revisions log.",
+    )
     go_live_at = models.DateTimeField(
         "goes live at", null=True, blank=True, help_text="A scheduled release: when it applies."
     )
@@ -890,6 +895,12 @@ class DownloadFile(models.Model):
     fmt = models.CharField("format", max_length=8)
     history = models.BooleanField(default=False)
     version = models.BigIntegerField(help_text="The data version the file holds.")
+    as_of = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The figures as they stood at this moment (the last step of their history "
+        "then); empty for the figures now.",
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.BUILDING)
     name = models.CharField(max_length=255, blank=True, help_text="Its name in the storage.")
     size = models.BigIntegerField(null=True, blank=True)
@@ -900,13 +911,21 @@ class DownloadFile(models.Model):
         verbose_name = "built download"
         constraints = [
             models.UniqueConstraint(
-                fields=["scope", "fmt", "history", "version"], name="stats_download_file_key"
-            )
+                fields=["scope", "fmt", "history", "version"],
+                condition=models.Q(as_of__isnull=True),
+                name="stats_download_file_key",
+            ),
+            models.UniqueConstraint(
+                fields=["scope", "fmt", "history", "version", "as_of"],
+                condition=models.Q(as_of__isnull=False),
+                name="stats_download_file_as_of_key",
+            ),
         ]
 
     def __str__(self):
         kind = "history" if self.history else "current"
-        return f"{self.scope} {kind} {self.fmt} at data version {self.version}"
+        then = f" as of {self.as_of.isoformat()}" if self.as_of else ""
+        return f"{self.scope} {kind} {self.fmt}{then} at data version {self.version}"
 
 
 class _Announcement:

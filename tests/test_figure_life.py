@@ -181,3 +181,42 @@ def test_wagtails_history_of_an_observation_is_the_history_of_values(client, man
     client.force_login(manager)
     response = client.get(reverse("wagtailsnippets_stats_observation:history", args=[total().pk]))
     assert response["Location"] == reverse("stats_observation_history", args=[total().pk])
+
+
+def test_an_import_carries_one_reason_on_every_change(client, stats_data, tmp_path):
+    """`import_stats --reason`: the reason is on every change the import makes, and in the
+    public revisions log beside each of them (a correction, and a new edition's value)."""
+    import_file(tmp_path, "start.csv", [row(4), row(3, period="2018", source="test-report-2018")])
+    path = tmp_path / "corrected.csv"
+    path.write_bytes(csv_bytes([row(5), row(2, period="2018")]))  # 4 -> 5; a 2019 edition of 2018
+    reason = "The source corrected its 2019 table"
+    call_command("import_stats", str(path), "--reason", reason, stdout=io.StringIO())
+    record = ImportRecord.objects.order_by("-pk").first()
+    assert record.reason == reason
+    changes = list(record.observation_changes.all())
+    assert len(changes) == 1 and all(c.reason == reason for c in changes)
+    log = client.get(reverse("revisions")).content.decode()
+    assert log.count(f"<td>{reason}</td>") == 2
+    assert 'data-kind="revision"' in log and 'data-kind="new_edition"' in log
+
+
+def test_the_confirm_form_carries_the_imports_reason(client, manager, stats_data):
+    import_file_rows = [row(4)]
+    client.force_login(manager)
+    upload = io.BytesIO(csv_bytes(import_file_rows))
+    upload.name = "first.csv"
+    client.post(reverse("stats_import:upload"), {"file": upload})
+    first = ImportRecord.objects.order_by("-pk").first()
+    client.post(reverse("stats_import:confirm", args=[first.pk]))
+    upload = io.BytesIO(csv_bytes([row(6)]))
+    upload.name = "second.csv"
+    client.post(reverse("stats_import:upload"), {"file": upload})
+    second = ImportRecord.objects.order_by("-pk").first()
+    page = client.get(reverse("stats_import:preview", args=[second.pk])).content.decode()
+    assert 'name="reason"' in page
+    client.post(reverse("stats_import:confirm", args=[second.pk]), {"reason": "  A typo  "})
+    second.refresh_from_db()
+    assert second.status == "imported" and second.reason == "A typo"
+    assert total().changes.get(import_record=second).reason == "A typo"
+    shown = client.get(reverse("stats_import:preview", args=[second.pk])).content.decode()
+    assert '<p class="import-reason">Reason given: A typo</p>' in shown

@@ -311,3 +311,54 @@ def test_a_figures_citation_links_the_revisions_log_and_the_calendar(client, sta
     record = re.search(r'<p class="figure-actions__record">(.*?)</p>', html.content.decode())
     assert f'href="{reverse("revisions")}"' in record.group(1)
     assert f'href="{reverse("releases")}"' in record.group(1)
+
+
+def test_a_corrected_figure_is_marked_revised_linking_to_its_own_entries(
+    client, stats_data, home, spanish_site
+):
+    imported([row(4), row(7, place="KS")])
+    metric = stats_data["metrics"]["cases"]
+    figure = {"metric": metric.pk, "jurisdiction": Jurisdiction.objects.get(code="MO").pk}
+    page = topic(home, "marked", [{"type": "key_figure", "value": {**figure, "year": None}}])
+    label = r'<p class="key-figure__label"[^>]*>(.*?)</p>'
+    assert "figure-revised" not in re.search(label, client.get(page.url).content.decode()).group(1)
+    restore_values(total(), {"value": "6"}, reason="A typo in the report")
+    ks = Observation.objects.get(jurisdiction__code="KS")
+    restore_values(ks, {"value": "8"}, reason="Kansas's own correction")
+    invalidate_public_pages()
+    shown = re.search(label, client.get(page.url).content.decode(), re.S).group(1)
+    mark = re.search(r'<a class="figure-revised" href="([^"]+)">Revised</a>', shown)
+    link = mark.group(1).replace("&amp;", "&")
+    assert link == f"{reverse('revisions')}?metric=test-cases&place=MO&year=2019&breakdown=total"
+    log = client.get(link).content.decode()
+    assert log.count('data-kind="correction"') == 1 and "A typo in the report" in log
+    assert "Kansas" not in log and "Only the entries of one figure are shown." in log
+    with translation.override("es"):
+        assert translation.gettext("Revised") == "Revisado"
+        spanish_log = client.get(
+            link.replace(reverse("revisions", urlconf=None), reverse("revisions"))
+        )
+    assert "A typo in the report" in spanish_log.content.decode()
+
+
+def test_a_new_editions_different_value_is_marked_revised_in_a_charts_table(
+    client, stats_data, home
+):
+    old = "test-report-2018"
+    imported([row(3, period="2017", source=old), row(4, period="2018", source=old)])
+    imported([row(5, period="2018")])  # the 2019 edition restates 2018: 4 -> 5
+    metric = stats_data["metrics"]["cases"]
+    chart = {
+        "title": "Cases",
+        "metrics": [metric.pk],
+        "jurisdictions": [Jurisdiction.objects.get(code="MO").pk],
+        "from_year": None,
+        "to_year": None,
+        "by_breakdown": False,
+        "chart_type": "line",
+        "description": "Cases by year.",
+        "note": "",
+    }
+    html = client.get(topic(home, "chart", [{"type": "chart", "value": chart}]).url)
+    cells = re.findall(r'<td data-value="[^"]*">(.*?)</td>', html.content.decode())
+    assert [("figure-revised" in c) for c in cells] == [False, True]

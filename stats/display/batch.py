@@ -19,7 +19,14 @@ from operator import or_
 from django.db.models import Exists, OuterRef, Q
 from wagtail import blocks
 
-from stats.models import Jurisdiction, Observation, Source, StateSourceText, attach_replaced
+from stats.models import (
+    Jurisdiction,
+    Observation,
+    ObservationChange,
+    Source,
+    StateSourceText,
+    attach_replaced,
+)
 from stats.store.history import figures_as_of
 
 NATIONAL_CODE = "US"
@@ -215,7 +222,13 @@ class FigureStore:
         q = reduce(or_, (s.q(national_ids, state_ids) for s in selections))
         if as_of is not None:
             return figures_as_of(q, as_of)
-        return attach_replaced(list(Observation.objects.filter(q).current()))
+        # `.revised`: corrected since it was published (the revisions log lists each change).
+        corrected = ObservationChange.objects.filter(
+            observation=OuterRef("pk"), action=ObservationChange.Action.UPDATED
+        )
+        return attach_replaced(
+            list(Observation.objects.filter(q).current().annotate(revised=Exists(corrected)))
+        )
 
     @staticmethod
     def _index(observations):

@@ -355,6 +355,19 @@ def chart_layout(inputs):
     return layout
 
 
+def revised_url(o):
+    """The revisions log filtered to this figure when its public value changed after it was
+    first published (a correction, or a new edition's different value); else ""."""
+    if o is None:
+        return ""
+    restated = any(r.value != o.value for r in getattr(o, "replaced", ()))
+    if not (getattr(o, "revised", False) or restated):
+        return ""
+    figure = {"metric": o.metric.slug, "place": o.jurisdiction.code, "year": o.period_end.year}
+    figure["breakdown"] = o.breakdown.slug if o.breakdown_id else "total"
+    return f"{reverse('revisions')}?{urlencode(figure)}"
+
+
 def cell_text(o, unit):
     return format_value(o.value, unit, o.numerator, o.denominator) if o else ""
 
@@ -367,6 +380,7 @@ def table_rows(layout):
                 {
                     "value": plain_number(c.cells[i].value) if c.cells[i] else None,
                     "text": cell_text(c.cells[i], c.unit),
+                    "revised_url": revised_url(c.cells[i]),
                 }
                 for c in layout.columns
             ],
@@ -501,6 +515,7 @@ def key_figure(metric, jurisdiction, observations, show_national=True):
             else ""
         ),
         "period": figure.period_label,
+        "revised_url": revised_url(figure),
         "rank": figure.rank,
         "rank_text": (
             gettext("Ranked %(rank)s") % {"rank": format_value(figure.rank, "rank")}

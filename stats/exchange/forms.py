@@ -45,6 +45,16 @@ class ConfirmImportForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
     )
+    reason = forms.CharField(
+        label="Reason (optional)",
+        required=False,
+        max_length=2000,
+        help_text=(
+            'Why these figures change (e.g. "the source corrected its 2021 table"): recorded on '
+            "every change of this import and shown in the public revisions log."
+        ),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def clean_go_live_at(self):
         value = self.cleaned_data.get("go_live_at")

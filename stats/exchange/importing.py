@@ -275,6 +275,7 @@ def write_plan(plan, user, record):
                         user=_user(user),
                         at=now,
                         import_record=record,
+                        reason=record.reason,
                     )
                 )
             ObservationChange.objects.bulk_create(history, batch_size=2000)

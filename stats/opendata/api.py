@@ -29,6 +29,7 @@ from ninja.openapi.docs import DocsBase
 from ninja.throttling import AnonRateThrottle
 
 from stats.models import Jurisdiction, Metric, Observation, Source, attach_replaced
+from stats.opendata.as_of import AS_OF_HELP, FiguresAsOf, as_of_moment
 from stats.opendata.counts import cached_count
 from stats.opendata.downloads import BREAKDOWN_HELP, FilterError, select_observations
 from stats.store.formatting import plain_number
@@ -347,25 +348,29 @@ def page(request, rows, limit, offset, shape, cursor_of=None):
         shown = observations_by_id(rows, page_ids(rows, total, offset, limit))
     else:
         shown = rows[offset : offset + limit]
-    items = [shape(row) for row in shown]
+    result = page_of(request, [shape(row) for row in shown], total, limit, offset)
+    if cursor_of is not None:
+        more = offset + limit < total
+        result["next_cursor"] = cursor_of(shown[-1]) if more and shown else None
+    return result
+
+
+def page_of(request, items, total, limit, offset):
+    """A page's answer: its items, the count and the links to the pages beside it."""
 
     def link(to):
         query = request.GET.copy()
         query["offset"], query["limit"] = to, limit
         return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
-    more = offset + limit < total
-    result = {
+    return {
         "count": total,
         "limit": limit,
         "offset": offset,
-        "next": link(offset + limit) if more else None,
+        "next": link(offset + limit) if offset + limit < total else None,
         "previous": link(max(offset - limit, 0)) if offset > 0 else None,
         "items": items,
     }
-    if cursor_of is not None:
-        result["next_cursor"] = cursor_of(shown[-1]) if more and shown else None
-    return result
 
 
 def observations_by_id(rows, ids):
@@ -581,11 +586,11 @@ def observations(
             "Current values only (not with history).",
         ),
     ] = "",
+    as_of: Annotated[str, Query("", max_length=40, description=AS_OF_HELP)] = "",
 ):
     """Published values with their sources: by default the current value of each figure,
-    listing the older editions' values it replaced."""
-    rows = select_observations(
-        history=history,
+    listing the older editions' values it replaced; with `as_of`, as they stood then."""
+    filters = dict(
         metric=metric,
         jurisdiction=jurisdiction,
         source=source,
@@ -593,6 +598,14 @@ def observations(
         period_to=period_to,
         breakdown=breakdown,
     )
+    moment = as_of_moment(as_of)
+    if moment is not None:
+        if cursor:
+            raise HttpError(400, "cursor: pages as of a past moment are read with `offset`.")
+        then = FiguresAsOf.of(moment, history=history, **filters)
+        items = [observation_out(o) for o in then.page(offset, limit, page_ids)]
+        return page_of(request, items, then.total, limit, offset)
+    rows = select_observations(history=history, **filters)
     if cursor and history:
         raise HttpError(400, "cursor: pages of the history are read with `offset`.")
     if cursor:

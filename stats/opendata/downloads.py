@@ -86,8 +86,16 @@ def select_observations(history=False, source=(), **filters):
     source filter never shows a value that a later edition replaced as current.
     Raises FilterError with a clear message.
     """
-    source_ids = _ids(Source, "slug", source, "source", "/api/sources")
-    rows = filter_observations(**filters)
+    return selected(figure_filter(**filters), source_ids_of(source), history)
+
+
+def source_ids_of(slugs):
+    return _ids(Source, "slug", slugs, "source", "/api/sources")
+
+
+def selected(q, source_ids, history):
+    """The observations of a figure filter (Q) and source ids (None: every source)."""
+    rows = Observation.objects.filter(q)
     if source_ids is not None:
         rows = rows.filter(source_id__in=source_ids)
     if not history:
@@ -153,36 +161,35 @@ def _place_ids(values):
         raise FilterError(f"{e} Places with figures named so: {', '.join(close)}.") from None
 
 
-def filter_observations(
-    metric=(), jurisdiction=(), period_from=None, period_to=None, breakdown=None
-):
-    """Observations matching the filters (a queryset); raise FilterError with a clear message.
+def figure_filter(metric=(), jurisdiction=(), period_from=None, period_to=None, breakdown=None):
+    """The filters as a Q over a figure's key (so it selects observations and their history
+    alike); raise FilterError with a clear message.
 
     Runs one small query for each of metric, jurisdiction and a category slug that is
     given, to tell an unknown value from one with no figures.
     """
-    observations = Observation.objects.all()
+    q = Q()
     metric_ids = _ids(Metric, "slug", metric, "metric", "/api/metrics")
     if metric_ids is not None:
-        observations = observations.filter(metric_id__in=metric_ids)
+        q &= Q(metric_id__in=metric_ids)
     place_ids = _place_ids([c.strip() for c in jurisdiction if c and c.strip()])
     if place_ids is not None:
-        observations = observations.filter(jurisdiction_id__in=place_ids)
+        q &= Q(jurisdiction_id__in=place_ids)
 
     start, end = _year(period_from, "period_from"), _year(period_to, "period_to")
     if start and end and start > end:
         raise FilterError(f"period_from ({start}) is after period_to ({end}).")
     if start:
-        observations = observations.filter(period_start__gte=datetime.date(start, 1, 1))
+        q &= Q(period_start__gte=datetime.date(start, 1, 1))
     if end:
-        observations = observations.filter(period_end__lte=datetime.date(end, 12, 31))
+        q &= Q(period_end__lte=datetime.date(end, 12, 31))
 
     word = (breakdown or "").strip()
     kind = BREAKDOWN_WORDS.get(word.lower())
     if kind == TOTALS:
-        observations = observations.filter(breakdown__isnull=True)
+        q &= Q(breakdown__isnull=True)
     elif kind == CATEGORIES:
-        observations = observations.filter(breakdown__isnull=False)
+        q &= Q(breakdown__isnull=False)
     elif kind is None:
         slugs = Category.objects.filter(slug=word).values_list("pk", flat=True)
         category_ids = list(slugs)
@@ -191,12 +198,12 @@ def filter_observations(
                 f'Unknown breakdown "{word}". {BREAKDOWN_HELP} '
                 "The categories are listed with each metric at /api/metrics."
             )
-        observations = observations.filter(breakdown_id__in=category_ids)
-    return observations
+        q &= Q(breakdown_id__in=category_ids)
+    return q
 
 
 def filters_from_query(query):
-    """The filter_observations() arguments from a QueryDict (request.GET)."""
+    """The select_observations() filter arguments from a QueryDict (request.GET)."""
     return {
         "metric": query.getlist("metric"),
         "jurisdiction": query.getlist("jurisdiction"),
@@ -238,10 +245,11 @@ def download_problem(request, message, empty=False, status=400):
     return render(request, "stats/download_problem.html", context, status=status)
 
 
-def filtered_download(request, fmt, rows, history, max_rows):
+def filtered_download(request, fmt, rows, history, max_rows, total=None):
     """The figures a filter chose, streamed as they are read (memory does not grow with the
     number of rows); a choice of more than `max_rows` figures is refused with a message
-    pointing to the full files, so no request streams a national table."""
+    pointing to the full files, so no request streams a national table. `total`: their
+    number, when `rows` is no queryset (the figures as of a past moment)."""
     if _from_the_form(request) and not rows.exists():
         return download_problem(
             request,
@@ -250,7 +258,7 @@ def filtered_download(request, fmt, rows, history, max_rows):
             empty=True,
             status=404,
         )
-    if cached_count(rows) > max_rows:
+    if (cached_count(rows) if total is None else total) > max_rows:
         return download_problem(
             request,
             f"This choice holds more than {max_rows:,} figures. Choose a metric, a place or "

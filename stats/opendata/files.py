@@ -10,6 +10,10 @@ request never reads the figures: it reads the data version (one primary-key look
 otherwise answers 503 with `Retry-After` and asks for the build. A file is never served for
 another version than its own, so it is never partial nor stale.
 
+A file `as_of` a past moment (the figures as they stood then, stats/opendata/as_of.py) is
+built and served the same way, for the last step of the history at that moment (so every
+moment between two steps shares one file) and the data version now.
+
 A scope is "all" (the national site: every figure) or a state's code (a state site: the
 state's figures and those of the places within it, such as its federal districts).
 """
@@ -33,7 +37,9 @@ from stats.exchange.common import CONTENT_TYPES
 from stats.exchange.exporting import export_stream
 from stats.models import DataVersion, DownloadFile, Jurisdiction
 from stats.opendata import package
+from stats.opendata.as_of import FiguresAsOf
 from stats.opendata.downloads import EXPORT_VERSION, select_observations
+from stats.store.history import moment_text, settled_moment
 
 logger = logging.getLogger(__name__)
 Status = DownloadFile.Status
@@ -59,33 +65,43 @@ def version_now():
     return row.first() or (0, None)
 
 
-def etag_for(version, scope, fmt, history):
+def etag_for(version, scope, fmt, history, as_of=None):
     """The data version, with what tells one full file from another."""
     kind = "history" if history else "current"
-    return f'"{version}-{scope}-{kind}-{fmt}-{EXPORT_VERSION}"'
+    then = f"-{as_of.timestamp():.6f}" if as_of else ""
+    return f'"{version}-{scope}-{kind}{then}-{fmt}-{EXPORT_VERSION}"'
 
 
-def file_name(scope, fmt, history, version):
+def file_name(scope, fmt, history, version, as_of=None):
     kind = "figures-history" if history else "figures"
-    return f"{version}/{scope}/{kind}-{EXPORT_VERSION}.{fmt}"
+    then = f"as-of-{moment_text(as_of)}-" if as_of else ""
+    return f"{version}/{scope}/{then}{kind}-{EXPORT_VERSION}.{fmt}"
 
 
-def scope_rows(scope, history):
-    """The observations a scope's full download holds."""
-    rows = select_observations(history=history)
+def scope_places(scope):
+    """The ids of the places a scope's files hold; None for every place."""
     if scope == DownloadFile.NATIONAL:
-        return rows
+        return None
     places = Jurisdiction.objects.filter(Q(code=scope) | Q(parent__code=scope))
-    return rows.filter(jurisdiction_id__in=list(places.values_list("pk", flat=True)))
+    return list(places.values_list("pk", flat=True))
+
+
+def scope_rows(scope, history, as_of=None):
+    """The observations a scope's full download holds (as they stood at `as_of`)."""
+    places = scope_places(scope)
+    if as_of is not None:
+        return FiguresAsOf.of(as_of, history=history, scope=places)
+    rows = select_observations(history=history)
+    return rows if places is None else rows.filter(jurisdiction_id__in=places)
 
 
 # --- Building ---------------------------------------------------------------------------------
 
 
-def request_build(scope, fmt, history, version):
+def request_build(scope, fmt, history, version, as_of=None):
     """Ask the worker for this file unless it is built, or a build was asked for lately.
     Returns the DownloadFile row."""
-    key = {"scope": scope, "fmt": fmt, "history": history, "version": version}
+    key = {"scope": scope, "fmt": fmt, "history": history, "version": version, "as_of": as_of}
     try:
         row, created = DownloadFile.objects.get_or_create(**key)
     except IntegrityError:  # another request created it at the same moment
@@ -135,12 +151,12 @@ def build(download_id):
     if DataVersion.current() != row.version:
         row.delete()  # figures changed since it was asked for: nobody will be served it
         return "superseded"
-    name = file_name(row.scope, row.fmt, row.history, row.version)
+    name = file_name(row.scope, row.fmt, row.history, row.version, row.as_of)
     files = storage()
     if row.fmt in package.FILES:
         pieces = [package.package_file(row.fmt, row.scope, row.version)]
     else:
-        pieces = export_stream(scope_rows(row.scope, row.history), row.fmt)
+        pieces = export_stream(scope_rows(row.scope, row.history, row.as_of), row.fmt)
     with tempfile.TemporaryFile() as out:
         for piece in pieces:
             out.write(piece)
@@ -176,7 +192,8 @@ def rebuild_known(version, **kwargs):
     """On every change of figures (stats.signals.figures_changed, after the commit): build
     the new version of every download that was asked for before."""
     try:
-        known = DownloadFile.objects.values_list("scope", "fmt", "history").distinct()
+        asked = DownloadFile.objects.filter(as_of__isnull=True)  # a past moment: when asked
+        known = asked.values_list("scope", "fmt", "history").distinct()
         for scope, fmt, history in list(known):
             request_build(scope, fmt, history, version)
     except Exception:
@@ -187,20 +204,22 @@ def rebuild_known(version, **kwargs):
 # --- Serving ----------------------------------------------------------------------------------
 
 
-def serve(request, fmt, history, scope):
-    """The built file of this scope at the current data version, or 304, 206, 416 or 503."""
+def serve(request, fmt, history, scope, as_of=None):
+    """The built file of this scope at the current data version, or 304, 206, 416 or 503;
+    with `as_of`, the file of the figures as they stood then."""
     version, changed_at = version_now()
-    etag = etag_for(version, scope, fmt, history)
+    if as_of is not None:
+        as_of = settled_moment(as_of)  # None: nothing changed since, the file of now
+    etag = etag_for(version, scope, fmt, history, as_of)
     modified = changed_at.timestamp() if changed_at else None
     if request.method in ("GET", "HEAD"):
         not_modified = get_conditional_response(request, etag=etag, last_modified=modified)
         if not_modified is not None:
             return _headers(not_modified, etag, modified)
-    row = DownloadFile.objects.filter(
-        scope=scope, fmt=fmt, history=history, version=version, status=Status.READY
-    ).first()
+    key = {"scope": scope, "fmt": fmt, "history": history, "version": version, "as_of": as_of}
+    row = DownloadFile.objects.filter(**key, status=Status.READY).first()
     if row is None:
-        row = request_build(scope, fmt, history, version)
+        row = request_build(**key)
     if row.status != Status.READY:
         return not_built(row)
     response = _file_response(request, row, etag)
@@ -210,7 +229,8 @@ def serve(request, fmt, history, scope):
         return _headers(response, etag, modified)
     kind = "figures-history" if history else "figures"
     prefix = "" if scope == DownloadFile.NATIONAL else f"{scope.lower()}-"
-    response["Content-Disposition"] = f'attachment; filename="{prefix}{kind}.{fmt}"'
+    then = f"-as-of-{as_of.strftime('%Y%m%dT%H%M%S')}" if as_of else ""
+    response["Content-Disposition"] = f'attachment; filename="{prefix}{kind}{then}.{fmt}"'
     return _headers(response, etag, modified)
 
 

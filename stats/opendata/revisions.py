@@ -64,17 +64,27 @@ class Revision:
         return f"{self.metric.display_label}, {self.jurisdiction.display_name}, {self.period}"
 
 
-def _scoped(queryset, places, metric, year, prefix=""):
+def _scoped(queryset, places, metric, year, figure=None):
+    """Narrowed to a site's places, a metric, a year, and one figure's place and breakdown
+    (figure: {"place": code, "breakdown": slug, or "total"}), as a "revised" mark links it."""
     if places is not None:
-        queryset = queryset.filter(**{f"{prefix}jurisdiction_id__in": places})
+        queryset = queryset.filter(jurisdiction_id__in=places)
     if metric:
-        queryset = queryset.filter(**{f"{prefix}metric__slug": metric})
+        queryset = queryset.filter(metric__slug=metric)
     if year:
-        queryset = queryset.filter(**{f"{prefix}period_end__year": year})
+        queryset = queryset.filter(period_end__year=year)
+    figure = figure or {}
+    if figure.get("place"):
+        queryset = queryset.filter(jurisdiction__code=figure["place"])
+    breakdown = figure.get("breakdown")
+    if breakdown == "total":
+        queryset = queryset.filter(breakdown__isnull=True)
+    elif breakdown:
+        queryset = queryset.filter(breakdown__slug=breakdown)
     return queryset
 
 
-def _changes(places, metric, year, limit):
+def _changes(places, metric, year, limit, figure=None):
     """Changes of public figures: of a current row, or the withdrawal of one."""
     query = ObservationChange.objects.filter(
         Q(action=ObservationChange.Action.UPDATED, observation__is_current=True)
@@ -82,7 +92,7 @@ def _changes(places, metric, year, limit):
         metric__isnull=False,
         jurisdiction__isnull=False,
     )
-    query = _scoped(query, places, metric, year).select_related(
+    query = _scoped(query, places, metric, year, figure).select_related(
         "metric", "jurisdiction", "source", "import_record", "observation"
     )
     for change in query.order_by("-at", "-pk")[:limit]:
@@ -102,7 +112,7 @@ def _changes(places, metric, year, limit):
         )
 
 
-def _new_editions(places, metric, year, limit):
+def _new_editions(places, metric, year, limit, figure=None):
     """Values of a new edition that replaced a published one (the import that created it)."""
     # A total has no breakdown: compare "none" as 0, as SQL's NULL = NULL is not true.
     older = Observation.objects.annotate(category=Coalesce("breakdown_id", Value(0))).filter(
@@ -116,7 +126,8 @@ def _new_editions(places, metric, year, limit):
     query = Observation.objects.filter(
         Exists(older), is_current=True, created_by_import__status=ImportRecord.Status.IMPORTED
     )
-    query = _scoped(query, places, metric, year).for_display().select_related("created_by_import")
+    query = _scoped(query, places, metric, year, figure).for_display()
+    query = query.select_related("created_by_import")
     rows = attach_replaced(list(query.order_by("-created_by_import__imported_at", "-pk")[:limit]))
     for o in rows:
         record = o.created_by_import
@@ -130,6 +141,7 @@ def _new_editions(places, metric, year, limit):
             old=_plain(before.value) if before else "",
             new=_plain(o.value),
             source=o.source,
+            reason=record.reason,
             through=record.file_name,
             uid=f"edition-{o.pk}",
         )
@@ -139,11 +151,11 @@ def _plain(value):
     return format(value.normalize(), "f") if value is not None else ""
 
 
-def public_revisions(places=None, metric="", year=None, limit=MAX_ENTRIES):
+def public_revisions(places=None, metric="", year=None, limit=MAX_ENTRIES, figure=None):
     """The revisions log, newest first: at most `limit` entries (two bounded queries)."""
     entries = [
-        *_changes(places, metric, year, limit),
-        *_new_editions(places, metric, year, limit),
+        *_changes(places, metric, year, limit, figure),
+        *_new_editions(places, metric, year, limit, figure),
     ]
     entries.sort(key=lambda r: r.at, reverse=True)
     return entries[:limit]

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_safe
 from stats.models import DownloadFile
 from stats.opendata import files, package
 from stats.opendata.api import ClientThrottle
+from stats.opendata.as_of import FiguresAsOf, as_of_moment
 from stats.opendata.downloads import (
     FilterError,
     download_etag,
@@ -59,8 +60,12 @@ def data_download(request, fmt, scope=DownloadFile.NATIONAL):
     if not throttle.allow_request(request):
         return too_many(throttle.wait())
     history = wants_history(request.GET)
+    try:
+        as_of = as_of_moment(request.GET.get("as_of"))
+    except FilterError as e:
+        return download_problem(request, str(e))
     if files.wants_full_file(request.GET):
-        return files.serve(request, fmt, history, scope)
+        return files.serve(request, fmt, history, scope, as_of)
     version, changed_at = files.version_now()
     etag = download_etag(request, fmt, version)
     modified = changed_at.timestamp() if changed_at else None
@@ -68,12 +73,15 @@ def data_download(request, fmt, scope=DownloadFile.NATIONAL):
     if not_modified is not None:
         return not_modified
     try:
-        rows = select_observations(history=history, **filters_from_query(request.GET))
+        if as_of is None:
+            rows = select_observations(history=history, **filters_from_query(request.GET))
+        else:
+            rows = FiguresAsOf.of(as_of, history=history, **filters_from_query(request.GET))
     except FilterError as e:
         return download_problem(request, str(e))
-    response = filtered_download(
-        request, fmt, rows, history, settings.STATS_FILTERED_DOWNLOAD_MAX_ROWS
-    )
+    most = settings.STATS_FILTERED_DOWNLOAD_MAX_ROWS
+    total = rows.total if as_of is not None else None
+    response = filtered_download(request, fmt, rows, history, most, total)
     if response.status_code == 200:
         response["ETag"] = etag
     return response

@@ -244,12 +244,18 @@ class ConfirmView(ImportPermissionMixin, View):
                 messages.error(request, error)
             return redirect("stats_import:preview", pk)
         go_live_at = form.cleaned_data.get("go_live_at")
+        reason = form.cleaned_data.get("reason", "").strip()
         Status = ImportRecord.Status
         status = Status.SCHEDULED if go_live_at else Status.QUEUED
         try:
             with transaction.atomic():
                 claimed = ImportRecord.objects.filter(pk=pk, status=Status.PREVIEWED).update(
-                    status=status, go_live_at=go_live_at, user=request.user, message="", progress=0
+                    status=status,
+                    go_live_at=go_live_at,
+                    reason=reason,
+                    user=request.user,
+                    message="",
+                    progress=0,
                 )
                 if claimed:  # enqueued in the same transaction as the claim
                     job = apply_import.using(run_after=go_live_at) if go_live_at else apply_import

@@ -7,15 +7,31 @@ each figure was the current one. A cited page, viewed `?as_of=` the moment it wa
 shows what the reader saw.
 """
 
+import re
 from datetime import datetime, time
 from decimal import Decimal
 
+from django.db import connection
+from django.db.models import Max, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from stats.models import Observation, ObservationChange, newest_edition
+from stats.models import (
+    ImportRecord,
+    Observation,
+    ObservationChange,
+    ObservationQuerySet,
+    newest_edition,
+)
 
+DATE_ALONE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FIGURES = ("value", "numerator", "denominator", "rank", "footnote")
+KEY = ObservationQuerySet.KEY
+# The keys named in one query when rebuilding the figures a past moment changed; beyond it,
+# the figures of the whole selection are read (and those not changed left out).
+MAX_KEYS_NAMED = 2000
+BEFORE_ANY = datetime(1970, 1, 1, tzinfo=timezone.get_fixed_timezone(0))
 
 
 def parse_moment(text):
@@ -25,10 +41,11 @@ def parse_moment(text):
     if not text:
         return None
     try:
-        moment = parse_datetime(text)
-        if moment is None:
+        if DATE_ALONE.match(text):  # fromisoformat would read it as the day's first moment
             day = parse_date(text)
             moment = datetime.combine(day, time.max) if day else None
+        else:
+            moment = parse_datetime(text)
     except ValueError:
         return None
     if moment is not None and timezone.is_naive(moment):
@@ -97,9 +114,22 @@ def _deleted_since(changes, moment):
     )
 
 
-def figures_as_of(q, moment):
+def _gone_since(after, moment):
+    """(row as it stood then, its first change since) of the figures deleted since."""
+    gone = []
+    for changes in after.values():
+        if not any(c.action == ObservationChange.Action.DELETED for c in changes):
+            continue
+        o = _deleted_since(changes, moment)
+        if o is not None and None not in (o.metric, o.jurisdiction, o.source):
+            gone.append((o, changes[0]))
+    return gone
+
+
+def figures_as_of(q, moment, history=False):
     """The current observations of the figures q selects as they stood at `moment`: a list
-    in key order, each with `.replaced` (the older editions then), like `.current()`."""
+    in key order, each with `.replaced` (the older editions then), like `.current()`; with
+    history, every edition that existed then, as `.by_key()` orders them."""
     rows = list(
         Observation.objects.filter(q)
         .for_display()
@@ -112,19 +142,82 @@ def figures_as_of(q, moment):
         changes = after.pop((*o.key, o.source_id), None)
         if _existed(o, changes[0] if changes else None, moment):
             then.append((o, changes[0] if changes else None))
-    for changes in after.values():  # figures deleted since
-        if not any(c.action == ObservationChange.Action.DELETED for c in changes):
-            continue
-        o = _deleted_since(changes, moment)
-        if o is not None and None not in (o.metric, o.jurisdiction, o.source):
-            then.append((o, changes[0]))
+    then += _gone_since(after, moment)
     by_key = {}
     for o, change in then:
         if change is not None and change.old:
             for name in FIGURES:
                 setattr(o, name, figure_from_text(name, change.old.get(name, "")))
         by_key.setdefault(o.key, []).append(o)
-    return _current_of(by_key)
+    current = _current_of(by_key)
+    if not history:
+        return current
+    return [edition for o in current for edition in (o, *o.replaced)]
+
+
+def key_order(key):
+    """Sort key of a figure's key in the database's own order (a total's empty breakdown is
+    last on PostgreSQL, first on SQLite), so figures rebuilt here merge with rows read in
+    order and a rebuilt file is the file the store gave then."""
+    *head, breakdown = key
+    return (*head, (breakdown is None) == connection.features.nulls_order_largest, breakdown or 0)
+
+
+def _went_live():
+    return Coalesce("imported_at", "created_at")  # as _created_after reads a record
+
+
+def changed_since(moment, q=None):
+    """(keys, imports, made): the keys of the figures q selects that some step changed after
+    the moment (a recorded change, or a row an import made since), the ids of the imports
+    that went live since and how many rows they made. Every other figure stands as it did
+    then; the cost grows with the steps since the moment, not with the store."""
+    q = q if q is not None else Q()
+    changes = ObservationChange.objects.filter(q, at__gt=moment, period_start__isnull=False)
+    keys = set(changes.values_list(*KEY))
+    made = []
+    imports = list(
+        ImportRecord.objects.annotate(live=_went_live())
+        .filter(live__gt=moment)
+        .values_list("pk", flat=True)
+    )
+    if imports:
+        made = list(
+            Observation.objects.filter(q, created_by_import_id__in=imports).values_list(*KEY)
+        )
+        keys.update(made)
+    return keys, imports, len(made)
+
+
+def rebuilt(q, moment, keys, history=False):
+    """figures_as_of for just these keys of q (read by their metrics, places and periods)."""
+    if not keys:
+        return []
+    return [o for o in figures_as_of(q & named_keys(keys), moment, history) if o.key in keys]
+
+
+def named_keys(keys):
+    """A Q that holds at least these keys (by their metrics, places and periods), to be
+    narrowed to them in Python; for very many keys, everything."""
+    if len(keys) > MAX_KEYS_NAMED:
+        return Q()
+    metrics, places, starts = (sorted({k[i] for k in keys}) for i in range(3))
+    return Q(metric_id__in=metrics, jurisdiction_id__in=places, period_start__in=starts)
+
+
+def settled_moment(moment):
+    """The moment of the last step of the history at or before `moment` (the figures stood
+    the same at both, so one file serves every moment in between), or None when no step came
+    after it (the figures stand as they do now)."""
+    records = ImportRecord.objects.annotate(live=_went_live())
+    later = ObservationChange.objects.filter(at__gt=moment).exists()
+    if not later and not records.filter(live__gt=moment).exists():
+        return None
+    steps = [
+        ObservationChange.objects.filter(at__lte=moment).aggregate(last=Max("at"))["last"],
+        records.filter(live__lte=moment).aggregate(last=Max("live"))["last"],
+    ]
+    return max((s for s in steps if s is not None), default=BEFORE_ANY)
 
 
 def _current_of(by_key):
@@ -141,5 +234,5 @@ def _current_of(by_key):
             o.replaced = []
         editions[0].replaced = editions[1:]
         current.append(editions[0])
-    current.sort(key=lambda o: tuple((v is None, v) for v in o.key))
+    current.sort(key=lambda o: key_order(o.key))
     return current

@@ -1,4 +1,4 @@
-"""python manage.py import_stats PATH [--dry-run]
+"""python manage.py import_stats PATH [--dry-run] [--reason TEXT]
 
 Runs the same write path as the admin (at once, in this process, with a progress bar on a
 terminal), and prints the number of the ImportRecord it made: `revert_import ID` undoes it.
@@ -22,8 +22,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Check and report, but save nothing."
         )
+        parser.add_argument(
+            "--reason",
+            default="",
+            help="Why these figures change: recorded on every change of this import and shown "
+            "in the public revisions log.",
+        )
 
-    def handle(self, *args, path, dry_run=False, **options):
+    def handle(self, *args, path, dry_run=False, reason="", **options):
         file = Path(path)
         if not file.is_file():
             raise CommandError(f"No such file: {path}", returncode=2)
@@ -40,6 +46,7 @@ class Command(BaseCommand):
                 file_format=file.suffix.lstrip(".").lower()[:8],
                 content=content,
                 status=ImportRecord.Status.QUEUED,
+                reason=reason.strip()[:2000],
             )
         outcome = run_import(dataset, dry_run=dry_run, progress=progress, record=record)
         if progress:
