@@ -117,7 +117,13 @@ def test_editor_text_is_text_in_the_page(public_html):
 
 def test_only_external_and_json_scripts_in_the_page(public_html):
     for tag in re.findall(r"<script\b[^>]*>", public_html):
-        assert " src=" in tag or 'type="application/json"' in tag, tag
+        data = ('type="application/json"', 'type="application/ld+json"')
+        assert " src=" in tag or any(kind in tag for kind in data), tag
+    # The Dataset markup is data too: nothing in it closes its tag.
+    for blob in re.findall(
+        r'<script type="application/ld\+json">(.*?)</script>', public_html, re.S
+    ):
+        assert "<" not in blob, blob
 
 
 def test_chart_json_escapes_markup(public_html):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from pytest_django.live_server_helper import LiveServer
 from wagtail.models import Page, PageViewRestriction, Site
 
@@ -54,7 +55,20 @@ def is_hit(headers):
 
 
 @pytest.fixture
-def varnish(transactional_db, django_db_serialized_rollback, settings, tmp_path):
+def migrations_data_restored(django_db_blocker):
+    """Set up before `transactional_db`, so torn down after its flush: puts back what the
+    migrations made (the root page, the default site, the groups) for the tests that run on
+    this worker next. Django's own runner gets this by running its TransactionTestCases last;
+    here each module is a group and any group may follow."""
+    yield
+    with django_db_blocker.unblock():
+        connection.creation.deserialize_db_from_string(connection._test_serialized_contents)
+
+
+@pytest.fixture
+def varnish(
+    migrations_data_restored, transactional_db, django_db_serialized_rollback, settings, tmp_path
+):
     """A live server, varnishd in front of it, and a site whose address is Varnish's. The
     test's changes are committed, as in production: the live server's thread reads them
     through its own connection (on PostgreSQL it cannot see a test's open transaction), and

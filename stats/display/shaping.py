@@ -357,10 +357,15 @@ def chart_layout(inputs):
 
 def revised_url(o):
     """The revisions log filtered to this figure when its public value changed after it was
-    first published (a correction, or a new edition's different value); else ""."""
+    first published (a correction, or a new edition's different value that a later step
+    brought); else "". Two editions loaded in one step were never shown apart: their values
+    are what each edition gives (the figure's note), not a revision."""
     if o is None:
         return ""
-    restated = any(r.value != o.value for r in getattr(o, "replaced", ()))
+    restated = any(
+        r.value != o.value and r.created_by_import_id != o.created_by_import_id
+        for r in getattr(o, "replaced", ())
+    )
     if not (getattr(o, "revised", False) or restated):
         return ""
     figure = {"metric": o.metric.slug, "place": o.jurisdiction.code, "year": o.period_end.year}

@@ -12,6 +12,7 @@ from bisect import bisect_left
 
 from django.db.models import Q
 
+from stats.models import attach_replaced
 from stats.opendata.counts import cached_count
 from stats.opendata.downloads import FilterError, figure_filter, selected, source_ids_of
 from stats.store.history import (
@@ -109,7 +110,8 @@ class FiguresAsOf:
         size = limit + len(self.rebuilt) + len(self._changed_now)
         ids = ids_of(self.base, self.base_total, start, size) if start < self.base_total else []
         by_id = {o.pk: o for o in self.base.filter(pk__in=ids).order_by()}
-        window = [by_id[pk] for pk in ids]
+        # No step since touched these keys, so what each replaced then is what it replaces now.
+        window = attach_replaced([by_id[pk] for pk in ids])
         orders = [key_order(o.key) for o in window]
         placed = []
         for at, (o, order) in enumerate(zip(window, orders, strict=True), start):

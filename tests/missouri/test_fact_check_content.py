@@ -295,8 +295,9 @@ def test_the_2018_key_findings_say_what_each_edition_gave(pages):
     assert "United States, 2018: the 2018 edition gives 171; the 2019 edition gives 170" in notes(
         figure
     )
-    # Each figure's citation area links the public revisions log (not a word about a value).
-    text = re.sub(r'<a href="(/es)?/data/revisions[^"]*">[^<]*</a>', "", main).lower()
+    # Each figure's citation area, and the Revised mark of a value an edition restated, link
+    # the public revisions log (not a word about a value beyond that link).
+    text = re.sub(r'<a [^>]*href="(/es)?/data/revisions[^"]*">[^<]*</a>', "", main).lower()
     assert "revis" not in text and "restat" not in text
 
 
