@@ -122,6 +122,20 @@ def test_publishing_a_page_purges_it_and_its_parent(
     assert "http://testserver/figures/" not in purged
 
 
+def test_a_publish_purges_nothing_before_its_commit(
+    purge_site, purged, django_capture_on_commit_callbacks
+):
+    """Wagtail's own frontend-cache handlers purge on publish, inside the transaction (Varnish
+    could fetch the old page again before the commit) and through the task worker (a row per
+    publish: load_initial_data queued ~500): the portal's purge is the only one."""
+    _with_figure, without = purge_site["pages"]
+    without.title = "New words"
+    with django_capture_on_commit_callbacks(execute=False) as pending:
+        without.save_revision().publish()
+        assert purged == []
+    assert pending  # the portal's purge waits for the commit
+
+
 def test_settings_reference_snippets_for_used_n_times(purge_site):
     references = ReferenceIndex.get_references_to(purge_site["hotline"])
     assert any(r.content_type.model_class() is SiteSettings for r in references)

@@ -17,7 +17,9 @@ INSTALLED_APPS = [
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
-    "wagtail.contrib.frontend_cache",
+    # Not "wagtail.contrib.frontend_cache": its app only connects handlers that purge a page on
+    # publish before the commit, through the task worker. portal/purge.py uses its backends and
+    # purges after the commit, directly, everything that shows the change.
     "wagtail.sites",
     "wagtail.users",
     "wagtail.snippets",
