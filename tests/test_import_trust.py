@@ -309,6 +309,23 @@ def test_the_database_backend_and_its_worker_run_an_import(client, manager, stat
     assert record.status == "imported" and Observation.objects.count() == 6
 
 
+def test_the_go_live_time_names_the_zone_it_is_read_in(client, manager, stats_data):
+    """Wagtail's admin reads times in the user's own zone (their profile, else the install's
+    UTC): the field names it, so a release is not set an hour or six early."""
+    from wagtail.users.models import UserProfile
+
+    client.force_login(manager)
+    record = preview(client, good_rows())
+    page = reverse("stats_import:preview", args=[record.pk])
+    assert "Go live at, UTC time" in client.get(page).content.decode()
+    profile = UserProfile.get_for_user(manager)
+    profile.current_time_zone = "America/Chicago"
+    profile.save()
+    html = client.get(page).content.decode()
+    assert "Go live at, America/Chicago time" in html
+    assert "a date and time in America/Chicago time" in html
+
+
 # The in-process worker closes its database connection, as in production; inside the test's
 # transaction on PostgreSQL that closes the test's own connection. Run there by a real worker
 # (README, "Workers"); on SQLite these run in-process.

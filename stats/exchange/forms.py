@@ -38,10 +38,6 @@ class ConfirmImportForm(forms.Form):
     go_live_at = forms.DateTimeField(
         label="Go live at (optional)",
         required=False,
-        help_text=(
-            "Leave empty to import now. Or give a date and time (site time, e.g. "
-            "2027-07-01 09:00): until then visitors see the values they see today."
-        ),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
     )
@@ -55,6 +51,17 @@ class ConfirmImportForm(forms.Form):
         ),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read in the zone Wagtail's admin activates (the user's profile, else the install's
+        # UTC): named, so a release is not set hours early.
+        zone = timezone.get_current_timezone_name()
+        self.fields["go_live_at"].label = f"Go live at, {zone} time (optional)"
+        self.fields["go_live_at"].help_text = (
+            f"Leave empty to import now. Or give a date and time in {zone} time (e.g. "
+            "2027-07-01 09:00): until then visitors see the values they see today."
+        )
 
     def clean_go_live_at(self):
         value = self.cleaned_data.get("go_live_at")
