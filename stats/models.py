@@ -457,7 +457,9 @@ def attach_replaced(observations):
             jurisdiction_id__in={o.jurisdiction_id for o in current},
             period_start__in={o.period_start for o in current},
         )
-        .select_related("source")
+        # With what a page shows of a figure: an older edition may be the one a block shows
+        # (a key figure of one report), and must not cost a query of its own per block.
+        .for_display()
         .order_by(*NEWEST_EDITION_FIRST)
     )
     for o in older:
