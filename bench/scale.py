@@ -82,6 +82,7 @@ COPY_COLUMNS = (
     "source_id",
     "is_current",
     "footnote",
+    "footnote_es",
     "updated_at",
 )
 
@@ -135,9 +136,9 @@ def figure_rows(places, metrics, years, sources, rng):
                 for category in (None, *categories):
                     common = (metric_id, place_id, start, end, category)
                     restated = rng.random() < 0.1
-                    yield (*common, _value(unit, rng), first.pk, not restated, "", now), True
+                    yield (*common, _value(unit, rng), first.pk, not restated, "", "", now), True
                     if restated:
-                        yield (*common, _value(unit, rng), second.pk, True, "", now), False
+                        yield (*common, _value(unit, rng), second.pk, True, "", "", now), False
 
 
 def national_rows(rng, districts):

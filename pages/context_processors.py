@@ -6,7 +6,8 @@ from django.utils.functional import SimpleLazyObject
 from wagtail.models import Page
 
 from pages.models import SiteSettings
-from resources.models import Hotline, SafetyGuidance, localized_by_pk
+from portal.memo import remembered
+from resources.models import Hotline, SafetyGuidance, active_language, localized_by_pk
 
 
 def _live(hotline):
@@ -19,6 +20,14 @@ def safety_guidance(site):
     if site is None:
         return None
     return SafetyGuidance.objects.for_site(site).order_by("sort_order", "pk").first()
+
+
+def _pages(site_settings, pks):
+    """localized_by_pk(Page, pks): pages and their translations are the page tree's, and the
+    site settings that name them bump the structure version too, so this is remembered per
+    structure version (portal.memo.remembered) and language."""
+    key = ("settings-pages", site_settings.pk, active_language(), tuple(pks))
+    return remembered(key, lambda: localized_by_pk(Page, pks))
 
 
 def header_hotlines(request):
@@ -34,7 +43,7 @@ def header_hotlines(request):
         ids = site_settings.national_hotline_id, site_settings.state_tipline_id
         found = localized_by_pk(Hotline, ids)
         national, tipline = (_live(found.get(pk)) for pk in ids)
-        help_page = localized_by_pk(Page, [site_settings.help_page_id]).get(
+        help_page = _pages(site_settings, [site_settings.help_page_id]).get(
             site_settings.help_page_id
         )
         return {
@@ -51,7 +60,7 @@ def header_hotlines(request):
     def links():
         site_settings = SiteSettings.for_request(request)
         footer = [link["value"] for link in site_settings.footer_links.raw_data]
-        found = localized_by_pk(Page, [site_settings.safety_page_id, *(f["page"] for f in footer)])
+        found = _pages(site_settings, [site_settings.safety_page_id, *(f["page"] for f in footer)])
         return {
             "safety_page": found.get(site_settings.safety_page_id),
             # An English link keeps the editors' title; a translation shows its own.

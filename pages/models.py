@@ -9,11 +9,12 @@ from django.utils.translation import gettext
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Page
+from wagtail.models import Page, PageViewRestriction
 from wagtail.search import index
 
 from pages.blocks import ContentStreamBlock, FooterLinkBlock
 from pages.search import rendered_body_text
+from portal.memo import remembered
 from resources.blocks import list_batch
 from stats.display.batch import FigureStore
 from stats.models import VersionCounter
@@ -148,6 +149,20 @@ class BasePage(Page):
         index.SearchField("intro"),
         index.SearchField("search_text"),
     ]
+
+    def get_view_restrictions(self):
+        """Wagtail's: the restrictions of this page and its ancestors (an alias checks its
+        original). Which pages those are is the page tree's, remembered per site structure
+        version (a move, a publish or a view restriction bumps it): one query, not two."""
+        if self.pk is None:
+            return super().get_view_restrictions()
+        ids = remembered(("restriction-pages", self.pk), self._restriction_page_ids)
+        return PageViewRestriction.objects.filter(page_id__in=ids)
+
+    def _restriction_page_ids(self):
+        pages = [self, *self.get_ancestors().only("alias_of")]
+        return sorted({page.alias_of_id or page.pk for page in pages})
+
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
 
     class Meta:

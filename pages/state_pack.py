@@ -805,7 +805,11 @@ class Loader:
             StateSourceText.objects.get_or_create(
                 source=Source.objects.get(slug=spec["slug"]),
                 jurisdiction=self.state,
-                defaults={n: spec.get(n) or "" for n in StateSourceText.WORDS},
+                defaults={
+                    n: spec.get(n) or ""
+                    for name in StateSourceText.WORDS
+                    for n in (name, *StateSourceText.RENDERINGS.get(name, ()))
+                },
             )
 
     def load_figures(self):

@@ -6,13 +6,16 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 from wagtail.contrib.sitemaps import Sitemap
 from wagtail.models import Page, Site
 from wagtail.search.backends import get_search_backend
 
 from pages.models import TopicPage
+from pages.routing import home_tree_path
 from pages.search import corrected, with_synonyms
+from portal.memo import remembered
 from resources.models import Organization, Statute
 
 # A section number such as 566.206 or 566.215.1, with or without the section sign.
@@ -52,9 +55,18 @@ def _snippet_results(model, site, query, listing_page):
 def _pages_listing(site, *block_types):
     """For each block type, the first live public page of the site whose body holds one (e.g.
     the Laws page for "statutes"), reading the pages once."""
+    return remembered(
+        ("pages-listing", site.pk, get_language(), block_types),
+        lambda: _first_pages_holding(site, block_types),
+    )
+
+
+def _first_pages_holding(site, block_types):
+    """_pages_listing, read: the page tree's, so remembered per site structure version."""
     found = {}
-    home = site.root_page.localized  # the home page in the page's language
-    for page in TopicPage.objects.live().public().descendant_of(home).order_by("path"):
+    home = home_tree_path(site)  # the home page in the page's language
+    pages = TopicPage.objects.live().public().filter(path__startswith=home).exclude(path=home)
+    for page in pages.order_by("path"):
         for child in page.body.raw_data:
             if child.get("type") in block_types:
                 found.setdefault(child["type"], page)
@@ -69,8 +81,7 @@ def _search(site, query):
     words = query.replace("§", " ").strip()
     if words:
         # The site's pages in the language of the search page (/es/search/: Spanish).
-        home = site.root_page.localized
-        pages = Page.objects.live().public().descendant_of(home, inclusive=True)
+        pages = Page.objects.live().public().filter(path__startswith=home_tree_path(site))
         results = pages.specific().search(words)
     listing = _pages_listing(site, "statutes", "organizations")
     statutes = _snippet_results(Statute, site, query, listing.get("statutes"))

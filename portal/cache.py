@@ -77,6 +77,7 @@ from wagtail.models import Site
 from wagtail.models.sites import get_site_for_hostname
 
 from pages.models import ContentVersion
+from portal import memo
 from portal.compression import accepts_gzip
 from stats.models import DataVersion
 
@@ -440,8 +441,11 @@ class PublicPageCacheMiddleware:
     def __call__(self, request):
         version = current_version()
         key = None
+        # No version: what the process remembers of sites is forgotten, not trusted.
+        structure = structure_version(version) if version is not None else None
+        sync_site_structure(structure)
+        memo.at_versions(structure, version.split(".", 1)[0] if version is not None else None)
         if version is not None:
-            sync_site_structure(structure_version(version))
             key = cache_key(request, version)
         if key is not None:
             cached = _read(key)

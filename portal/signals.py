@@ -81,7 +81,8 @@ def _site_of_page(page):
 
 
 def restriction_changed(instance, **kwargs):
-    _bump_and_purge(purge.page_urls, instance.page)
+    # Which pages are public is the page tree's: what processes remember of it is dropped too.
+    _bump_and_purge(purge.page_urls, instance.page, structure=True)
 
 
 def snippet_changed(instance, raw=False, **kwargs):

@@ -6,7 +6,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
-from pages import catalog_views, record_views, views
+from pages import catalog_views, record_views, routing, views
 from pages import figure_views as stats_views
 from stats.opendata.api import api_urls
 from stats.opendata.views import place_choices
@@ -46,7 +46,10 @@ urlpatterns += i18n_patterns(
     path("data/revisions.atom", record_views.RevisionsFeed(), name="revisions_feed"),
     path("data/releases/", record_views.releases, name="releases"),
     path("data/releases.ics", record_views.releases_ics, name="releases_ics"),
-    path("", include(wagtail_urls)),
+    # Wagtail's views (a page's password form) as they are; its pages routed without a
+    # translation lookup per request (pages.routing), at Wagtail's own pattern, last.
+    path("", include([p for p in wagtail_urls.urlpatterns if p.name != "wagtail_serve"])),
+    re_path(r"^((?:[\w\-]+/)*)$", routing.serve, name="wagtail_serve"),
     prefix_default_language=False,
 )
 

@@ -25,6 +25,10 @@ from stats.store.periods import PeriodError, check_period_range, describe_period
 RANKED_JURISDICTIONS = 56
 
 SPANISH_HELP = "Shown on the Spanish pages; empty: the English text is shown."
+QUOTED_HELP = (
+    "A Spanish rendering of the English text, shown beside it on the Spanish pages (the "
+    "English, quoted from the source, stays). Empty: the English alone."
+)
 
 
 class TranslatedText:
@@ -35,12 +39,16 @@ class TranslatedText:
     """
 
     def translated(self, field):
+        return self.rendering(field) or getattr(self, field)
+
+    def rendering(self, field):
+        """The text of `field` in the active language when that is not English, else "".
+
+        For text quoted from an English source, which stays beside its rendering."""
         language = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
-        if language != settings.LANGUAGE_CODE.split("-")[0]:
-            text = getattr(self, f"{field}_{language}", "")
-            if text:
-                return text
-        return getattr(self, field)
+        if language == settings.LANGUAGE_CODE.split("-")[0]:
+            return ""
+        return getattr(self, f"{field}_{language}", "")
 
 
 class Jurisdiction(TranslatedText, RevisionMixin, index.Indexed, models.Model):
@@ -85,7 +93,7 @@ class Jurisdiction(TranslatedText, RevisionMixin, index.Indexed, models.Model):
         return self.translated("name")
 
 
-class Source(RevisionMixin, index.Indexed, models.Model):
+class Source(TranslatedText, RevisionMixin, index.Indexed, models.Model):
     """One published edition of one publication."""
 
     slug = models.SlugField(
@@ -113,12 +121,15 @@ class Source(RevisionMixin, index.Indexed, models.Model):
         max_length=120, blank=True, help_text="The period the edition covers, as published."
     )
     methodology = models.TextField(blank=True)
+    methodology_es = models.TextField("methodology in Spanish", blank=True, help_text=QUOTED_HELP)
     limitations = models.TextField(blank=True)
+    limitations_es = models.TextField("limitations in Spanish", blank=True, help_text=QUOTED_HELP)
     caveat = models.TextField(
         blank=True,
         help_text="What the figures are not, in the source's own words (a sentence or two). "
         "Shown with every figure from this edition, wherever it appears.",
     )
+    caveat_es = models.TextField("caveat in Spanish", blank=True, help_text=QUOTED_HELP)
 
     search_fields = [
         index.SearchField("title"),
@@ -147,14 +158,25 @@ class Source(RevisionMixin, index.Indexed, models.Model):
         """What decides whether this edition is newer than another (see NEWEST_EDITION_FIRST)."""
         return tuple(self.__dict__.get(f) for f in ("edition_year", "published_on"))
 
+    @property
+    def renderings(self):
+        """The rendering of each quoted text in the active language ("" in English), for a
+        template: `source.renderings.methodology`."""
+        return {name: self.rendering(name) for name in StateSourceText.RENDERINGS}
+
     def for_state(self, words):
         """This edition as cited on one state's site: a copy with that state's words (a
-        StateSourceText) in place of the shared ones; the edition's facts stay shared."""
+        StateSourceText) in place of the shared ones; the edition's facts stay shared. A
+        Spanish rendering goes with the English it renders: the state's English text comes
+        with the state's rendering (or none), never with the shared text's."""
         if words is None:
             return self
         copy = copy_module.copy(self)
         for name in StateSourceText.WORDS:
-            setattr(copy, name, getattr(words, name) or getattr(self, name))
+            if getattr(words, name):
+                setattr(copy, name, getattr(words, name))
+                for rendering in StateSourceText.RENDERINGS.get(name, ()):
+                    setattr(copy, rendering, getattr(words, rendering))
         return copy
 
 
@@ -167,6 +189,8 @@ class StateSourceText(models.Model):
     """
 
     WORDS = ("title", "methodology", "limitations", "caveat")
+    # The Spanish rendering of each of them (a title stays as published).
+    RENDERINGS = {name: (f"{name}_es",) for name in ("methodology", "limitations", "caveat")}
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="state_texts")
     jurisdiction = models.ForeignKey(
@@ -174,8 +198,11 @@ class StateSourceText(models.Model):
     )
     title = models.CharField(max_length=255, help_text="The state summary's title.")
     methodology = models.TextField(blank=True)
+    methodology_es = models.TextField("methodology in Spanish", blank=True, help_text=QUOTED_HELP)
     limitations = models.TextField(blank=True)
+    limitations_es = models.TextField("limitations in Spanish", blank=True, help_text=QUOTED_HELP)
     caveat = models.TextField(blank=True)
+    caveat_es = models.TextField("caveat in Spanish", blank=True, help_text=QUOTED_HELP)
 
     class Meta:
         constraints = [
@@ -430,7 +457,9 @@ def attach_replaced(observations):
             jurisdiction_id__in={o.jurisdiction_id for o in current},
             period_start__in={o.period_start for o in current},
         )
-        .select_related("source")
+        # With what a page shows of a figure: an older edition may be the one a block shows
+        # (a key figure of one report), and must not cost a query of its own per block.
+        .for_display()
         .order_by(*NEWEST_EDITION_FIRST)
     )
     for o in older:
@@ -480,7 +509,11 @@ def refresh_current(keys):
                 Observation.objects.filter(pk__in=pks[i : i + 900]).update(is_current=flag)
 
 
-class Observation(models.Model):
+# An observation's figures and notes: what an import compares and its history records.
+FIGURES = ("value", "numerator", "denominator", "rank", "footnote", "footnote_es")
+
+
+class Observation(TranslatedText, models.Model):
     """One published value, from one source edition. Its history is ObservationChange (not
     Wagtail revisions: a figure has one history)."""
 
@@ -505,6 +538,11 @@ class Observation(models.Model):
         null=True, blank=True, help_text="The published national rank, as printed."
     )
     footnote = models.TextField(blank=True, help_text="Exclusions and caveats, as published.")
+    footnote_es = models.TextField(
+        "footnote in Spanish",
+        blank=True,
+        help_text="A Spanish rendering of the footnote, shown beside it on the Spanish pages.",
+    )
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="observations")
     updated_at = models.DateTimeField(auto_now=True)
     is_current = models.BooleanField(
@@ -827,7 +865,7 @@ class ObservationChange(models.Model):
         old, new = self.old or {}, self.new or {}
         return [
             (name, old.get(name, ""), new.get(name, ""))
-            for name in ("value", "numerator", "denominator", "rank", "footnote")
+            for name in FIGURES
             if old.get(name, "") != new.get(name, "")
         ]
 

@@ -31,10 +31,14 @@ def pytest_configure(config):
 @pytest.fixture(autouse=True)
 def reset_caches():
     from portal import cache as page_cache  # the models load after this module
+    from portal import memo as page_memo
 
     for cache in caches.all():
         cache.clear()
     page_cache._recent.clear()  # the pages a process read last (portal/cache.py)
+    # What it remembers of sites: a rolled-back test may reuse a structure version number.
+    page_cache.sync_site_structure(None)
+    page_memo.at_versions(None)
     yield
     for cache in caches.all():
         cache.clear()

@@ -125,7 +125,8 @@ def test_xlsx(client, open_data_figures):
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == COLUMNS
     assert len(rows) == 8
-    by_key = {(r[0], r[2], r[3] or "", r[9]): r for r in rows[1:]}
+    source = COLUMNS.index("source")
+    by_key = {(r[0], r[2], r[3] or "", r[source]): r for r in rows[1:]}
     assert Decimal(str(by_key[("MO", "2018", "", "od-report-2018")][4])) == 171
     assert Decimal(str(by_key[("MO", "2012-12/2016-12", "", "od-report-2019")][4])) == Decimal(
         "22.5"

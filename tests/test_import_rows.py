@@ -150,7 +150,7 @@ def test_missing_required_column(stats_data):
     assert outcome.errors == [
         'Required column "source" missing from the header row. The columns are: '
         "jurisdiction, metric, period, breakdown, value, numerator, denominator, rank, "
-        "footnote, source."
+        "footnote, footnote_es, source."
     ]
     assert Observation.objects.count() == 0
 

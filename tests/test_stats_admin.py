@@ -10,8 +10,9 @@ from django.urls import reverse
 from openpyxl import load_workbook
 from wagtail.models import ModelLogEntry
 
+from stats.exchange.common import COLUMNS
 from stats.models import ImportRecord, Jurisdiction, Observation, ObservationChange
-from tests.stats_fixtures import HEADER, csv_bytes, good_rows, xlsx_bytes
+from tests.stats_fixtures import csv_bytes, good_rows, xlsx_bytes
 from tests.test_permissions import assert_refused
 
 pytestmark = pytest.mark.django_db
@@ -209,7 +210,7 @@ def test_template_download(client, manager, stats_data):
     book = load_workbook(io.BytesIO(client.get(url).content))
     sheet = book["observations"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows == [tuple(HEADER)]  # headers only: nothing to mistake for data
+    assert rows == [COLUMNS]  # headers only, every column: nothing to mistake for data
     about = [r[0] for r in book["instructions"].iter_rows(values_only=True)]
     assert {"jurisdiction", "value", "source", "footnote"} <= set(about)
     csv_text = client.get(reverse("stats_import:template", args=["csv"])).content.decode(
@@ -217,7 +218,7 @@ def test_template_download(client, manager, stats_data):
     )
     lines = csv_text.splitlines()
     assert all(line.startswith(("# ", '"# ')) for line in lines[:-1]), lines
-    assert lines[-1] == ",".join(HEADER)
+    assert lines[-1] == ",".join(COLUMNS)
 
 
 def test_observation_listing_filters_and_search(client, manager, mo_cases_2019, stats_data):

@@ -12,6 +12,7 @@ from django.utils.translation import get_language, override
 from wagtail.models import Page, Site
 
 from pages.models import SiteSettings
+from portal.memo import remembered
 from resources.models import localized
 from stats.models import Observation
 from stats.opendata.metadata import download_scope, scope_facts
@@ -50,11 +51,15 @@ def _depth(url_path):
 
 @register.simple_tag(takes_context=True)
 def breadcrumbs(context, page):
-    """The live ancestors of a page, from the site's home page down (not the page itself)."""
+    """The live ancestors of a page, from the site's home page down (not the page itself).
+    The page tree's: remembered per site structure version (portal.memo.remembered)."""
     root_path = _site_root_path(context.get("request"))
     if root_path is None:
         return []
-    return list(page.get_ancestors().live().filter(depth__gte=_depth(root_path)))
+    return remembered(
+        ("breadcrumbs", page.pk, root_path),
+        lambda: list(page.get_ancestors().live().filter(depth__gte=_depth(root_path))),
+    )
 
 
 @register.simple_tag(takes_context=True)
@@ -62,12 +67,13 @@ def main_menu(context):
     """The site's home page and its live children shown in menus, in one query.
 
     The site's root path comes from Wagtail's cached site root paths, so no query is spent on
-    the Site or its root page.
+    the Site or its root page; the menu is the page tree's, remembered per site structure
+    version (portal.memo.remembered).
     """
     root_path = _site_root_path(context.get("request"))
     if root_path is None:
         return []
-    return list(
+    menu = (
         Page.objects.live()
         .filter(
             Q(url_path=root_path)
@@ -75,6 +81,14 @@ def main_menu(context):
         )
         .order_by("path")
     )
+    return remembered(("main-menu", root_path), lambda: list(menu))
+
+
+@register.simple_tag
+def sections(page):
+    """A home page's live public children, its sections: the page tree's, remembered per site
+    structure version (portal.memo.remembered)."""
+    return remembered(("sections", page.pk), lambda: list(page.get_children().live().public()))
 
 
 @register.simple_tag(takes_context=True)
@@ -83,7 +97,11 @@ def figures_last_updated(context):
     rows); None when it holds none."""
     state = SiteSettings.for_request(context["request"]).jurisdiction_id
     rows = Observation.objects.filter(jurisdiction_id=state)
-    return rows.aggregate(latest=Max("updated_at"))["latest"]
+    return remembered(
+        ("figures-last-updated", state),
+        lambda: rows.aggregate(latest=Max("updated_at"))["latest"],
+        figures=True,
+    )
 
 
 @register.simple_tag(takes_context=True)
@@ -93,7 +111,13 @@ def state_source_dates(context):
     is titled in the state's own words (StateSourceText), as its figures cite it. Read from the
     scope's facts, kept per data version (stats.opendata.metadata): no pass over the figures."""
     state = SiteSettings.for_request(context["request"]).jurisdiction
-    facts = scope_facts(download_scope(state)) if state is not None else None
+    if state is None:
+        return []
+    return remembered(("state-source-dates", state.pk), lambda: _source_dates(state), figures=True)
+
+
+def _source_dates(state):
+    facts = scope_facts(download_scope(state))
     cited = [s for s in (facts or {}).get("sources", ()) if state.pk in s["jurisdiction_ids"]]
     return [
         SimpleNamespace(
@@ -141,8 +165,13 @@ def _language_urls(request, page):
         urls = {code: translate_url(request.path, code) for code, _name in settings.LANGUAGES}
         # A view outside the translated URLs (the API docs) has one address: no alternates.
         return urls, (set(urls) if len(set(urls.values())) > 1 else set()), None
-    translations = list(
-        page.get_translations(inclusive=True).live().public().select_related("locale")
+    site = Site.find_for_request(request)
+    # The page tree's (a publish, move or view restriction bumps the structure version).
+    translations = remembered(
+        ("translations", getattr(site, "pk", None), page.pk),
+        lambda: list(
+            page.get_translations(inclusive=True).live().public().select_related("locale")
+        ),
     )
     urls = {t.locale.language_code: t.get_url(request) for t in translations}
     translated = set(urls)

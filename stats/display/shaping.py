@@ -52,8 +52,10 @@ def source_lines(observations):
             "url": s.url,
             "data_as_of": s.data_as_of,
             "updated_at": changed.get(s.pk),
-            # What the source says its figures are not: shown wherever its figures are.
+            # What the source says its figures are not: shown wherever its figures are, in
+            # its words, with the portal's rendering beside them on a page in another language.
             "caveat": s.caveat,
+            "caveat_rendering": s.rendering("caveat"),
             "source": s,
         }
         for s in ordered
@@ -106,19 +108,32 @@ def footnotes(named_observations):
     A footnote several figures share is said once, naming them all: "2018, 2019: ...".
     """
     by_text = {}  # footnote text -> names, in reading order (dicts keep insertion order)
+    renderings = {}  # footnote text -> its rendering in the page's language, if any
     restated = []
     for name, o in named_observations:
         if o.footnote:
-            by_text.setdefault(o.footnote.strip(), {})[name] = None
+            text = o.footnote.strip()
+            by_text.setdefault(text, {})[name] = None
+            renderings[text] = renderings.get(text) or o.rendering("footnote").strip()
         note = restatement(o, name)
         if note:
             restated.append(note)
-    # The footnote is quoted as published, in English.
     notes = [
-        format_html('{}: <span lang="en">{}</span>', ", ".join(names), text)
+        format_html("{}: {}", ", ".join(names), quoted(text, renderings[text]))
         for text, names in by_text.items()
     ]
     return list(dict.fromkeys(notes + restated))
+
+
+def quoted(text, rendering=""):
+    """Text as its English source published it, marked as English; with the portal's
+    rendering in the page's language first, where it gives one (the quotation stays)."""
+    original = format_html('<span lang="en">{}</span>', text)
+    if not rendering:
+        return original
+    return format_html(
+        gettext("{rendering} (as published: {original})"), rendering=rendering, original=original
+    )
 
 
 def _words(text):

@@ -19,6 +19,7 @@ COLUMNS = (
     "denominator",
     "rank",
     "footnote",
+    "footnote_es",
     "source",
 )
 # What a reader needs to use a row on its own; the importer reads past them.
@@ -33,7 +34,8 @@ EXPORT_ONLY_COLUMNS = (
     "source_url",
 )
 EXPORT_COLUMNS = COLUMNS + EXPORT_ONLY_COLUMNS
-FIGURE_FIELDS = ("value", "numerator", "denominator", "rank", "footnote")
+FIGURE_FIELDS = ("value", "numerator", "denominator", "rank", "footnote", "footnote_es")
+TEXT_COLUMNS = ("footnote", "footnote_es")
 NUMBER_COLUMNS = ("value", "numerator", "denominator", "rank")
 # The exchange formats, each with the content type it is served as.
 CONTENT_TYPES = {

@@ -31,6 +31,7 @@ FIELDS = (
     "denominator",
     "rank",
     "footnote",
+    "footnote_es",
     "source_id",
     "is_current",
 )
@@ -48,7 +49,7 @@ class _Names:
     def row(self, fields):
         """An observation read as a tuple of FIELDS, as ObservationResource reads a row."""
         (metric_id, place_id, start, end, breakdown_id, value, numerator, denominator, rank,
-         footnote, source_id, is_current) = fields  # fmt: skip
+         footnote, footnote_es, source_id, is_current) = fields  # fmt: skip
         return {
             "jurisdiction": self.places[place_id],
             "metric": self.metrics[metric_id],
@@ -59,6 +60,7 @@ class _Names:
             "denominator": denominator,
             "rank": rank,
             "footnote": footnote,
+            "footnote_es": footnote_es,
             "source": self.sources[source_id],
             "is_current": is_current,
         }

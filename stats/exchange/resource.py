@@ -37,6 +37,7 @@ class ObservationResource(resources.ModelResource):
     denominator = _column("denominator", widget=FigureWidget())
     rank = _column("rank", widget=FigureWidget())
     footnote = _column("footnote")
+    footnote_es = _column("footnote_es")
     source = _column("source__slug", "source")
     metric_label = _column("metric__label", "metric_label")
     unit = _column("metric__unit", "unit")

@@ -32,6 +32,10 @@ COLUMN_HELP = {
     "denominator": "Optional. For an 'n of m' figure: m. Give both or neither.",
     "rank": "Optional. The published national rank (1 to 56), as printed.",
     "footnote": "Optional. Exclusions and caveats, as published (up to 2,000 characters).",
+    "footnote_es": (
+        "Optional. The footnote in Spanish, shown beside it on the Spanish pages (up to 2,000 "
+        "characters)."
+    ),
     "source": (
         "Required. The source edition's slug, as listed under Statistics > Sources. An edition "
         "publishes no period after its year; add a new report's Source before importing."
@@ -62,6 +66,7 @@ def _example():
         "denominator": "",
         "rank": "",
         "footnote": "",
+        "footnote_es": "",
         "source": source.slug if source else "source-edition-slug",
     }
 

@@ -21,6 +21,7 @@ from stats.exchange.common import (
     KEY_COLUMNS,
     NUMBER_COLUMNS,
     REQUIRED_COLUMNS,
+    TEXT_COLUMNS,
     UNNAMED,
     _closest,
     clean_text,
@@ -257,6 +258,7 @@ class Rows:
             "denominator": FigureWidget(),
             "rank": RankWidget(),
             "footnote": FootnoteWidget(),
+            "footnote_es": FootnoteWidget("Spanish footnote"),
         }
         return {
             column: Field(attribute=column, column_name=column, widget=widget)
@@ -322,7 +324,7 @@ class Rows:
         breakdown = self.clean("breakdown", cells, errors, metric=metric)
         parsed = {}
         unit = metric.unit if metric is not None else None
-        for column in (*NUMBER_COLUMNS, "footnote"):
+        for column in (*NUMBER_COLUMNS, *TEXT_COLUMNS):
             if column in self.columns and column not in errors:
                 parsed[column] = self.clean(column, cells, errors, unit=unit)
         if parsed.get("value") is None and "value" not in errors:
@@ -368,6 +370,7 @@ def _observation(key, values, stored=None):
         breakdown_id=breakdown,
         source_id=source,
         footnote="",
+        footnote_es="",
     )
     if stored is not None:
         observation.pk, observation.updated_at = stored.pk, stored.updated_at
@@ -382,8 +385,9 @@ def _add_row(plan, line, parsed, stored, keep_existing):
     """File a valid row under new, updated or unchanged."""
     key = parsed["key"]
     values = {name: parsed[name] for name in FIGURE_FIELDS if name in parsed}
-    if "footnote" in values:
-        values["footnote"] = values["footnote"] or ""
+    for name in TEXT_COLUMNS:
+        if name in values:
+            values[name] = values[name] or ""
     if stored is None:
         plan.new.append(Planned(line, _observation(key, values), key))
         return

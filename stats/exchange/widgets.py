@@ -176,13 +176,18 @@ class RankWidget(FigureWidget):
 
 
 class FootnoteWidget(widgets.CharWidget):
-    """Text as published, with a spreadsheet's formula guard undone, up to the length limit."""
+    """Text as published (or its Spanish rendering), with a spreadsheet's formula guard
+    undone, up to the length limit."""
+
+    def __init__(self, name="footnote", **kwargs):
+        self.name = name
+        super().__init__(**kwargs)
 
     def clean(self, value, row=None, **kwargs):
         text = unneutralise(str(value or "").replace("\u00a0", " ").strip())
         if len(text) > max_text_length():
             raise ValueError(
-                f"The footnote has {len(text):,} characters; the limit is "
+                f"The {self.name} has {len(text):,} characters; the limit is "
                 f"{max_text_length():,}. Shorten it."
             )
         return text

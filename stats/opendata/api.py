@@ -276,6 +276,9 @@ class SourceOut(Schema):
     methodology: str
     limitations: str
     caveat: str = Field(description="What the figures are not, as the source words it.")
+    methodology_es: str = Field(description="The methodology in Spanish; empty: none given.")
+    limitations_es: str = Field(description="The limitations in Spanish; empty: none given.")
+    caveat_es: str = Field(description="The caveat in Spanish; empty: none given.")
 
 
 class SourcePage(Page):
@@ -297,6 +300,7 @@ class ReplacedOut(Schema):
     denominator: Number | None
     rank: int | None
     footnote: str
+    footnote_es: str = Field(description="The footnote in Spanish; empty: none given.")
     source: SourceRef
 
 
@@ -314,6 +318,7 @@ class ObservationOut(Schema):
     denominator: Number | None
     rank: int | None
     footnote: str
+    footnote_es: str = Field(description="The footnote in Spanish; empty: none given.")
     source: SourceRef
     current: bool = Field(description="False for a value a newer edition replaced.")
     replaced: list[ReplacedOut] = Field(
@@ -480,6 +485,7 @@ def edition_values(o):
         "denominator": plain_number(o.denominator),
         "rank": o.rank,
         "footnote": o.footnote,
+        "footnote_es": o.footnote_es,
         "source": source_ref(o.source),
     }
 

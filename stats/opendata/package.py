@@ -57,6 +57,7 @@ FIGURE_COLUMNS = {
         {"minimum": 1, "maximum": 56},
     ),
     "footnote": (STRING, None, "Exclusions and caveats, as published.", {}),
+    "footnote_es": (STRING, None, "The footnote in Spanish, as the portal renders it.", {}),
     "source": (STRING, None, "The source edition's slug.", {"required": True}),
     "metric_label": (STRING, None, "The metric's label.", {"required": True}),
     "unit": (STRING, None, "The unit of value.", {"required": True, "enum": UNITS}),

@@ -23,7 +23,7 @@ from wagtail.snippets.views.chooser import (
     SnippetChooserViewSet,
 )
 
-from stats.models import Jurisdiction, Metric, Observation
+from stats.models import FIGURES, Jurisdiction, Metric, Observation
 from stats.store.formatting import format_decimal
 
 YEAR = re.compile(r"^(19|20)\d\d$")
@@ -268,7 +268,6 @@ class ObservationForm(WagtailAdminModelForm):
     """Shows stored numbers as written: a count of 5 as "5", not "5.0000"."""
 
     PLAIN = ("value", "numerator", "denominator")
-    FIGURES = ("value", "numerator", "denominator", "rank", "footnote")
 
     reason = forms.CharField(
         required=False,
@@ -280,7 +279,7 @@ class ObservationForm(WagtailAdminModelForm):
     def clean(self):
         cleaned = super().clean()
         published = self.instance.pk and self.instance.is_current
-        changed = any(name in self.changed_data for name in self.FIGURES)
+        changed = any(name in self.changed_data for name in FIGURES)
         if published and changed and not cleaned.get("reason", "").strip():
             self.add_error("reason", "Say why this published figure changes.")
         return cleaned

@@ -2,7 +2,8 @@
 
 Idempotent: what exists is left as it is, so a second run changes nothing and an editor's
 later changes are never overwritten. The Spanish text beside the English (`label_es`,
-`definition_es`, `note_es`, and `name_es` of jurisdictions) is filled in where it is still
+`definition_es`, `note_es`, `name_es` of jurisdictions, and the Spanish renderings of a
+source's `methodology_es`, `limitations_es`, `caveat_es`) is filled in where it is still
 empty, so a catalog that gains a translation brings it to an existing store.
 """
 
@@ -43,6 +44,10 @@ SOURCE_FIELDS = (
 )
 
 
+# A source's texts quoted as published, each with a Spanish rendering beside it.
+SOURCE_RENDERED = ("methodology", "limitations", "caveat")
+
+
 @transaction.atomic
 def load_catalog(path):
     """Create what is missing from the JSON catalog at `path`; return the number created."""
@@ -80,6 +85,12 @@ def load_catalog(path):
         source, new = Source.objects.get_or_create(slug=spec["slug"], defaults=defaults)
         sources[source.slug] = source
         created += new
+        # A rendering belongs to the English it renders: another pack's words for a shared
+        # edition (its own state's caveat) render that state's text, not this one.
+        renders_this = [
+            f"{name}_es" for name in SOURCE_RENDERED if spec.get(name, "") == getattr(source, name)
+        ]
+        _fill_translations(source, _translations(spec, renders_this))
     for spec in catalog.get("metrics", []):
         dimension = Dimension.objects.get(slug=spec["dimension"]) if spec.get("dimension") else None
         metric, new = Metric.objects.get_or_create(

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from stats.models import (
+    FIGURES,
     ImportRecord,
     Observation,
     ObservationChange,
@@ -26,7 +27,6 @@ from stats.models import (
 )
 
 DATE_ALONE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-FIGURES = ("value", "numerator", "denominator", "rank", "footnote")
 KEY = ObservationQuerySet.KEY
 # The keys named in one query when rebuilding the figures a past moment changed; beyond it,
 # the figures of the whole selection are read (and those not changed left out).
@@ -60,7 +60,7 @@ def moment_text(moment):
 
 def figure_from_text(name, text):
     """A figure from the history's exact text."""
-    if name == "footnote":
+    if name in ("footnote", "footnote_es"):
         return text or ""
     if text in ("", None):
         return None

@@ -1,8 +1,9 @@
 """The export of the Missouri figures, byte for byte as it was before the export went through
 django-import-export's resource (stats/exchange/resource.py): the files in expected/ were
 written by the export before that change, and any change of a byte must be deliberate. (Written
-again once since, on purpose: the pack's non-cumulative note on its seven demographic
-figures, the only lines that changed.)"""
+again since, on purpose: the pack's non-cumulative note on its seven demographic figures, the
+only lines that changed; then the new `footnote_es` column after `footnote`, the footnotes'
+Spanish renderings, checked to be the only difference in every row of the three files.)"""
 
 import io
 import re

@@ -10,7 +10,6 @@ from django.core.management import call_command
 from django.urls import reverse
 from wagtail.models import Locale
 
-from portal.cache import invalidate_public_pages
 from resources.models import Hotline, Statute
 from tests.missouri import test_spanish
 
@@ -123,32 +122,7 @@ def test_a_withdrawn_english_item_is_not_listed_in_spanish(missouri_site, client
     assert "Título en español de prueba" not in client.get("/es/leyes/").content.decode()
 
 
-# Measured with the page cache cold and the site structure warm: home 19 (en) / 20 (es),
-# Get help 16 / 17, Data 19 / 20 (Spanish was 31 and 28 before the header and footer were read
-# in one query a model). The 15 needs the site structure memo (its two Site queries and
-# the Locale query) and is not reached yet. Since the merges: the cache's version lookup (one
-# query), each site's words for shared sources (one), the header's link to Get help (one), the
-# home page's source dates and in-danger guidance (two), the Data page's account of the files
-# (its place list replaced by three): home 23 / 24, Data 23 / 24.
-QUERY_CEILING = 24
-# Wagtail's routing finds the home page's translation with a query of its own
-# (Page.route_for_request: site.root_page.localized): the one query Spanish costs more.
-WAGTAIL_ROUTING = 1
-PAGES = [("/", "/es/"), ("/get-help/", "/es/obtener-ayuda/"), ("/data/", "/es/datos/")]
-
-
-@pytest.mark.parametrize(("english", "spanish"), PAGES)
-def test_a_spanish_page_costs_what_its_english_page_costs(
-    missouri_site, client, english, spanish, django_assert_max_num_queries
-):
-    counts = {}
-    for path in (english, spanish):
-        assert client.get(path).status_code == 200  # site structure warm
-        invalidate_public_pages()  # the page cache cold
-        with django_assert_max_num_queries(QUERY_CEILING) as queries:
-            assert client.get(path).status_code == 200
-        counts[path] = len(queries)
-    assert counts[spanish] <= counts[english] + WAGTAIL_ROUTING, counts
+# What a Spanish page costs against its English page: tests/missouri/test_query_counts.py.
 
 
 def test_the_embed_of_a_spanish_page_is_in_spanish(missouri_site, client):
