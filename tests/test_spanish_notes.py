@@ -119,7 +119,7 @@ def test_a_spanish_page_gives_the_footnote_in_spanish_beside_the_english(noted):
     with translation.override("es"):
         (note,) = footnotes([("2019", noted)])
     assert note == (
-        '2019: Excluye los casos sellados. (tal como se publicó: <span lang="en">Excludes sealed '
+        '2019: Excluye los casos sellados. (en inglés: <span lang="en">Excludes sealed '
         "cases.</span>)"
     )
 
@@ -153,10 +153,7 @@ def test_the_source_caveat_in_spanish_keeps_the_quotation(noted):
         0
     )
     assert caveat.startswith('<span class="figure-sources__caveat">Los datos no son un recuento')
-    assert (
-        '(tal como se publicó: <span lang="en">The data are not a count of victims.</span>)'
-        in caveat
-    )
+    assert '(en inglés: <span lang="en">The data are not a count of victims.</span>)' in caveat
     english = provenance("en", noted)
     assert (
         '<span class="figure-sources__caveat" lang="en">The data are not a count of victims.</span>'

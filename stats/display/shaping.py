@@ -126,13 +126,15 @@ def footnotes(named_observations):
 
 
 def quoted(text, rendering=""):
-    """Text as its English source published it, marked as English; with the portal's
-    rendering in the page's language first, where it gives one (the quotation stays)."""
+    """English text (a source's words, or a note of the pack's kept beside them), marked as
+    English; with the portal's rendering in the page's language first, where it gives one
+    (the English stays: "in English", not "as published", since some notes are the
+    portal's own)."""
     original = format_html('<span lang="en">{}</span>', text)
     if not rendering:
         return original
     return format_html(
-        gettext("{rendering} (as published: {original})"), rendering=rendering, original=original
+        gettext("{rendering} (in English: {original})"), rendering=rendering, original=original
     )
 
 

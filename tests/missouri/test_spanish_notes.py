@@ -87,7 +87,7 @@ def test_the_spanish_hotline_page_gives_the_caveat_and_note_in_spanish_quoting_t
     html = client.get("/es/estadisticas-de-la-linea-de-ayuda/").content.decode()
     caveat = (
         '<span class="figure-sources__caveat">Los datos no representan todo el alcance de la trata '
-        'en Missouri. (tal como se publicó: <span lang="en">The data do not represent the full '
+        'en Missouri. (en inglés: <span lang="en">The data do not represent the full '
         "scope of trafficking in Missouri.</span>)</span>"
     )
     assert caveat in html
@@ -97,4 +97,4 @@ def test_the_spanish_hotline_page_gives_the_caveat_and_note_in_spanish_quoting_t
         '<span class="figure-sources__caveat" lang="en">The data do not represent the full scope '
         "of trafficking in Missouri.</span>" in english
     )
-    assert "tal como se publicó" not in english and "no se especifica" not in english
+    assert "en inglés:" not in english and "no se especifica" not in english
