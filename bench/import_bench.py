@@ -138,7 +138,8 @@ def main():
 @contextmanager
 def databases(args, tmp):
     """Yields url(name): a throwaway database's URL, SQLite files in tmp or, with --postgres,
-    databases bench_import_NAME on that server, dropped on the way out."""
+    databases bench_import_PID_NAME on that server (two runs may share it), dropped on the way
+    out."""
     if not args.postgres:
         yield lambda name: f"sqlite:///{tmp}/{name}.sqlite3"
         return
@@ -147,15 +148,14 @@ def databases(args, tmp):
     import psycopg
 
     server = urlsplit(args.postgres)._replace(path="").geturl()  # a database named is not used
-    made = []
+    made, prefix = [], f"bench_import_{os.getpid()}"
 
     def url(name):
         if name not in made:
             with psycopg.connect(f"{server}/postgres", autocommit=True) as db:
-                db.execute(f'DROP DATABASE IF EXISTS "bench_import_{name}"')
-                db.execute(f'CREATE DATABASE "bench_import_{name}"')
+                db.execute(f'CREATE DATABASE "{prefix}_{name}"')
             made.append(name)
-        return f"{server}/bench_import_{name}"
+        return f"{server}/{prefix}_{name}"
 
     try:
         yield url
@@ -165,7 +165,7 @@ def databases(args, tmp):
         connections.close_all()
         with psycopg.connect(f"{server}/postgres", autocommit=True) as db:
             for name in made:
-                db.execute(f'DROP DATABASE IF EXISTS "bench_import_{name}" WITH (FORCE)')
+                db.execute(f'DROP DATABASE IF EXISTS "{prefix}_{name}" WITH (FORCE)')
 
 
 def preview_at_scale(tmp, url, args):
