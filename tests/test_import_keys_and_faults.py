@@ -174,6 +174,24 @@ def test_a_correction_reads_the_same_whatever_else_the_store_holds(stats_data):
         assert rows < 50  # its keys, their groups and editions: not the 2,000 others
 
 
+def test_a_preview_of_changed_rows_runs_no_query_per_row(stats_data):
+    """The changed rows are named from the check's maps: as many queries for six as for one."""
+    run_import(read_upload("f.csv", csv_bytes(good_rows())), dry_run=False)
+
+    def queries_changing(count):
+        rows = good_rows()
+        for row in rows[:count]:
+            row[8] = "Corrected by the source."
+        with CaptureQueriesContext(connection) as queries:
+            outcome = run_import(read_upload("fix.csv", csv_bytes(rows)), dry_run=True)
+        assert outcome.counts["updated"] == count
+        assert outcome.changes[0]["key"]["jurisdiction"] == "MO"
+        return len(queries)
+
+    queries_changing(1)  # caches warmed
+    assert queries_changing(6) == queries_changing(1)
+
+
 def test_a_stored_row_changed_since_the_plan_is_stale(stats_data):
     run_import(read_upload("f.csv", csv_bytes(good_rows())), dry_run=False)
     rows = good_rows()

@@ -126,7 +126,7 @@ def _outcome(plan, dry_run):
         outcome.changes.append(
             {
                 "row": planned.line,
-                **describe(planned.observation),
+                **describe(plan.rows.attach(planned.observation)),  # no query per row
                 "fields": {
                     k: [figure_text(old), figure_text(new)]
                     for k, (old, new) in planned.changes.items()
