@@ -6,7 +6,8 @@ shipped), then prints:
      several rounds (median of each; each run on an empty observation table). The baseline
      is a csv reader, dictionary lookups and bulk_create; the import is `import_stats`, which
      also checks every row and records every change for revert and history (target 1.5);
-  2. peak Python memory per row of the import (tracemalloc, in a run of its own);
+  2. peak Python memory per row of the import (tracemalloc, in a run of its own)
+     (--rows 0 skips 1 and 2);
   3. a 200,000-row file through the admin's background path: upload (request), the check
      by a database-backend worker, the preview page, confirm (request), the import by the
      worker; the longest request and the wall time from upload to imported (--big-rows 0
@@ -14,10 +15,10 @@ shipped), then prints:
   4. the preview of a 10-row correction file (ten shipped figures, each value + 1) in a store
      of the shipped 72 figures against the same file in a store of ~100,000 (bench/scale.py's
      synthetic national dataset, bulk-loaded): each round previews it --preview-runs times
-     in a fresh process per store, A B A B, and prints the round's medians, their ratio and
-     the queries one preview ran (the target: within 1.5x). --preview-rounds 0 skips it;
-     --preview-scale 1M uses bench/scale.py's ~1,000,000-figure store instead (3,143 made-up
-     counties besides the national figures; a few minutes to build).
+     in a fresh process per store, A B A B, and prints the round's medians, their ratio, the
+     queries and observation rows one preview read (target: within 1.5x); --preview-rounds 0
+     skips it; --preview-scale 1M uses bench/scale.py's ~1,000,000-figure store instead
+     (3,143 made-up counties besides the national figures; a few minutes to build).
 
 On SQLite by default (temporary files). --postgres postgres://USER@HOST:PORT runs every part
 on that server instead, in throwaway databases named bench_import_* (dropped at the end).
@@ -70,56 +71,16 @@ def main():
         django.setup()
         from django.conf import settings
         from django.core.management import call_command
-        from django.db import connection
 
         name = str(settings.DATABASES["default"]["NAME"])
         assert name.startswith(tmp) or name.startswith("bench_import_"), "not a temporary db"
         print(f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}")
         print("Migrating a temporary database...", flush=True)
         call_command("migrate", verbosity=0)
-        path = Path(tmp) / "synthetic.csv"
-        path.write_bytes(build_file(args.rows))
-        print(f"Synthetic file: {args.rows:,} rows, {path.stat().st_size / 1e6:.1f} MB", flush=True)
-
-        from stats.models import ImportRecord, Observation, ObservationChange
-
-        def empty():
-            """Every figure, change and record gone, in three statements: a delete through
-            the ORM sends a signal per row (refresh_current and a version bump each)."""
-            with connection.cursor() as cursor:
-                for model in (ObservationChange, Observation, ImportRecord):
-                    cursor.execute(f"DELETE FROM {model._meta.db_table}")
-
-        baselines, imports = [], []
-        for _ in range(args.rounds):
-            empty()
-            baselines.append(timed(lambda: raw_orm_import(path)))
-            assert Observation.objects.count() == args.rows
-            empty()
-            imports.append(timed(lambda: quiet(call_command, "import_stats", str(path))))
-            assert Observation.objects.count() == args.rows
-            print(
-                f"round {len(imports)}: baseline {baselines[-1]:.2f} s, import {imports[-1]:.2f} s",
-                flush=True,
-            )
-        again = timed(lambda: quiet(call_command, "import_stats", str(path)))
-        dry = timed(lambda: quiet(call_command, "import_stats", str(path), dry_run=True))
-        baseline, real = statistics.median(baselines), statistics.median(imports)
-        print(flush=True)
-        print(f"raw ORM baseline (csv + bulk_create): {baseline:6.2f} s  (runs: {fmt(baselines)})")
-        print(f"import_stats:                          {real:6.2f} s  (runs: {fmt(imports)})")
-        print(f"import_stats again (all unchanged):    {again:6.2f} s")
-        print(f"import_stats --dry-run (unchanged):    {dry:6.2f} s")
-        ratio = real / baseline
-        print(f"ratio import / baseline at {args.rows:,} rows: {ratio:.2f} (target <= 1.5)")
-
-        empty()
-        peak = peak_memory(path)
-        print(
-            f"peak memory of the import: {peak / 1e6:.1f} MB, {peak / args.rows:,.0f} bytes per row"
-        )
-
+        ratio = import_against_baseline(args, tmp) if args.rows else 0
         if args.big_rows:
+            from stats.models import Observation
+
             empty()
             big = Path(tmp) / "big.csv"
             big.write_bytes(build_file(args.big_rows))
@@ -133,6 +94,57 @@ def main():
         if args.preview_rounds:
             preview_at_scale(tmp, url, args)
         return 0 if ratio <= 3 else 1
+
+
+def empty():
+    """Every figure, change and record gone, in three statements: a delete through the ORM
+    sends a signal per row (refresh_current and a version bump each)."""
+    from django.db import connection
+
+    from stats.models import ImportRecord, Observation, ObservationChange
+
+    with connection.cursor() as cursor:
+        for model in (ObservationChange, Observation, ImportRecord):
+            cursor.execute(f"DELETE FROM {model._meta.db_table}")
+
+
+def import_against_baseline(args, tmp):
+    """Part 1 and 2: the ratio import / raw-ORM baseline, then the import's peak memory."""
+    from django.core.management import call_command
+
+    path = Path(tmp) / "synthetic.csv"
+    path.write_bytes(build_file(args.rows))
+    print(f"Synthetic file: {args.rows:,} rows, {path.stat().st_size / 1e6:.1f} MB", flush=True)
+
+    from stats.models import Observation
+
+    baselines, imports = [], []
+    for _ in range(args.rounds):
+        empty()
+        baselines.append(timed(lambda: raw_orm_import(path)))
+        assert Observation.objects.count() == args.rows
+        empty()
+        imports.append(timed(lambda: quiet(call_command, "import_stats", str(path))))
+        assert Observation.objects.count() == args.rows
+        print(
+            f"round {len(imports)}: baseline {baselines[-1]:.2f} s, import {imports[-1]:.2f} s",
+            flush=True,
+        )
+    again = timed(lambda: quiet(call_command, "import_stats", str(path)))
+    dry = timed(lambda: quiet(call_command, "import_stats", str(path), dry_run=True))
+    baseline, real = statistics.median(baselines), statistics.median(imports)
+    print(flush=True)
+    print(f"raw ORM baseline (csv + bulk_create): {baseline:6.2f} s  (runs: {fmt(baselines)})")
+    print(f"import_stats:                          {real:6.2f} s  (runs: {fmt(imports)})")
+    print(f"import_stats again (all unchanged):    {again:6.2f} s")
+    print(f"import_stats --dry-run (unchanged):    {dry:6.2f} s")
+    ratio = real / baseline
+    print(f"ratio import / baseline at {args.rows:,} rows: {ratio:.2f} (target <= 1.5)")
+
+    empty()
+    peak = peak_memory(path)
+    print(f"peak memory of the import: {peak / 1e6:.1f} MB, {peak / args.rows:,.0f} bytes per row")
+    return ratio
 
 
 @contextmanager
@@ -183,6 +195,11 @@ def preview_at_scale(tmp, url, args):
         print(f"Building the store of {label}...", flush=True)
         seconds = prepare_database(envs[label], variant)
         print(f"  built in {seconds:.0f} s", flush=True)
+        # Statistics for the planner in every store, as autovacuum would gather them in time
+        # (the bulk load analyses only the observation table of the big one).
+        code = "import django; django.setup(); from django.db import connection\n"
+        code += "connection.cursor().execute('ANALYZE')"
+        subprocess.run([sys.executable, "-c", code], env=envs[label], check=True)
     found = {label: [] for label in stores}
     for number in range(1, rounds + 1):
         for label in stores:  # A B, A B, ...: a slow moment of the machine hits both
