@@ -269,6 +269,9 @@ def write_plan(plan, user, record):
                 record.save()
             for planned in plan.new:
                 planned.observation.created_by_import_id = record.pk
+                # Most new rows are their figure's only or newest edition: created current,
+                # refresh_current below writes only the flags that differ (not every new row).
+                planned.observation.is_current = True
             Observation.objects.bulk_create([p.observation for p in plan.new], batch_size=2000)
             updated = [p.observation for p in plan.updated]
             for observation in updated:
