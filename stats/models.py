@@ -564,7 +564,10 @@ class Observation(TranslatedText, models.Model):
     objects = ObservationQuerySet.as_manager()
 
     class Meta:
-        ordering = ["metric", "jurisdiction", "period_start", "breakdown"]
+        # No default ordering: "metric", "jurisdiction" and "breakdown" sorted by the labels of
+        # what they name, a join and a sort of every row read (the import's key lookups
+        # included). A list orders itself by indexed columns: by_key(), current(), the admin's
+        # default_ordering.
         constraints = [
             models.UniqueConstraint(
                 fields=[

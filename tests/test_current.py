@@ -82,6 +82,19 @@ def test_import_sets_the_flags_of_new_rows(stats_data):
     assert [(o.value, [r.value for r in o.replaced]) for o in current] == [(170, [171])]
 
 
+def test_an_older_edition_imported_after_the_newer_is_not_current(stats_data):
+    """A new row is written current and refresh_current clears it when a newer edition of
+    its figure is stored already."""
+    newer = ["MO", "test-cases", "2018", "", "170", "", "", "", "", "test-report-2019"]
+    assert run_import(read_upload("b.csv", csv_bytes([newer])), dry_run=False).ok
+    older = [*newer[:4], "171", *newer[5:9], "test-report-2018"]
+    assert run_import(read_upload("a.csv", csv_bytes([older])), dry_run=False).ok
+    assert flags() == [
+        (2018, "test-report-2018", 171, False),
+        (2018, "test-report-2019", 170, True),
+    ]
+
+
 def test_refresh_is_bounded_and_touches_only_its_keys(stats_data, django_assert_max_num_queries):
     rows = [add(stats_data, stats_data["old"], year, year=year) for year in range(2000, 2020)]
     Observation.objects.update(is_current=False)  # as if written behind the model's back

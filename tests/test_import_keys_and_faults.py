@@ -9,7 +9,7 @@ import zipfile
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -80,6 +80,116 @@ def test_confirming_locks_only_the_rows_the_plan_read(stats_data):
     locks = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"] or "IN (" in q["sql"]]
     locked = [sql for sql in locks if re.search(r'"stats_observation"\."id" IN \(', sql)]
     assert locked and all(sql.count(",") < 60 for sql in locked)  # six ids, not the table
+
+
+def unrelated(stats_data, first_year, count):
+    """count stored figures of the file's metric, place and source in years no file names."""
+    place = Jurisdiction.objects.get(code="MO")
+    Observation.objects.bulk_create(
+        Observation(
+            metric=stats_data["metrics"]["cases"],
+            jurisdiction=place,
+            period_start=datetime.date(first_year + i, 1, 1),
+            period_end=datetime.date(first_year + i, 12, 31),
+            value=Decimal(i),
+            source=stats_data["new"],
+            is_current=True,
+        )
+        for i in range(count)
+    )
+
+
+def correction():
+    """A 10-row file over good_rows: one value changed, five unchanged, four new rows, one of
+    them a 2019-edition value replacing the 2018 edition's rank that visitors see."""
+    rows = good_rows()
+    rows[0][4] = "240"
+    return rows + [
+        ["MO", "test-rank", "2018", "", "11", "", "", "", "", "test-report-2019"],
+        ["MO", "test-cases", "2017", "", "100", "", "", "", "", "test-report-2019"],
+        ["US", "test-cases", "2019", "", "900", "", "", "", "", "test-report-2019"],
+        ["MOED", "test-months", "2017", "", "3.5", "", "", "", "", "test-report-2018"],
+    ]
+
+
+def observation_reads(captured):
+    """(queries, observation rows they returned, observation SELECTs with an ORDER BY): each
+    captured SELECT of the observation table is run again, counted."""
+    table = connection.ops.quote_name("stats_observation")
+    selects = [
+        re.sub(r" FOR UPDATE.*$", "", q["sql"])
+        for q in captured
+        if q["sql"].startswith("SELECT") and f"FROM {table}" in q["sql"]
+    ]
+    rows = 0
+    with connection.cursor() as cursor:
+        for sql in selects:
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS counted")
+            rows += cursor.fetchone()[0]
+    return len(captured), rows, [sql for sql in selects if "ORDER BY" in sql]
+
+
+def preview_and_confirm():
+    """Check, then confirm, the correction (rolled back after): what each read."""
+    content = csv_bytes(correction())
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as checking:
+            preview = run_import(read_upload("fix.csv", content), dry_run=True)
+        with CaptureQueriesContext(connection) as confirming:
+            done = run_import(
+                read_upload("fix.csv", content), dry_run=False, expected_digest=preview.digest
+            )
+        assert done.imported, (done.errors, done.stale)
+        counts = preview.counts
+        assert (counts["new"], counts["updated"], counts["unchanged"]) == (4, 1, 5)
+        assert [r["row"] for r in preview.replacing_rows] == [8]
+        assert preview.replacing_rows[0]["before"] == {
+            "value": "12",
+            "footnote": "1 of 50 excluded",
+        }
+        assert Observation.objects.get(
+            metric__slug="test-rank", source__slug="test-report-2019"
+        ).is_current
+        transaction.set_rollback(True)
+    return observation_reads(checking.captured_queries), observation_reads(
+        confirming.captured_queries
+    )
+
+
+def test_a_correction_reads_the_same_whatever_else_the_store_holds(stats_data):
+    """Checking and confirming a 10-row file read only its keys, as values in no order: the
+    same queries and the same observation rows with 10 or 2,000 other figures of the same
+    metric, place and source in the store."""
+    run_import(read_upload("f.csv", csv_bytes(good_rows())), dry_run=False)
+    unrelated(stats_data, 3000, 10)
+    preview_and_confirm()  # caches warmed
+    few = preview_and_confirm()
+    unrelated(stats_data, 3010, 1990)
+    many = preview_and_confirm()
+    for (queries, rows, ordered), (queries_many, rows_many, _ordered) in zip(
+        few, many, strict=True
+    ):
+        assert not ordered, ordered  # no ordering it does not need
+        assert (queries_many, rows_many) == (queries, rows)
+        assert rows < 50  # its keys, their groups and editions: not the 2,000 others
+
+
+def test_a_preview_of_changed_rows_runs_no_query_per_row(stats_data):
+    """The changed rows are named from the check's maps: as many queries for six as for one."""
+    run_import(read_upload("f.csv", csv_bytes(good_rows())), dry_run=False)
+
+    def queries_changing(count):
+        rows = good_rows()
+        for row in rows[:count]:
+            row[8] = "Corrected by the source."
+        with CaptureQueriesContext(connection) as queries:
+            outcome = run_import(read_upload("fix.csv", csv_bytes(rows)), dry_run=True)
+        assert outcome.counts["updated"] == count
+        assert outcome.changes[0]["key"]["jurisdiction"] == "MO"
+        return len(queries)
+
+    queries_changing(1)  # caches warmed
+    assert queries_changing(6) == queries_changing(1)
 
 
 def test_a_stored_row_changed_since_the_plan_is_stale(stats_data):

@@ -5,6 +5,7 @@ releases, `import_stats` and the loading of a state's figures all call run_impor
 goes back through the changes an import recorded.
 """
 
+from collections import namedtuple
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, OperationalError, transaction
@@ -24,6 +25,7 @@ from stats.models import (
     ImportRecord,
     Observation,
     ObservationChange,
+    ObservationQuerySet,
     announce_figures_changed,
     newest_edition,
     refresh_current,
@@ -124,7 +126,7 @@ def _outcome(plan, dry_run):
         outcome.changes.append(
             {
                 "row": planned.line,
-                **describe(planned.observation),
+                **describe(plan.rows.attach(planned.observation)),  # no query per row
                 "fields": {
                     k: [figure_text(old), figure_text(new)]
                     for k, (old, new) in planned.changes.items()
@@ -141,7 +143,7 @@ def _outcome(plan, dry_run):
             outcome.new_rows.append(row)
         else:
             before = {k: v for k, v in figure_values(today).items() if v != ""}
-            outcome.replacing_rows.append(dict(row, before=before, before_source=today.source.slug))
+            outcome.replacing_rows.append(dict(row, before=before, before_source=today.source_slug))
     outcome.counts["replacing"] = len(outcome.replacing_rows)
     for planned in plan.unchanged[:MAX_LISTED]:
         observation = plan.rows.attach(planned.observation)  # no query per row
@@ -199,24 +201,39 @@ def run_import(
     return outcome
 
 
+# What visitors see today of a figure a new row replaces: values, not a model instance.
+Shown = namedtuple("Shown", [*FIGURE_FIELDS, "source_slug"])
+KEYS_PER_QUERY = 500
+
+
 def replaced_today(observations):
-    """{key: the current observation} for each new observation (its source attached) whose
-    edition is newer than the value visitors see today for its key: importing it replaces
-    that value. One query for the metrics, places and periods given."""
-    if not observations:
-        return {}
+    """{key: Shown} for each new observation (its source attached) whose edition is newer than
+    the value visitors see today for its key: importing it replaces that value. One query per
+    500 keys, by the sets of their metrics, places and period starts (the key index), with
+    exact keys matched here; values only, in no order."""
     keys = {o.key: o for o in observations}
-    current = Observation.objects.filter(
-        is_current=True,
-        metric_id__in={o.metric_id for o in observations},
-        jurisdiction_id__in={o.jurisdiction_id for o in observations},
-        period_start__in={o.period_start for o in observations},
-    ).for_display()
+    listed = sorted(keys, key=lambda k: tuple((v is None, v) for v in k))
     found = {}
-    for today in current:
-        new = keys.get(today.key)
-        if new is not None and _edition(new.source) > _edition(today.source):
-            found[today.key] = today
+    for start in range(0, len(listed), KEYS_PER_QUERY):
+        batch = listed[start : start + KEYS_PER_QUERY]
+        rows = Observation.objects.filter(
+            is_current=True,
+            metric_id__in={k[0] for k in batch},
+            jurisdiction_id__in={k[1] for k in batch},
+            period_start__in={k[2] for k in batch},
+        ).order_by()
+        for row in rows.values_list(
+            *ObservationQuerySet.KEY,
+            *FIGURE_FIELDS,
+            "source__slug",
+            "source__edition_year",
+            "source__published_on",
+            "source_id",
+        ):
+            key, shown, edition = row[:5], row[5:11], row[11:]
+            new = keys.get(key)
+            if new is not None and _edition(new.source) > newest_edition(edition):
+                found[key] = Shown(*shown)
     return found
 
 
@@ -252,6 +269,9 @@ def write_plan(plan, user, record):
                 record.save()
             for planned in plan.new:
                 planned.observation.created_by_import_id = record.pk
+                # Most new rows are their figure's only or newest edition: created current,
+                # refresh_current below writes only the flags that differ (not every new row).
+                planned.observation.is_current = True
             Observation.objects.bulk_create([p.observation for p in plan.new], batch_size=2000)
             updated = [p.observation for p in plan.updated]
             for observation in updated:
