@@ -3,7 +3,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("stats", "0016_import_reason"),
+        ("stats", "0017_spanish_renderings_of_notes"),
     ]
 
     operations = [
