@@ -204,6 +204,7 @@ def run_import(
 # What visitors see today of a figure a new row replaces: values, not a model instance.
 Shown = namedtuple("Shown", [*FIGURE_FIELDS, "source_slug"])
 KEYS_PER_QUERY = 500
+KEY_LENGTH = len(ObservationQuerySet.KEY)
 
 
 def replaced_today(observations):
@@ -230,7 +231,8 @@ def replaced_today(observations):
             "source__published_on",
             "source_id",
         ):
-            key, shown, edition = row[:5], row[5:11], row[11:]
+            key, rest = row[:KEY_LENGTH], row[KEY_LENGTH:]
+            shown, edition = rest[: len(Shown._fields)], rest[len(Shown._fields) :]
             new = keys.get(key)
             if new is not None and _edition(new.source) > newest_edition(edition):
                 found[key] = Shown(*shown)
