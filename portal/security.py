@@ -170,13 +170,14 @@ class AdminSpreadsheetGuardMiddleware:
         return response
 
 
-def _from_block_form_data(exception):
-    """A ValueError raised while Wagtail's blocks read a post (value_from_datadict)."""
+def _from_editor_form_data(exception):
+    """A ValueError raised while one of Wagtail's widgets reads a post (value_from_datadict):
+    the block editor's counters, the rich-text editor's JSON."""
     if not isinstance(exception, ValueError):
         return False
+    wagtail = f"{os.sep}wagtail{os.sep}"
     return any(
-        frame.name == "value_from_datadict"
-        and f"{os.sep}wagtail{os.sep}blocks{os.sep}" in frame.filename
+        frame.name == "value_from_datadict" and wagtail in frame.filename
         for frame in traceback.extract_tb(exception.__traceback__)
     )
 
@@ -187,8 +188,9 @@ class MalformedFormMiddleware:
     Wagtail's block editor reads its hidden fields (`body-count`, `body-0-type`...) from the
     post as they must be there, and a post without them (a hand-made or truncated request)
     raises MultiValueDictKeyError; a counter that is not a number (`body-count=abc`,
-    `body-0-order=x`) raises ValueError from the block's `value_from_datadict`. Only those
-    errors, on a POST, become "400 Bad Request" (a ValueError raised anywhere else stays a 500).
+    `body-0-order=x`) or a rich-text field that is not the editor's JSON raises ValueError from
+    the widget's `value_from_datadict`. Only those errors, on a POST, become "400 Bad Request"
+    (a ValueError raised anywhere else stays a 500).
     """
 
     def __init__(self, get_response):
@@ -199,7 +201,7 @@ class MalformedFormMiddleware:
 
     def process_exception(self, request, exception):
         if request.method == "POST" and (
-            isinstance(exception, MultiValueDictKeyError) or _from_block_form_data(exception)
+            isinstance(exception, MultiValueDictKeyError) or _from_editor_form_data(exception)
         ):
             return HttpResponseBadRequest(
                 "The form was sent incomplete; reload the page and try again.",

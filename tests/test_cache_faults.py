@@ -259,11 +259,11 @@ def test_a_malformed_page_edit_post_answers_400(sites, django_user_model):
     [
         {"body-count": "abc"},  # the stream's count, not a number
         {"body-count": "1", "body-0-type": "heading", "body-0-deleted": "", "body-0-order": "x"},
+        # Raw HTML where the rich-text editor posts its JSON (contentstate).
+        {"body-count": "0", "intro": "<p>x</p><script>alert(1)</script>"},
     ],
 )
-def test_a_page_edit_post_with_a_malformed_block_counter_answers_400(
-    sites, django_user_model, fields
-):
+def test_a_page_edit_post_with_malformed_editor_data_answers_400(sites, django_user_model, fields):
     editor = django_user_model.objects.create_superuser("ed", "ed@example.org", "pw-for-tests")
     client = Client(raise_request_exception=False)
     client.force_login(editor)
