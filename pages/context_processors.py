@@ -61,13 +61,15 @@ def header_hotlines(request):
         site_settings = SiteSettings.for_request(request)
         footer = [link["value"] for link in site_settings.footer_links.raw_data]
         found = _pages(site_settings, [site_settings.safety_page_id, *(f["page"] for f in footer)])
+        safety = found.get(site_settings.safety_page_id)
         return {
-            "safety_page": found.get(site_settings.safety_page_id),
-            # An English link keeps the editors' title; a translation shows its own.
+            "safety_page": safety if safety is not None and safety.live else None,
+            # An English link keeps the editors' title; a translation shows its own. A page
+            # withdrawn (unpublished) is not linked.
             "footer": [
                 {"page": page, "title": link["title"] if page.pk == link["page"] else page.title}
                 for link in footer
-                if (page := found.get(link["page"])) is not None
+                if (page := found.get(link["page"])) is not None and page.live
             ],
         }
 

@@ -9,7 +9,9 @@ admin's URLs only.
 import codecs
 import csv
 import io
+import os
 import re
+import traceback
 
 from axes.helpers import get_cool_off
 from csp.middleware import CSPMiddleware
@@ -168,12 +170,27 @@ class AdminSpreadsheetGuardMiddleware:
         return response
 
 
+def _from_editor_form_data(exception):
+    """A ValueError raised while one of Wagtail's widgets reads a post (value_from_datadict):
+    the block editor's counters, the rich-text editor's JSON."""
+    if not isinstance(exception, ValueError):
+        return False
+    wagtail = f"{os.sep}wagtail{os.sep}"
+    return any(
+        frame.name == "value_from_datadict" and wagtail in frame.filename
+        for frame in traceback.extract_tb(exception.__traceback__)
+    )
+
+
 class MalformedFormMiddleware:
     """A form post that lacks fields its form always sends answers 400, not 500.
 
     Wagtail's block editor reads its hidden fields (`body-count`, `body-0-type`...) from the
     post as they must be there, and a post without them (a hand-made or truncated request)
-    raises MultiValueDictKeyError. Only that error, on a POST, becomes "400 Bad Request".
+    raises MultiValueDictKeyError; a counter that is not a number (`body-count=abc`,
+    `body-0-order=x`) or a rich-text field that is not the editor's JSON raises ValueError from
+    the widget's `value_from_datadict`. Only those errors, on a POST, become "400 Bad Request"
+    (a ValueError raised anywhere else stays a 500).
     """
 
     def __init__(self, get_response):
@@ -183,7 +200,9 @@ class MalformedFormMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if request.method == "POST" and isinstance(exception, MultiValueDictKeyError):
+        if request.method == "POST" and (
+            isinstance(exception, MultiValueDictKeyError) or _from_editor_form_data(exception)
+        ):
             return HttpResponseBadRequest(
                 "The form was sent incomplete; reload the page and try again.",
                 content_type="text/plain; charset=utf-8",

@@ -252,3 +252,25 @@ def test_a_malformed_page_edit_post_answers_400(sites, django_user_model):
     assert response.status_code == 400
     assert_site_headers(response)
     assert Page.objects.get(pk=topic.pk).title == "Topic of MO"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"body-count": "abc"},  # the stream's count, not a number
+        {"body-count": "1", "body-0-type": "heading", "body-0-deleted": "", "body-0-order": "x"},
+        # Raw HTML where the rich-text editor posts its JSON (contentstate).
+        {"body-count": "0", "intro": "<p>x</p><script>alert(1)</script>"},
+    ],
+)
+def test_a_page_edit_post_with_malformed_editor_data_answers_400(sites, django_user_model, fields):
+    editor = django_user_model.objects.create_superuser("ed", "ed@example.org", "pw-for-tests")
+    client = Client(raise_request_exception=False)
+    client.force_login(editor)
+    topic = sites["MO"]["topic"]
+    response = client.post(
+        f"/admin/pages/{topic.pk}/edit/", {"title": "Changed", "slug": "t", **fields}
+    )
+    assert response.status_code == 400
+    assert_site_headers(response)
+    assert Page.objects.get(pk=topic.pk).title == "Topic of MO"

@@ -253,3 +253,32 @@ def test_grace_serves_the_last_good_pages_while_the_origin_is_down(varnish, sett
         status, headers, body = fetch(varnish["base"] + "/")
         assert status == 200 and "Varnish home" in body
         assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_an_error_of_the_origin_before_the_probe_sees_it_serves_the_last_good_page(
+    varnish, settings, monkeypatch
+):
+    """PostgreSQL just stopped: gunicorn answers 500, and for a few seconds the probe still
+    calls it healthy. A page past its s-maxage (and the short grace of a healthy origin) is
+    fetched again while the visitor waits: the visitor gets the last good copy, not the 500."""
+    import portal.cache
+
+    settings.PUBLIC_PAGE_SHARED_MAX_AGE = 1
+    status, _h, body = served_twice(varnish["base"] + "/")
+    assert "Varnish home" in body
+    time.sleep(12)  # past s-maxage and the 10 s grace Varnish gives a healthy origin
+
+    def database_down(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    # The origin's pages fail (its page cache needs the database too); robots.txt, the probe's
+    # URL, still answers, so Varnish holds the origin healthy.
+    monkeypatch.setattr(portal.cache, "current_version", lambda: None)
+    monkeypatch.setattr(HomePage, "serve", database_down)
+    assert fetch(varnish["base"] + "/robots.txt")[0] == 200
+    for _ in range(3):
+        status, headers, body = fetch(varnish["base"] + "/")
+        assert status == 200 and "Varnish home" in body
+        assert headers["X-Frame-Options"] == "DENY"
+    # A page Varnish never held still shows the origin's error.
+    assert fetch(varnish["base"] + "/no-such-page-ever/")[0] in (404, 500)

@@ -27,6 +27,9 @@ sub vcl_recv {
     set req.http.host = std.tolower(regsub(req.http.host, ":[0-9]+$", ""));
     set req.http.host = regsub(req.http.host, "\.$", "");
 
+    # Set below, by this VCL only: "1" a visitor's GET or HEAD, "2" its one retry.
+    unset req.http.x-portal-cached;
+
     if (req.method == "PURGE") {
         if (client.ip !~ purgers) {
             return (synth(405, "Not allowed"));
@@ -51,15 +54,23 @@ sub vcl_recv {
     unset req.http.authorization;
     # How long past its lifetime a page may be served: briefly while the origin answers (the
     # page is fetched again in the background), long while it does not.
-    if (std.healthy(req.backend_hint)) {
+    # A retry after the origin failed (vcl_synth): any copy within its grace will do (req.grace
+    # outlives a restart, so it is set again).
+    set req.http.x-portal-cached = "1";
+    if (req.restarts > 0) {
+        set req.http.x-portal-cached = "2";
+        set req.grace = 24h;
+    } elsif (std.healthy(req.backend_hint)) {
         set req.grace = 10s;
     }
     return (hash);
 }
 
 sub vcl_backend_response {
-    # The origin failing while a stale copy exists: keep serving the copy.
-    if (beresp.status >= 500 && bereq.is_bgfetch) {
+    # The origin failing while a stale copy exists: keep serving the copy. A background
+    # fetch, or a visitor's first try (retried from vcl_synth with the long grace): an
+    # error delivered here would replace the copy.
+    if (beresp.status >= 500 && (bereq.is_bgfetch || bereq.http.x-portal-cached == "1")) {
         return (abandon);
     }
     # For the bans above.
@@ -73,6 +84,17 @@ sub vcl_backend_response {
     }
     set beresp.grace = 24h;
     set beresp.keep = 0s;
+}
+
+sub vcl_synth {
+    # The origin failed while the probe still held it healthy (PostgreSQL just stopped:
+    # gunicorn answers 500 for a few seconds before the probe notices) on a visitor's first
+    # try (vcl_backend_response abandoned the fetch, so the error replaced no copy): try once
+    # more, taking any copy still within its 24 h grace; with none, the retry's fetch delivers
+    # the origin's own answer. Never for POSTs or staff (they pass, unmarked).
+    if (resp.status == 503 && req.http.x-portal-cached == "1") {
+        return (restart);
+    }
 }
 
 sub vcl_deliver {

@@ -136,3 +136,14 @@ def test_home_has_hotline_callout_key_figures_and_a_card_per_section(missouri_si
     for spec in TOPICS:
         assert f'<a href="/{spec["slug"]}/">{spec["title"]}</a>' in main
     assert '<a href="/search/">Search</a>' in main
+
+
+def test_a_withdrawn_page_leaves_the_footer_and_the_quick_exit(missouri_site, client):
+    """The footer's links and the quick exit's safety link name only live pages: a page
+    unpublished (or its translation) is not linked from every other page."""
+    for slug in ("laws", "staying-safe-online"):
+        Page.objects.get(slug=slug, locale__language_code="en").unpublish()
+    html = client.get("/get-help/").content.decode()
+    footer = html.split('class="site-footer"')[1]
+    assert 'href="/get-help/"' in footer
+    assert 'href="/laws/"' not in footer and 'href="/staying-safe-online/"' not in html
