@@ -1,6 +1,6 @@
-"""A page made private in English is private in Spanish too: a view restriction is a fact of
-the page, mirrored on its translations (pages/privacy.py), so no language serves what another
-withdrew."""
+"""A page made private, or unpublished, in English is so in Spanish too: a view restriction
+and a withdrawal are facts of the page, mirrored on its translations (pages/privacy.py), so no
+language serves what another withdrew."""
 
 import pytest
 from django.contrib.auth.models import Group
@@ -55,3 +55,18 @@ def test_a_restriction_set_on_a_translation_stays_with_that_translation(missouri
     PageViewRestriction.objects.create(page=_get_help("es"), restriction_type="login")
     assert not PageViewRestriction.objects.filter(page=_get_help("en")).exists()
     assert PageViewRestriction.objects.filter(page=_get_help("es")).count() == 1
+
+
+def test_an_english_page_unpublished_takes_its_translations_with_it(missouri_site):
+    spanish_url = _get_help("es").url
+    assert Client().get(spanish_url).status_code == 200
+    _get_help("en").unpublish()
+    assert not _get_help("es").live
+    assert Client().get(spanish_url).status_code == 404
+    _get_help("en").specific.save_revision().publish()
+    assert not _get_help("es").live  # published again by its own editor, when it is current
+
+
+def test_a_translation_unpublished_leaves_the_english_page_live(missouri_site):
+    _get_help("es").unpublish()
+    assert _get_help("en").live
