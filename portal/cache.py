@@ -58,6 +58,7 @@ uncached.
 import functools
 import hashlib
 import logging
+import threading
 import time
 
 from django.conf import settings
@@ -250,10 +251,17 @@ def _rendered_for_user(request):
 
 # --- The key -------------------------------------------------------------------------------
 
-# What this process remembers of sites, for the content version it was read at (a Site change
+# What this thread remembers of sites, for the content version it was read at (a Site change
 # bumps it): (hostname, port) -> the id of the site Wagtail serves there. Bounded, so made-up
-# hosts cannot grow it.
-_sites = {"version": None, "ids": {}}
+# hosts cannot grow it. Per thread (portal.memo says why).
+
+
+class _Sites(threading.local):
+    def __init__(self):
+        self.version, self.ids = None, {}
+
+
+_sites = _Sites()
 SITES_MEMO_SIZE = 256
 
 
@@ -299,13 +307,13 @@ def sync_site_structure(version):
     Wagtail's site root paths (page URLs are built from them) when the shared cache holds them
     for an older version (a site loaded by another process, or a cache restored from an old
     snapshot)."""
-    if _sites["version"] == version:
+    if _sites.version == version:
         return
-    _sites["ids"] = {}
+    _sites.ids = {}
     if _guarded(lambda: cache.get(ROOT_PATHS_VERSION_KEY)) != version:
         _guarded(Site.clear_site_root_paths_cache)
         _guarded(lambda: cache.set(ROOT_PATHS_VERSION_KEY, version, timeout=None))
-    _sites["version"] = version
+    _sites.version = version
 
 
 def structure_version(version):
@@ -317,7 +325,7 @@ def site_id_for(request, version):
     """The id of the Wagtail site that serves the request (None: no site at all)."""
     sync_site_structure(structure_version(version))
     host = normalised_host(request)
-    ids = _sites["ids"]
+    ids = _sites.ids
     if host not in ids:
         try:
             site_id = get_site_for_hostname(*host).pk
