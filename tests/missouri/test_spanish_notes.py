@@ -98,3 +98,12 @@ def test_the_spanish_hotline_page_gives_the_caveat_and_note_in_spanish_quoting_t
         "of trafficking in Missouri.</span>" in english
     )
     assert "en inglés:" not in english and "no se especifica" not in english
+
+
+def test_the_name_of_an_english_standard_is_marked_english_on_the_spanish_data_page(
+    missouri_site, client
+):
+    spanish = Locale.objects.get(language_code="es")
+    data = Page.objects.get(slug="data", locale__language_code="en").get_translation(spanish)
+    html = client.get(data.get_url()).content.decode()
+    assert 'Metadatos <span lang="en">CSV on the Web</span> (CSVW)' in html
