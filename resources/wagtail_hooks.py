@@ -17,6 +17,7 @@ from resources.models import (
     Statute,
 )
 from resources.reports import OutOfDateTranslationsView
+from resources.usage import TranslationEditView, TranslationUsageView
 
 STATUS = ["live", "site"]
 # Each list's status reads "Live" or "Draft" (Wagtail's tag), not "True".
@@ -90,6 +91,9 @@ class HotlineViewSet(SnippetViewSet):
         "checked_by", "site", "locale", "live",
     ]  # fmt: skip
     export_filename = "hotlines"
+    # A translation's "Used N times" counts the settings' references to its English source.
+    edit_view_class = TranslationEditView
+    usage_view_class = TranslationUsageView
 
 
 class SafetyGuidanceViewSet(SnippetViewSet):

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from wagtail.contrib.frontend_cache.backends.base import BaseBackend
-from wagtail.models import Page, ReferenceIndex, Site
+from wagtail.models import Locale, Page, ReferenceIndex, Site
 
 from pages.models import HomePage, SiteSettings, TopicPage
 from resources.models import Hotline
@@ -139,3 +139,14 @@ def test_a_publish_purges_nothing_before_its_commit(
 def test_settings_reference_snippets_for_used_n_times(purge_site):
     references = ReferenceIndex.get_references_to(purge_site["hotline"])
     assert any(r.content_type.model_class() is SiteSettings for r in references)
+
+
+def test_a_hotlines_translation_is_used_where_its_source_is(purge_site, admin_client):
+    """The settings name the English hotline; the Spanish header shows its translation."""
+    spanish = Locale.objects.get_or_create(language_code="es")[0]
+    translation = purge_site["hotline"].copy_for_translation(spanish)
+    translation.save()
+    edit = admin_client.get(f"/admin/snippets/resources/hotline/edit/{translation.pk}/")
+    assert "Used 1 time" in edit.text
+    usage = admin_client.get(f"/admin/snippets/resources/hotline/usage/{translation.pk}/")
+    assert "Site settings" in usage.text or "site settings" in usage.text.lower()

@@ -33,7 +33,7 @@ def pages(missouri_pack, django_db_blocker):
         cache.clear()
         with transaction.atomic():
             client = Client()
-            urls = ["/", *(f"/{slug}/" for slug in PAGES), "/es/perfil-del-estado/"]
+            urls = ["/", *(f"/{slug}/" for slug in PAGES), "/es/perfil-del-estado/", "/es/datos/"]
             rendered = {url: client.get(url).content.decode() for url in urls}
             user = User.objects.create_superuser("checker", "c@example.test", "unused-pass-1")
             client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
@@ -394,3 +394,11 @@ def test_the_spotlights_locations_section_is_not_called_a_map(pages):
 def test_the_hotline_note_on_unspecified_types_is_not_on_court_metrics(pages):
     assert "typically a result of callers" not in pages["api"]
     assert "typically a result of callers" in pages["/hotline-statistics/"]
+
+
+def test_the_data_page_calls_other_editions_values_published_not_corrections(pages):
+    english, spanish = main_of(pages["/data/"]).lower(), main_of(pages["/es/datos/"]).lower()
+    assert "values another edition published" in english
+    assert not re.search(r"restatement|revised|correction", english)
+    assert "publicó otra edición" in spanish
+    assert not re.search(r"correcci|corrigi", spanish)
