@@ -103,7 +103,7 @@ def figure_csv(request, page_id, block_id):
         observations = chart_figures(value, store)
     title = figure_title(block, value)
     response = StreamingHttpResponse(
-        stream_csv(_with_other_editions(dict.fromkeys(observations))),
+        stream_csv(_with_other_editions(dict.fromkeys(observations)), store.state),
         content_type="text/csv; charset=utf-8",
     )
     name = slugify(title)[:80] or "figure"

@@ -105,7 +105,7 @@ def test_a_failed_build_says_so(client, open_data_figures, monkeypatch):  # noqa
     full(client)
     row = DownloadFile.objects.get(scope="all", fmt="csv")
 
-    def broken(rows, fmt):
+    def broken(rows, fmt, state=None):
         raise OSError("disk full")
 
     monkeypatch.setattr(files, "export_stream", broken)

@@ -514,12 +514,16 @@ def test_each_site_shows_times_in_its_own_zone(db, client):
 
 def kansas_copy(tmp_path, translations=True):
     """The Missouri pack with every "Missouri" replaced by "Kansas" and every "MO" by "KS",
-    as issue 20 tries it (the Kansas figures are made up by the substitution, for tests)."""
+    as issue 20 tries it (the Kansas figures are made up by the substitution, for tests).
+    The name is replaced in every case it is written in ("nhth-2019-missouri", an address's
+    "/state/missouri"), the code where it starts a code ("MO", "MOED")."""
     copy = tmp_path / "kansas"
     copy.mkdir()
     for path in Path(MISSOURI).iterdir():
-        text = path.read_text(encoding="utf-8").replace("Missouri", "Kansas")
-        (copy / path.name).write_text(re.sub("MO", "KS", text), encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
+        for name, kansas in (("Missouri", "Kansas"), ("missouri", "kansas")):
+            text = text.replace(name, kansas)
+        (copy / path.name).write_text(re.sub(r"\bMO", "KS", text), encoding="utf-8")
     if not translations:
         for name in ("pages.json", "snippets.json"):
             data = json.loads((copy / name).read_text())
@@ -543,12 +547,14 @@ def test_a_kansas_copy_cites_its_own_state_summary_and_shares_the_editions(
     kansas = Jurisdiction.objects.get(code="KS")
     for code, name in (("KSED", "Kansas Eastern District"), ("KSWD", "Kansas Western District")):
         Jurisdiction.objects.create(code=code, name=name, kind="district", parent=kansas)
-    sources_before = Source.objects.count()
+    editions = list(Source.objects.filter(slug__startswith="hti-fhtr-").values_list("pk"))
     national = Observation.objects.filter(jurisdiction__code="US").count()
     out = load_state(kansas_copy(tmp_path), hostname="other.localhost")
     assert "Languages: en, es." in out
     # One edition, one source, whichever state's summary printed it; one national figure.
-    assert Source.objects.count() == sources_before
+    # (The Spotlight and the state profile are Kansas's own publications: their own sources.)
+    assert list(Source.objects.filter(slug__startswith="hti-fhtr-").values_list("pk")) == editions
+    assert Source.objects.filter(slug__in=["nhth-2019-kansas", "hhs-r7-kansas-2016"]).count() == 2
     assert Observation.objects.filter(jurisdiction__code="US").count() == national
     assert StateSourceText.objects.filter(jurisdiction__code="KS").exists()
     assert not StateSourceText.objects.filter(jurisdiction__code="MO").exists()

@@ -319,9 +319,14 @@ class FigureStore:
                         Observation.objects.filter(source=OuterRef("pk"), jurisdiction=self.state)
                     )
                 )
-            words = self._state_words([s.pk for s in sources])
-            self._all_sources = [s.for_state(words.get(s.pk)) for s in sources]
+            self._all_sources = self.sources_in_state_words(sources)
         return self._all_sources
+
+    def sources_in_state_words(self, sources):
+        """Sources (an editor's choice, say) as the state's site cites them: in its words."""
+        sources = list(sources)
+        words = self._state_words([s.pk for s in sources])
+        return [s.for_state(words.get(s.pk)) for s in sources]
 
     def _state_words(self, source_ids):
         """{source id: StateSourceText} for the state: one query, only when there is a state."""
@@ -341,11 +346,14 @@ class FigureStore:
         return self._words
 
     def _in_state_words(self, observations):
+        """The observations with their sources in the state's words, and so the older
+        editions' values beside them (`.replaced`): a key figure of one report cites one."""
         observations = list(observations)
-        words = self._state_words({o.source_id for o in observations})
+        every = [*observations, *(r for o in observations for r in getattr(o, "replaced", ()))]
+        words = self._state_words({o.source_id for o in every})
         if any(words.values()):
             cited = {}
-            for o in observations:
+            for o in every:
                 if words.get(o.source_id) is not None:
                     if o.source_id not in cited:
                         cited[o.source_id] = o.source.for_state(words[o.source_id])

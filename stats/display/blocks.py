@@ -640,7 +640,8 @@ class SourceListBlock(FigureBlockMixin, blocks.StructBlock):
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         chosen = [s for s in value.get("sources") or () if s is not None]
-        context["source_list"] = chosen or context["figure_store"].all_sources()
+        store = context["figure_store"]
+        context["source_list"] = store.sources_in_state_words(chosen) or store.all_sources()
         return context
 
 

@@ -15,7 +15,7 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 
 from stats.exchange.common import EXPORT_COLUMNS, FORMATS, NUMBER_COLUMNS, neutralise
 from stats.exchange.resource import ObservationResource
-from stats.models import Category, Jurisdiction, Metric, Source
+from stats.models import Category, Jurisdiction, Metric, Source, StateSourceText
 
 # --- Export --------------------------------------------------------------------------------
 
@@ -40,11 +40,15 @@ FIELDS = (
 class _Names:
     """The small tables a row refers to, read once per export (not joined on every row)."""
 
-    def __init__(self):
+    def __init__(self, state=None):
         self.metrics = Metric.objects.in_bulk()
         self.places = Jurisdiction.objects.in_bulk()
         self.categories = Category.objects.in_bulk()
         self.sources = Source.objects.in_bulk()
+        if state is not None:
+            # A state's site cites each shared edition in that state's words (its summary).
+            for words in StateSourceText.objects.filter(jurisdiction=state):
+                self.sources[words.source_id] = self.sources[words.source_id].for_state(words)
 
     def row(self, fields):
         """An observation read as a tuple of FIELDS, as ObservationResource reads a row."""
@@ -66,10 +70,10 @@ class _Names:
         }
 
 
-def export_rows(observations):
+def export_rows(observations, state=None):
     """Each observation (a queryset, streamed in chunks, or a list) as a dict of texts, one
-    by column: its row of ObservationResource."""
-    names, texts = _Names(), ObservationResource().row_exporter()
+    by column: its row of ObservationResource; its source in `state`'s words when given."""
+    names, texts = _Names(state), ObservationResource().row_exporter()
     if hasattr(observations, "values_list"):
         rows = observations.values_list(*FIELDS).iterator(chunk_size=CHUNK_ROWS)
     else:
@@ -89,24 +93,24 @@ def _chunks(rows, size=CHUNK_ROWS):
         yield chunk
 
 
-def stream_csv(observations):
+def stream_csv(observations, state=None):
     """The CSV file in pieces of bytes (UTF-8 with a byte-order mark, for Excel)."""
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
     yield ("\ufeff" + out.getvalue()).encode()
-    for chunk in _chunks(export_rows(observations)):
+    for chunk in _chunks(export_rows(observations, state)):
         out.seek(0)
         out.truncate()
         writer.writerows([neutralise(row[c]) for c in EXPORT_COLUMNS] for row in chunk)
         yield out.getvalue().encode()
 
 
-def stream_json(observations):
+def stream_json(observations, state=None):
     """The JSON file (a list of objects, one per observation) in pieces of bytes."""
     yield b"["
     first = True
-    for chunk in _chunks(export_rows(observations)):
+    for chunk in _chunks(export_rows(observations, state)):
         text = ",".join("\n" + json.dumps(row, ensure_ascii=False) for row in chunk)
         yield (text if first else "," + text).encode()
         first = False
@@ -165,10 +169,10 @@ def _sheet_rows(rows):
         yield "".join(cells)
 
 
-def write_xlsx(observations, file):
+def write_xlsx(observations, file, state=None):
     """Write the XLSX file to a binary file object, streamed: memory does not grow with the
     number of rows."""
-    write_xlsx_rows(export_rows(observations), file)
+    write_xlsx_rows(export_rows(observations, state), file)
 
 
 def write_xlsx_rows(rows, file):
@@ -199,11 +203,11 @@ def write_xlsx_rows(rows, file):
                 sheet.write(end + tail)
 
 
-def xlsx_file(observations):
+def xlsx_file(observations, state=None):
     """The XLSX file as an open temporary file, at its start (deleted when closed)."""
     file = tempfile.TemporaryFile()
     try:
-        write_xlsx(observations, file)
+        write_xlsx(observations, file, state)
     except BaseException:
         file.close()
         raise
@@ -211,15 +215,16 @@ def xlsx_file(observations):
     return file
 
 
-def export_stream(observations, fmt):
-    """The file in pieces of bytes: CSV and JSON as rows are read, XLSX once written."""
+def export_stream(observations, fmt, state=None):
+    """The file in pieces of bytes: CSV and JSON as rows are read, XLSX once written; the
+    sources in `state`'s words (a state site's downloads)."""
     if fmt not in FORMATS:
         raise ValueError(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
     if fmt == "csv":
-        return stream_csv(observations)
+        return stream_csv(observations, state)
     if fmt == "json":
-        return stream_json(observations)
-    return _read_file(xlsx_file(observations))
+        return stream_json(observations, state)
+    return _read_file(xlsx_file(observations, state))
 
 
 def _read_file(file, size=64 * 1024):

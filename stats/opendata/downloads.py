@@ -45,8 +45,9 @@ BREAKDOWN_HELP = (
 )
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
-# Bump when the columns of the files change, so that cached copies are not reused.
-EXPORT_VERSION = "2"
+# Bump when the columns of the files change, so that cached copies are not reused (3: a state
+# site's files cite each edition in that state's words).
+EXPORT_VERSION = "3"
 
 
 class FilterError(ValueError):
@@ -218,9 +219,10 @@ def wants_history(query):
     return (query.get("history") or "").strip().lower() in TRUE_WORDS
 
 
-def download_etag(request, fmt, version):
-    """A filtered download's ETag: its format, its query and the data version."""
-    text = f"{EXPORT_VERSION}|{fmt}|{sorted(request.GET.lists())}|{version}"
+def download_etag(request, fmt, version, scope=""):
+    """A filtered download's ETag: its format, its query, the data version and the site's
+    scope (a state site cites the editions in its state's words)."""
+    text = f"{EXPORT_VERSION}|{fmt}|{sorted(request.GET.lists())}|{version}|{scope}"
     return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
 
@@ -245,11 +247,12 @@ def download_problem(request, message, empty=False, status=400):
     return render(request, "stats/download_problem.html", context, status=status)
 
 
-def filtered_download(request, fmt, rows, history, max_rows, total=None):
+def filtered_download(request, fmt, rows, history, max_rows, total=None, state=None):
     """The figures a filter chose, streamed as they are read (memory does not grow with the
     number of rows); a choice of more than `max_rows` figures is refused with a message
     pointing to the full files, so no request streams a national table. `total`: their
-    number, when `rows` is no queryset (the figures as of a past moment)."""
+    number, when `rows` is no queryset (the figures as of a past moment). `state`: the state
+    whose words the sources are cited in (a state site's)."""
     if _from_the_form(request) and not rows.exists():
         return download_problem(
             request,
@@ -265,7 +268,9 @@ def filtered_download(request, fmt, rows, history, max_rows, total=None):
             "fewer years, or download the complete file (all current figures, or the full "
             "history) at the top of the data page.",
         )
-    response = StreamingHttpResponse(export_stream(rows, fmt), content_type=CONTENT_TYPES[fmt])
+    response = StreamingHttpResponse(
+        export_stream(rows, fmt, state), content_type=CONTENT_TYPES[fmt]
+    )
     name = "figures-history" if history else "figures"
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     # Shared caches may keep a copy, but must check the ETag before serving it again.

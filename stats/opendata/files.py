@@ -86,6 +86,13 @@ def scope_places(scope):
     return list(places.values_list("pk", flat=True))
 
 
+def scope_state(scope):
+    """The state whose words a scope's files cite the editions in; None for "all"."""
+    if scope == DownloadFile.NATIONAL:
+        return None
+    return Jurisdiction.objects.filter(code=scope, kind=Jurisdiction.Kind.STATE).first()
+
+
 def scope_rows(scope, history, as_of=None):
     """The observations a scope's full download holds (as they stood at `as_of`)."""
     places = scope_places(scope)
@@ -156,7 +163,8 @@ def build(download_id):
     if row.fmt in package.FILES:
         pieces = [package.package_file(row.fmt, row.scope, row.version)]
     else:
-        pieces = export_stream(scope_rows(row.scope, row.history, row.as_of), row.fmt)
+        rows = scope_rows(row.scope, row.history, row.as_of)
+        pieces = export_stream(rows, row.fmt, scope_state(row.scope))
     with tempfile.TemporaryFile() as out:
         for piece in pieces:
             out.write(piece)

@@ -67,7 +67,7 @@ def data_download(request, fmt, scope=DownloadFile.NATIONAL):
     if files.wants_full_file(request.GET):
         return files.serve(request, fmt, history, scope, as_of)
     version, changed_at = files.version_now()
-    etag = download_etag(request, fmt, version)
+    etag = download_etag(request, fmt, version, scope)
     modified = changed_at.timestamp() if changed_at else None
     not_modified = get_conditional_response(request, etag=etag, last_modified=modified)
     if not_modified is not None:
@@ -81,7 +81,8 @@ def data_download(request, fmt, scope=DownloadFile.NATIONAL):
         return download_problem(request, str(e))
     most = settings.STATS_FILTERED_DOWNLOAD_MAX_ROWS
     total = rows.total if as_of is not None else None
-    response = filtered_download(request, fmt, rows, history, most, total)
+    state = files.scope_state(scope)
+    response = filtered_download(request, fmt, rows, history, most, total, state=state)
     if response.status_code == 200:
         response["ETag"] = etag
     return response

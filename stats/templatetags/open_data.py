@@ -24,15 +24,21 @@ from stats.opendata.metadata import (
 register = template.Library()
 
 
-@register.simple_tag
-def download_filter_choices():
+@register.simple_tag(takes_context=True)
+def download_filter_choices(context):
     """The choices of the download filter form: two small queries, made once per block. The
     place is typed (a text input; the place chooser lists the places with figures that match,
-    from /data/places/), so the page does not grow with the number of places."""
+    from /data/places/), so the page does not grow with the number of places. On a state's
+    site the sources are those its figures cite, in its words (as its "Sources" block)."""
     metrics = Metric.objects.order_by("label").only("slug", "label", "label_es")
+    store = context.get("figure_store")
+    if store is not None and store.state is not None:
+        sources = store.all_sources()
+    else:
+        sources = Source.objects.all()
     return {
         "metrics": [(m.slug, m.display_label) for m in metrics],
-        "sources": [(s.slug, s.citation) for s in Source.objects.all()],
+        "sources": [(s.slug, s.citation) for s in sources],
         # The files' columns, as the exporter writes them: the Data page lists them.
         "columns": ", ".join(EXPORT_COLUMNS),
         "import_columns": ", ".join(COLUMNS),
