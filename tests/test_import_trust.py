@@ -37,7 +37,7 @@ def imported(rows, name="figures.csv", **kwargs):
 
 
 def export():
-    return export_dataset(Observation.objects.all(), "csv")
+    return export_dataset(Observation.objects.by_key(), "csv")  # the order the downloads use
 
 
 # --- The template ----------------------------------------------------------------------
