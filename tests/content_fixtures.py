@@ -1,9 +1,13 @@
 """The shipped Missouri pack, loaded for the content tests, and its files read as data."""
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
 from wagtail.models import Page, Revision, Site
 
 from pages.models import SiteSettings
@@ -51,3 +55,25 @@ def loaded_content():
         ),
         "sites": list(Site.objects.values()),
     }
+
+
+@contextmanager
+def loaded_once(django_db_blocker, load):
+    """For a module's or a package's fixture: `load()` run once and committed, so every test
+    sees it (its result is the context's value); when the tests are done, the tables emptied
+    and what the migrations made put back (what Django's TransactionTestCase does with
+    serialized_rollback=True), so the rest of the suite is unaffected."""
+    with django_db_blocker.unblock():
+        as_migrated = connection.creation.serialize_db_to_string()
+        cache.clear()
+        loaded = load()
+    try:
+        yield loaded
+    finally:
+        with django_db_blocker.unblock():
+            call_command(
+                "flush", verbosity=0, interactive=False, reset_sequences=False,
+                inhibit_post_migrate=True,
+            )  # fmt: skip
+            connection.creation.deserialize_db_from_string(as_migrated)
+            cache.clear()

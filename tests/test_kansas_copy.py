@@ -18,15 +18,13 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 from wagtail.models import Page, Site
 
 from pages.state_pack import load_pack
 from resources.models import SNIPPET_MODELS
 from stats.models import Jurisdiction, Observation
-from tests.content_fixtures import load_missouri
+from tests.content_fixtures import load_missouri, loaded_once
 from tests.test_state_packs import kansas_copy
 
 HOST = "other.localhost"
@@ -38,9 +36,8 @@ pytestmark = pytest.mark.django_db
 def kansas_pack(django_db_setup, django_db_blocker, tmp_path_factory):
     """Missouri on the default host, then the Kansas copy on other.localhost. Returns the
     number of national observations before and after the copy was loaded."""
-    with django_db_blocker.unblock():
-        as_migrated = connection.creation.serialize_db_to_string()
-        cache.clear()
+
+    def load():
         load_missouri()
         national = Observation.objects.filter(jurisdiction__code="US").count()
         # Kansas is one judicial district (KSD); the substitution names two, made up here.
@@ -52,14 +49,10 @@ def kansas_pack(django_db_setup, django_db_blocker, tmp_path_factory):
             Jurisdiction.objects.create(code=code, name=name, kind="district", parent=kansas)
         outcome = load_pack(kansas_copy(tmp_path_factory.mktemp("packs")), hostname=HOST)
         counts = national, Observation.objects.filter(jurisdiction__code="US").count()
-    yield {"national": counts, "outcome": outcome}
-    with django_db_blocker.unblock():
-        call_command(
-            "flush", verbosity=0, interactive=False, reset_sequences=False,
-            inhibit_post_migrate=True,
-        )  # fmt: skip
-        connection.creation.deserialize_db_from_string(as_migrated)
-        cache.clear()
+        return {"national": counts, "outcome": outcome}
+
+    with loaded_once(django_db_blocker, load) as loaded:
+        yield loaded
 
 
 @pytest.fixture

@@ -14,6 +14,9 @@ import os
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+
+from tests.content_fixtures import loaded_once
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -102,26 +105,12 @@ def browser_context_args():
 @pytest.fixture(scope="package")
 def missouri_site(django_db_setup, django_db_blocker):
     """Load the real Missouri content and figures once, for every browser test."""
-    from django.core.cache import cache
-    from django.core.management import call_command
-    from django.db import connection
 
-    with django_db_blocker.unblock():
-        as_migrated = connection.creation.serialize_db_to_string()
-        cache.clear()
+    def load():
         call_command("load_initial_data", verbosity=0, stdout=io.StringIO())
-    yield
-    with django_db_blocker.unblock():
-        # What Django's TransactionTestCase does with serialized_rollback=True.
-        call_command(
-            "flush",
-            verbosity=0,
-            interactive=False,
-            reset_sequences=False,
-            inhibit_post_migrate=True,
-        )
-        connection.creation.deserialize_db_from_string(as_migrated)
-        cache.clear()
+
+    with loaded_once(django_db_blocker, load):
+        yield
 
 
 @pytest.fixture(autouse=True)

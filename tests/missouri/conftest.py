@@ -9,29 +9,16 @@ of the suite is unaffected. tests/browser does the same for the browser tests.
 """
 
 import pytest
-from django.core.cache import cache
-from django.core.management import call_command
-from django.db import connection
 from wagtail.models import Site
 
-from tests.content_fixtures import load_missouri
+from tests.content_fixtures import load_missouri, loaded_once
 
 
 @pytest.fixture(scope="package")
 def missouri_pack(django_db_setup, django_db_blocker):
     """The Missouri pack, loaded into the test database for this package's tests."""
-    with django_db_blocker.unblock():
-        as_migrated = connection.creation.serialize_db_to_string()
-        cache.clear()
-        load_missouri()
-    yield
-    with django_db_blocker.unblock():
-        call_command(
-            "flush", verbosity=0, interactive=False, reset_sequences=False,
-            inhibit_post_migrate=True,
-        )  # fmt: skip
-        connection.creation.deserialize_db_from_string(as_migrated)
-        cache.clear()
+    with loaded_once(django_db_blocker, load_missouri):
+        yield
 
 
 @pytest.fixture
