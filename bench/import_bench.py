@@ -238,18 +238,10 @@ def preview_measure(runs):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from bench.scale import shipped_figures
-    from stats.exchange import export_dataset, read_upload, run_import
+    from bench.scale import correction_preview
     from stats.models import Observation
 
-    rows = list(shipped_figures().filter(numerator__isnull=True)[:10])
-    for row in rows:
-        row.value += 1  # a correction of each, not saved here
-    content = export_dataset(rows, "csv")
-
-    def preview():
-        outcome = run_import(read_upload("corrections.csv", content), dry_run=True)
-        assert outcome.ok and outcome.counts["updated"] == 10, outcome.errors[:3]
+    preview = correction_preview(updated=10)
 
     preview()
     with CaptureQueriesContext(connection) as queries:
